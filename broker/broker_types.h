@@ -1,0 +1,124 @@
+#pragma once
+// Plain C++ request and result types of the broker core (no protobuf): the gRPC service
+// translates to and from these and nothing else.
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "broker/stream_catalog.h"
+#include "common/hash_key.h"
+
+namespace eddy::broker {
+
+struct ShardInfo {
+  std::string shard_id;
+  std::string parent_shard_id;
+  std::string adjacent_parent_shard_id;
+  common::HashKeyRange hash_range;
+  std::string starting_sequence_number;
+  std::string ending_sequence_number;  // empty while open
+};
+
+struct ChildShardInfo {
+  std::string shard_id;
+  std::vector<std::string> parent_shards;
+  common::HashKeyRange hash_range;
+};
+
+struct StreamInfo {
+  std::string name;
+  std::string arn;
+  StreamMode mode = StreamMode::kProvisioned;
+  int retention_hours = 24;
+  int64_t creation_millis = 0;
+  int max_record_size_kib = 1024;
+  int open_shard_count = 0;
+  int consumer_count = 0;
+  std::vector<ShardInfo> shards;  // DescribeStream only
+  bool has_more_shards = false;
+};
+
+struct DescribeStreamParams {
+  StreamRef stream;
+  int limit = 100;
+  std::string exclusive_start_shard_id;
+};
+
+struct ListStreamsParams {
+  int limit = 100;
+  std::string exclusive_start_stream_name;
+  std::string next_token;
+};
+struct ListStreamsResult {
+  std::vector<StreamInfo> streams;
+  bool has_more_streams = false;
+  std::string next_token;
+};
+
+enum class ShardFilterType {
+  kNone = 0,
+  kAfterShardId = 1,
+  kAtTrimHorizon = 2,
+  kFromTrimHorizon = 3,
+  kAtLatest = 4,
+  kAtTimestamp = 5,
+  kFromTimestamp = 6,
+};
+struct ListShardsParams {
+  StreamRef stream;
+  std::string next_token;
+  std::string exclusive_start_shard_id;
+  int max_results = 1000;
+  ShardFilterType filter = ShardFilterType::kNone;
+  std::string filter_shard_id;
+  int64_t filter_timestamp_millis = 0;
+  int64_t stream_creation_timestamp_millis = 0;
+};
+struct ListShardsResult {
+  std::vector<ShardInfo> shards;
+  std::string next_token;
+};
+
+struct PutEntry {
+  absl::string_view data;
+  absl::string_view partition_key;
+  absl::string_view explicit_hash_key;  // empty = none
+};
+struct PutOutcome {
+  absl::Status status;  // OK, or ProvisionedThroughputExceeded / InternalFailure
+  std::string shard_id;
+  std::string sequence_number;
+};
+
+enum class IteratorType {
+  kAtSequenceNumber = 1,
+  kAfterSequenceNumber = 2,
+  kTrimHorizon = 3,
+  kLatest = 4,
+  kAtTimestamp = 5,
+};
+struct GetShardIteratorParams {
+  StreamRef stream;
+  std::string shard_id;
+  IteratorType type = IteratorType::kTrimHorizon;
+  std::string starting_sequence_number;
+  int64_t timestamp_millis = 0;
+};
+
+struct RecordOut {
+  std::string sequence_number;
+  int64_t arrival_millis = 0;
+  std::string partition_key;
+  std::string data;
+};
+struct GetRecordsResult {
+  std::vector<RecordOut> records;
+  std::string next_shard_iterator;  // empty when a closed shard is fully read
+  int64_t millis_behind_latest = 0;
+  std::vector<ChildShardInfo> child_shards;
+};
+
+}  // namespace eddy::broker

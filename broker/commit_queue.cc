@@ -1,0 +1,123 @@
+#include "broker/commit_queue.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "broker/sequence_number.h"
+#include "common/errors.h"
+
+namespace eddy::broker {
+namespace {
+// A group stops growing past this many bytes so one sync never carries unbounded data.
+constexpr int64_t kMaxGroupBytes = 64 << 20;
+}  // namespace
+
+CommitQueue::CommitQueue(RecordStore& store, const common::Clock& clock)
+    : store_(store), clock_(clock) {}
+
+CommitQueue::~CommitQueue() { Stop(); }
+
+void CommitQueue::SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
+
+void CommitQueue::Start() {
+  absl::MutexLock lock(&mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void CommitQueue::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CommitQueue::Submit(std::vector<Entry> entries, Done done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(Request{std::move(entries), std::move(done), nullptr});
+      return;
+    }
+  }
+  done(absl::UnavailableError("the broker is shutting down"));
+}
+
+void CommitQueue::RunOrdered(std::function<void()> task) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(Request{{}, nullptr, std::move(task)});
+      return;
+    }
+  }
+  task();
+}
+
+void CommitQueue::Loop() {
+  while (true) {
+    std::vector<Request> group;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](CommitQueue* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and everything submitted is done
+      int64_t bytes = 0;
+      while (!queue_.empty() && bytes < kMaxGroupBytes) {
+        // An ordered task ends a group: it must see every earlier write committed.
+        if (queue_.front().task && !group.empty()) break;
+        for (const Entry& entry : queue_.front().entries) {
+          bytes += static_cast<int64_t>(entry.data.size() + entry.partition_key.size());
+        }
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        if (group.back().task) break;
+      }
+    }
+    if (group.size() == 1 && group.front().task) {
+      group.front().task();
+      continue;
+    }
+    CommitGroup(group);
+  }
+}
+
+void CommitQueue::CommitGroup(std::vector<Request>& group) {
+  const uint64_t now_counter = CounterAtMillis(clock_.NowMillis());
+  std::vector<RecordToWrite> writes;
+  std::vector<std::vector<uint64_t>> counters(group.size());
+  std::unordered_map<ShardState*, uint64_t> touched;
+  for (size_t i = 0; i < group.size(); ++i) {
+    for (const Entry& entry : group[i].entries) {
+      ShardState& shard = *entry.shard;
+      const uint64_t counter = std::max(shard.last_assigned + 1, now_counter);
+      shard.last_assigned = counter;
+      counters[i].push_back(counter);
+      writes.push_back(RecordToWrite{shard.stream_id, shard.index, counter, entry.partition_key,
+                                     entry.data});
+      touched[&shard] = counter;
+    }
+  }
+  absl::Status status = writes.empty() ? absl::OkStatus() : store_.Append(writes);
+  if (status.ok()) {
+    for (const auto& [shard, counter] : touched) {
+      shard->committed.store(counter);
+      if (listener_) listener_(*shard);
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (status.ok()) {
+      group[i].done(std::move(counters[i]));
+    } else {
+      group[i].done(status);
+    }
+  }
+}
+
+}  // namespace eddy::broker

@@ -1,0 +1,255 @@
+#include "broker/grpc_service.h"
+
+#include "common/errors.h"
+#include "common/hash_key.h"
+#include "proto/grpc_status.h"
+
+namespace eddy::broker {
+namespace {
+
+StreamRef RefOf(const v1::StreamRef& ref) { return StreamRef{ref.stream_name(), ref.stream_arn()}; }
+
+v1::StreamMode ModeToProto(StreamMode mode) {
+  return mode == StreamMode::kOnDemand ? v1::ON_DEMAND : v1::PROVISIONED;
+}
+
+void HashRangeToProto(const common::HashKeyRange& range, v1::HashKeyRange* out) {
+  out->set_starting_hash_key(common::FormatUint128(range.start));
+  out->set_ending_hash_key(common::FormatUint128(range.end));
+}
+
+void ShardToProto(const ShardInfo& shard, v1::Shard* out) {
+  out->set_shard_id(shard.shard_id);
+  out->set_parent_shard_id(shard.parent_shard_id);
+  out->set_adjacent_parent_shard_id(shard.adjacent_parent_shard_id);
+  HashRangeToProto(shard.hash_range, out->mutable_hash_key_range());
+  out->mutable_sequence_number_range()->set_starting_sequence_number(
+      shard.starting_sequence_number);
+  out->mutable_sequence_number_range()->set_ending_sequence_number(shard.ending_sequence_number);
+}
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(proto::ToGrpcStatus(status, context));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* StreamServiceImpl::CreateStream(grpc::CallbackServerContext* context,
+                                                          const v1::CreateStreamRequest* request,
+                                                          v1::CreateStreamResponse*) {
+  CreateStreamParams params;
+  params.name = request->stream_name();
+  params.shard_count = request->shard_count();
+  params.mode =
+      request->stream_mode() == v1::ON_DEMAND ? StreamMode::kOnDemand : StreamMode::kProvisioned;
+  if (request->max_record_size_in_kib() != 0) {
+    params.max_record_size_kib = request->max_record_size_in_kib();
+  }
+  if (request->retention_period_hours() != 0) {
+    params.retention_hours = request->retention_period_hours();
+  }
+  return Finish(context, broker_.CreateStream(params));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::DeleteStream(grpc::CallbackServerContext* context,
+                                                          const v1::DeleteStreamRequest* request,
+                                                          v1::DeleteStreamResponse*) {
+  return Finish(context,
+                broker_.DeleteStream(RefOf(request->stream()), request->enforce_consumer_deletion()));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStream(
+    grpc::CallbackServerContext* context, const v1::DescribeStreamRequest* request,
+    v1::DescribeStreamResponse* response) {
+  DescribeStreamParams params{RefOf(request->stream()),
+                              request->limit() == 0 ? 100 : request->limit(),
+                              request->exclusive_start_shard_id()};
+  absl::StatusOr<StreamInfo> info = broker_.DescribeStream(params);
+  if (info.ok()) {
+    v1::StreamDescription* out = response->mutable_stream_description();
+    out->set_stream_name(info->name);
+    out->set_stream_arn(info->arn);
+    out->set_stream_status(v1::ACTIVE);
+    out->set_stream_mode(ModeToProto(info->mode));
+    for (const ShardInfo& shard : info->shards) ShardToProto(shard, out->add_shards());
+    out->set_has_more_shards(info->has_more_shards);
+    out->set_retention_period_hours(info->retention_hours);
+    out->set_stream_creation_timestamp_millis(info->creation_millis);
+    out->set_encryption_type("NONE");
+    out->set_max_record_size_in_kib(info->max_record_size_kib);
+  }
+  return Finish(context, info.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStreamSummary(
+    grpc::CallbackServerContext* context, const v1::DescribeStreamSummaryRequest* request,
+    v1::DescribeStreamSummaryResponse* response) {
+  absl::StatusOr<StreamInfo> info = broker_.DescribeStreamSummary(RefOf(request->stream()));
+  if (info.ok()) {
+    v1::StreamDescriptionSummary* out = response->mutable_stream_description_summary();
+    out->set_stream_name(info->name);
+    out->set_stream_arn(info->arn);
+    out->set_stream_status(v1::ACTIVE);
+    out->set_stream_mode(ModeToProto(info->mode));
+    out->set_retention_period_hours(info->retention_hours);
+    out->set_stream_creation_timestamp_millis(info->creation_millis);
+    out->set_encryption_type("NONE");
+    out->set_open_shard_count(info->open_shard_count);
+    out->set_consumer_count(info->consumer_count);
+    out->set_max_record_size_in_kib(info->max_record_size_kib);
+  }
+  return Finish(context, info.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::ListStreams(grpc::CallbackServerContext* context,
+                                                         const v1::ListStreamsRequest* request,
+                                                         v1::ListStreamsResponse* response) {
+  ListStreamsParams params{request->limit() == 0 ? 100 : request->limit(),
+                           request->exclusive_start_stream_name(), request->next_token()};
+  absl::StatusOr<ListStreamsResult> result = broker_.ListStreams(params);
+  if (result.ok()) {
+    for (const StreamInfo& stream : result->streams) {
+      response->add_stream_names(stream.name);
+      v1::StreamSummary* summary = response->add_stream_summaries();
+      summary->set_stream_name(stream.name);
+      summary->set_stream_arn(stream.arn);
+      summary->set_stream_status(v1::ACTIVE);
+      summary->set_stream_mode(ModeToProto(stream.mode));
+      summary->set_stream_creation_timestamp_millis(stream.creation_millis);
+    }
+    response->set_has_more_streams(result->has_more_streams);
+    response->set_next_token(result->next_token);
+  }
+  return Finish(context, result.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::ListShards(grpc::CallbackServerContext* context,
+                                                        const v1::ListShardsRequest* request,
+                                                        v1::ListShardsResponse* response) {
+  ListShardsParams params;
+  params.stream = RefOf(request->stream());
+  params.next_token = request->next_token();
+  params.exclusive_start_shard_id = request->exclusive_start_shard_id();
+  params.max_results = request->max_results() == 0 ? 1000 : request->max_results();
+  params.filter = static_cast<ShardFilterType>(request->shard_filter().type());
+  params.filter_shard_id = request->shard_filter().shard_id();
+  params.filter_timestamp_millis = request->shard_filter().timestamp_millis();
+  params.stream_creation_timestamp_millis = request->stream_creation_timestamp_millis();
+  absl::StatusOr<ListShardsResult> result = broker_.ListShards(params);
+  if (result.ok()) {
+    for (const ShardInfo& shard : result->shards) ShardToProto(shard, response->add_shards());
+    response->set_next_token(result->next_token);
+  }
+  return Finish(context, result.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::IncreaseStreamRetentionPeriod(
+    grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
+    v1::ChangeRetentionPeriodResponse*) {
+  return Finish(context, broker_.ChangeRetention(RefOf(request->stream()),
+                                                 request->retention_period_hours(), true));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::DecreaseStreamRetentionPeriod(
+    grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
+    v1::ChangeRetentionPeriodResponse*) {
+  return Finish(context, broker_.ChangeRetention(RefOf(request->stream()),
+                                                 request->retention_period_hours(), false));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::PutRecord(grpc::CallbackServerContext* context,
+                                                       const v1::PutRecordRequest* request,
+                                                       v1::PutRecordResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  broker_.PutRecord(
+      RefOf(request->stream()),
+      PutEntry{request->data(), request->partition_key(), request->explicit_hash_key()},
+      request->sequence_number_for_ordering(),
+      [context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
+        if (outcomes.ok()) {
+          response->set_shard_id(outcomes->front().shard_id);
+          response->set_sequence_number(outcomes->front().sequence_number);
+          response->set_encryption_type("NONE");
+        }
+        reactor->Finish(proto::ToGrpcStatus(outcomes.status(), context));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::PutRecords(grpc::CallbackServerContext* context,
+                                                        const v1::PutRecordsRequest* request,
+                                                        v1::PutRecordsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::vector<PutEntry> entries;
+  entries.reserve(request->records_size());
+  for (const v1::PutRecordsRequestEntry& entry : request->records()) {
+    entries.push_back(PutEntry{entry.data(), entry.partition_key(), entry.explicit_hash_key()});
+  }
+  broker_.PutRecords(
+      RefOf(request->stream()), std::move(entries),
+      [context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
+        if (outcomes.ok()) {
+          int failed = 0;
+          for (const PutOutcome& outcome : *outcomes) {
+            v1::PutRecordsResultEntry* out = response->add_records();
+            if (outcome.status.ok()) {
+              out->set_shard_id(outcome.shard_id);
+              out->set_sequence_number(outcome.sequence_number);
+            } else {
+              ++failed;
+              out->set_error_code(common::ErrorType(outcome.status));
+              out->set_error_message(std::string(outcome.status.message()));
+            }
+          }
+          response->set_failed_record_count(failed);
+          response->set_encryption_type("NONE");
+        }
+        reactor->Finish(proto::ToGrpcStatus(outcomes.status(), context));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::GetShardIterator(
+    grpc::CallbackServerContext* context, const v1::GetShardIteratorRequest* request,
+    v1::GetShardIteratorResponse* response) {
+  GetShardIteratorParams params;
+  params.stream = RefOf(request->stream());
+  params.shard_id = request->shard_id();
+  params.type = static_cast<IteratorType>(request->shard_iterator_type());
+  params.starting_sequence_number = request->starting_sequence_number();
+  params.timestamp_millis = request->timestamp_millis();
+  absl::StatusOr<std::string> iterator = broker_.GetShardIterator(params);
+  if (iterator.ok()) response->set_shard_iterator(*iterator);
+  return Finish(context, iterator.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::GetRecords(grpc::CallbackServerContext* context,
+                                                        const v1::GetRecordsRequest* request,
+                                                        v1::GetRecordsResponse* response) {
+  absl::StatusOr<GetRecordsResult> result =
+      broker_.GetRecords(request->shard_iterator(), request->limit() == 0 ? 10000 : request->limit());
+  if (result.ok()) {
+    for (RecordOut& record : result->records) {
+      v1::Record* out = response->add_records();
+      out->set_sequence_number(std::move(record.sequence_number));
+      out->set_approximate_arrival_timestamp_millis(record.arrival_millis);
+      out->set_data(std::move(record.data));
+      out->set_partition_key(std::move(record.partition_key));
+      out->set_encryption_type("NONE");
+    }
+    response->set_next_shard_iterator(result->next_shard_iterator);
+    response->set_millis_behind_latest(result->millis_behind_latest);
+    for (const ChildShardInfo& child : result->child_shards) {
+      v1::ChildShard* out = response->add_child_shards();
+      out->set_shard_id(child.shard_id);
+      for (const std::string& parent : child.parent_shards) out->add_parent_shards(parent);
+      HashRangeToProto(child.hash_range, out->mutable_hash_key_range());
+    }
+  }
+  return Finish(context, result.status());
+}
+
+}  // namespace eddy::broker

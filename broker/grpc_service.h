@@ -1,0 +1,57 @@
+#pragma once
+// StreamServiceImpl: the gRPC face of StreamBroker. Each method converts the request to
+// the core's types, calls the core, converts the result back — nothing else (STYLE §4).
+// Uses the callback API; puts finish from the commit thread once durable.
+
+#include "broker/stream_broker.h"
+#include "eddy/v1/stream.grpc.pb.h"
+
+namespace eddy::broker {
+
+class StreamServiceImpl final : public v1::StreamService::CallbackService {
+ public:
+  // `broker` must outlive the service.
+  explicit StreamServiceImpl(StreamBroker& broker) : broker_(broker) {}
+
+  grpc::ServerUnaryReactor* CreateStream(grpc::CallbackServerContext* context,
+                                         const v1::CreateStreamRequest* request,
+                                         v1::CreateStreamResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteStream(grpc::CallbackServerContext* context,
+                                         const v1::DeleteStreamRequest* request,
+                                         v1::DeleteStreamResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeStream(grpc::CallbackServerContext* context,
+                                           const v1::DescribeStreamRequest* request,
+                                           v1::DescribeStreamResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeStreamSummary(
+      grpc::CallbackServerContext* context, const v1::DescribeStreamSummaryRequest* request,
+      v1::DescribeStreamSummaryResponse* response) override;
+  grpc::ServerUnaryReactor* ListStreams(grpc::CallbackServerContext* context,
+                                        const v1::ListStreamsRequest* request,
+                                        v1::ListStreamsResponse* response) override;
+  grpc::ServerUnaryReactor* ListShards(grpc::CallbackServerContext* context,
+                                       const v1::ListShardsRequest* request,
+                                       v1::ListShardsResponse* response) override;
+  grpc::ServerUnaryReactor* IncreaseStreamRetentionPeriod(
+      grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
+      v1::ChangeRetentionPeriodResponse* response) override;
+  grpc::ServerUnaryReactor* DecreaseStreamRetentionPeriod(
+      grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
+      v1::ChangeRetentionPeriodResponse* response) override;
+  grpc::ServerUnaryReactor* PutRecord(grpc::CallbackServerContext* context,
+                                      const v1::PutRecordRequest* request,
+                                      v1::PutRecordResponse* response) override;
+  grpc::ServerUnaryReactor* PutRecords(grpc::CallbackServerContext* context,
+                                       const v1::PutRecordsRequest* request,
+                                       v1::PutRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* GetShardIterator(grpc::CallbackServerContext* context,
+                                             const v1::GetShardIteratorRequest* request,
+                                             v1::GetShardIteratorResponse* response) override;
+  grpc::ServerUnaryReactor* GetRecords(grpc::CallbackServerContext* context,
+                                       const v1::GetRecordsRequest* request,
+                                       v1::GetRecordsResponse* response) override;
+
+ private:
+  StreamBroker& broker_;
+};
+
+}  // namespace eddy::broker

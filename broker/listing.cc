@@ -1,0 +1,191 @@
+// StreamBroker: ListStreams and ListShards, with their pagination tokens and shard filters.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "broker/sequence_number.h"
+#include "broker/stream_broker.h"
+#include "broker/validation.h"
+#include "common/errors.h"
+
+namespace eddy::broker {
+namespace {
+
+constexpr char kListStreamsToken = 'S';
+constexpr char kListShardsToken = 'L';
+
+// Whether `shard` belongs in a ListShards answer under `filter`. Times are the shard's
+// creation and (once closed) closing instants, read off its counters.
+bool PassesFilter(const ShardState& shard, ShardFilterType filter, int64_t filter_millis,
+                  uint32_t after_index, int64_t trim_horizon_millis) {
+  const int64_t opened = MillisOfCounter(shard.starting_counter);
+  const uint64_t ending = shard.ending_counter.load();
+  const bool open = ending == 0;
+  const int64_t closed = open ? INT64_MAX : MillisOfCounter(ending);
+  auto open_at = [&](int64_t t) { return opened <= t && t < closed; };
+  switch (filter) {
+    case ShardFilterType::kNone:
+    case ShardFilterType::kFromTrimHorizon:
+      return closed >= trim_horizon_millis;
+    case ShardFilterType::kAfterShardId:
+      return shard.index > after_index;
+    case ShardFilterType::kAtTrimHorizon:
+      // Shards created at or before the horizon that were still open then; a stream
+      // younger than its retention has its first shards there.
+      return open_at(trim_horizon_millis) || (shard.parent_shard_id.empty() &&
+                                              opened > trim_horizon_millis &&
+                                              closed >= trim_horizon_millis);
+    case ShardFilterType::kAtLatest:
+      return open;
+    case ShardFilterType::kAtTimestamp:
+      return open_at(filter_millis) ||
+             (shard.parent_shard_id.empty() && opened > filter_millis);
+    case ShardFilterType::kFromTimestamp:
+      return closed > filter_millis;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<ListStreamsResult> StreamBroker::ListStreams(const ListStreamsParams& params) const {
+  if (absl::Status s = ValidateRange("limit", params.limit, 1, 10000); !s.ok()) return s;
+  std::string start_after = params.exclusive_start_stream_name;
+  if (!params.next_token.empty()) {
+    if (!params.exclusive_start_stream_name.empty()) {
+      return common::InvalidArgument(
+          "NextToken and ExclusiveStartStreamName cannot be provided together.");
+    }
+    absl::StatusOr<std::string> payload =
+        tokens_.Open(kListStreamsToken, params.next_token, "NextToken");
+    if (!payload.ok()) return payload.status();
+    if (payload->size() < 8) return common::InvalidArgument("Invalid NextToken.");
+    const int64_t issued = static_cast<int64_t>(ReadBigEndian64(*payload));
+    if (clock_.NowMillis() - issued > options_.iterator_ttl_millis) {
+      return common::ExpiredNextToken("The NextToken has expired; list again from the start.");
+    }
+    start_after = payload->substr(8);
+  }
+  ListStreamsResult result;
+  for (const auto& stream : catalog_->List()) {
+    if (!start_after.empty() && stream->name <= start_after) continue;
+    if (static_cast<int>(result.streams.size()) == params.limit) {
+      result.has_more_streams = true;
+      break;
+    }
+    StreamInfo info;
+    info.name = stream->name;
+    info.arn = stream->arn;
+    info.mode = stream->mode;
+    info.creation_millis = stream->creation_millis;
+    result.streams.push_back(std::move(info));
+  }
+  if (result.has_more_streams) {
+    std::string payload;
+    AppendBigEndian64(&payload, static_cast<uint64_t>(clock_.NowMillis()));
+    payload.append(result.streams.back().name);
+    result.next_token = tokens_.Seal(kListStreamsToken, payload);
+  }
+  return result;
+}
+
+absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams& params) const {
+  if (absl::Status s = ValidateRange("maxResults", params.max_results, 1, 10000); !s.ok()) {
+    return s;
+  }
+  std::shared_ptr<StreamState> stream;
+  ShardFilterType filter = params.filter;
+  int64_t filter_millis = params.filter_timestamp_millis;
+  uint32_t filter_index = 0;
+  bool has_start = false;
+  uint32_t start_after = 0;
+
+  if (!params.next_token.empty()) {
+    if (!params.stream.name.empty() || !params.stream.arn.empty() ||
+        !params.exclusive_start_shard_id.empty() || params.filter != ShardFilterType::kNone) {
+      return common::InvalidArgument(
+          "NextToken cannot be combined with StreamName, StreamARN, ExclusiveStartShardId or "
+          "ShardFilter.");
+    }
+    absl::StatusOr<std::string> payload =
+        tokens_.Open(kListShardsToken, params.next_token, "NextToken");
+    if (!payload.ok()) return payload.status();
+    if (payload->size() != 8 + 8 + 1 + 8 + 4 + 4) {
+      return common::InvalidArgument("Invalid NextToken.");
+    }
+    const absl::string_view p = *payload;
+    if (clock_.NowMillis() - static_cast<int64_t>(ReadBigEndian64(p)) >
+        options_.iterator_ttl_millis) {
+      return common::ExpiredNextToken("The NextToken has expired; list again from the start.");
+    }
+    stream = catalog_->FindById(ReadBigEndian64(p.substr(8)));
+    if (stream == nullptr) {
+      return common::ResourceNotFound("The stream of this NextToken no longer exists.");
+    }
+    filter = static_cast<ShardFilterType>(p[16]);
+    filter_millis = static_cast<int64_t>(ReadBigEndian64(p.substr(17)));
+    filter_index = ReadBigEndian32(p.substr(25));
+    start_after = ReadBigEndian32(p.substr(29));
+    has_start = true;
+  } else {
+    absl::StatusOr<std::shared_ptr<StreamState>> found = catalog_->Find(params.stream);
+    if (!found.ok()) return found.status();
+    stream = *found;
+    if (params.stream_creation_timestamp_millis != 0 &&
+        params.stream_creation_timestamp_millis != stream->creation_millis) {
+      return common::ResourceNotFound(absl::StrCat(
+          "Stream ", stream->name, " was not created at the given StreamCreationTimestamp."));
+    }
+    if (!params.exclusive_start_shard_id.empty()) {
+      absl::StatusOr<uint32_t> index = ParseShardId(params.exclusive_start_shard_id);
+      if (!index.ok()) return index.status();
+      has_start = true;
+      start_after = *index;
+    }
+    const bool wants_id = filter == ShardFilterType::kAfterShardId;
+    const bool wants_time =
+        filter == ShardFilterType::kAtTimestamp || filter == ShardFilterType::kFromTimestamp;
+    if (wants_id) {
+      absl::StatusOr<uint32_t> index = ParseShardId(params.filter_shard_id);
+      if (!index.ok()) return index.status();
+      filter_index = *index;
+    } else if (!params.filter_shard_id.empty()) {
+      return common::InvalidArgument("ShardFilter.ShardId is only valid with AFTER_SHARD_ID.");
+    }
+    if (wants_time && filter_millis <= 0) {
+      return common::InvalidArgument("ShardFilter.Timestamp is required with AT_TIMESTAMP and "
+                                     "FROM_TIMESTAMP.");
+    }
+    if (!wants_time && filter_millis != 0) {
+      return common::InvalidArgument(
+          "ShardFilter.Timestamp is only valid with AT_TIMESTAMP or FROM_TIMESTAMP.");
+    }
+  }
+
+  const int64_t horizon_millis =
+      clock_.NowMillis() - static_cast<int64_t>(stream->retention_hours()) * 3'600'000;
+  ListShardsResult result;
+  bool more = false;
+  for (const auto& shard : stream->Shards()) {
+    if (has_start && shard->index <= start_after) continue;
+    if (!PassesFilter(*shard, filter, filter_millis, filter_index, horizon_millis)) continue;
+    if (static_cast<int>(result.shards.size()) == params.max_results) {
+      more = true;
+      break;
+    }
+    result.shards.push_back(DescribeShard(*stream, *shard));
+  }
+  if (more) {
+    absl::StatusOr<uint32_t> last = ParseShardId(result.shards.back().shard_id);
+    std::string payload;
+    AppendBigEndian64(&payload, static_cast<uint64_t>(clock_.NowMillis()));
+    AppendBigEndian64(&payload, stream->id);
+    payload.push_back(static_cast<char>(filter));
+    AppendBigEndian64(&payload, static_cast<uint64_t>(filter_millis));
+    AppendBigEndian32(&payload, filter_index);
+    AppendBigEndian32(&payload, last.ok() ? *last : 0);
+    result.next_token = tokens_.Seal(kListShardsToken, payload);
+  }
+  return result;
+}
+
+}  // namespace eddy::broker

@@ -1,0 +1,86 @@
+// eddy-broker: the Eddy stream service.
+//
+//   eddy-broker [--listen 127.0.0.1:4567] [--data-dir ./eddy-data] [--limits default|none]
+//               [--sync wal|none] [--log-level info] [--ready-file PATH]
+//
+// SIGTERM or SIGINT shuts it down cleanly: no new calls, in-flight writes finished.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "broker/server.h"
+#include "common/logging.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"eddy-broker: the Eddy stream service"};
+  eddy::broker::BrokerServerOptions options;
+  options.broker.data_dir = "./eddy-data";
+  std::string limits = "default";
+  std::string sync = "wal";
+  std::string log_level = "info";
+  std::string ready_file;
+  int max_shards = options.broker.limits.max_shards;
+  app.add_option("--listen", options.listen_address, "host:port to serve on (port 0: any free)")
+      ->capture_default_str();
+  app.add_option("--data-dir", options.broker.data_dir, "RocksDB directory")->capture_default_str();
+  app.add_option("--limits", limits, "default: Kinesis throughput limits; none: lift them")
+      ->check(CLI::IsMember({"default", "none"}))
+      ->capture_default_str();
+  app.add_option("--sync", sync,
+                 "wal: acknowledge puts once synced to the WAL; none: before the sync")
+      ->check(CLI::IsMember({"wal", "none"}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--max-shards", max_shards, "open shards allowed across all streams")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--retention-check-interval-ms", options.broker.retention_check_interval_millis,
+                 "how often expired records are deleted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--ready-file", ready_file,
+                 "write the listening address to this file once serving");
+  CLI11_PARSE(app, argc, argv);
+
+  eddy::common::SetLogLevel(log_level);
+  auto log = eddy::common::Logger("eddy.broker");
+  if (limits == "none") options.broker.limits = eddy::broker::BrokerLimits::None();
+  options.broker.limits.max_shards = max_shards;
+  options.broker.sync = sync == "wal";
+
+  // Signals are taken by one thread with sigwait, never by a handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = eddy::broker::BrokerServer::Start(options);
+  if (!server.ok()) {
+    log->critical("cannot start: {}", server.status().ToString());
+    return 1;
+  }
+  log->info("eddy-broker listening on {} (data {}, limits {}, sync {})", (*server)->address(),
+            options.broker.data_dir, limits, sync);
+  if (!ready_file.empty()) {
+    const std::string temp = ready_file + ".tmp";
+    std::ofstream(temp) << (*server)->address() << "\n";
+    std::rename(temp.c_str(), ready_file.c_str());  // readers never see a partial file
+  }
+  std::thread waiter([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    log->info("signal {} received, shutting down", received);
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  waiter.join();
+  server->reset();
+  log->info("eddy-broker stopped");
+  return 0;
+}

@@ -1,0 +1,50 @@
+#include "broker/server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace eddy::broker {
+
+absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
+    const BrokerServerOptions& options) {
+  std::unique_ptr<BrokerServer> server(new BrokerServer());
+  absl::StatusOr<std::unique_ptr<StreamBroker>> broker = StreamBroker::Open(options.broker);
+  if (!broker.ok()) return broker.status();
+  server->broker_ = std::move(*broker);
+  server->broker_->Start();
+  server->service_ = std::make_unique<StreamServiceImpl>(*server->broker_);
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || port == 0) {
+    server->broker_->Stop();
+    return common::InvalidArgument(
+        absl::StrCat("cannot listen on '", options.listen_address, "'"));
+  }
+  const std::string& listen = options.listen_address;
+  const size_t colon = listen.rfind(':');
+  server->address_ = absl::StrCat(listen.substr(0, colon), ":", port);
+  return server;
+}
+
+BrokerServer::~BrokerServer() { Shutdown(); }
+
+void BrokerServer::Wait() { server_->Wait(); }
+
+void BrokerServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  broker_->Stop();
+}
+
+}  // namespace eddy::broker

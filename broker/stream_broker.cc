@@ -1,0 +1,174 @@
+#include "broker/stream_broker.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "broker/sequence_number.h"
+#include "broker/validation.h"
+#include "common/errors.h"
+#include "common/logging.h"
+
+namespace eddy::broker {
+
+absl::StatusOr<std::unique_ptr<StreamBroker>> StreamBroker::Open(
+    const StreamBrokerOptions& options) {
+  if (options.data_dir.empty()) return common::InvalidArgument("data_dir is required");
+  absl::StatusOr<std::unique_ptr<RecordStore>> store =
+      RecordStore::Open(RecordStoreOptions{options.data_dir, options.sync});
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::string> secret = (*store)->LoadOrCreateSecret();
+  if (!secret.ok()) return secret.status();
+  absl::StatusOr<std::unique_ptr<StreamCatalog>> catalog =
+      StreamCatalog::Open(**store, options.limits, *options.clock);
+  if (!catalog.ok()) return catalog.status();
+  return std::unique_ptr<StreamBroker>(
+      new StreamBroker(options, std::move(*store), std::move(*catalog), std::move(*secret)));
+}
+
+StreamBroker::StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<RecordStore> store,
+                           std::unique_ptr<StreamCatalog> catalog, std::string secret)
+    : options_(options),
+      clock_(*options.clock),
+      store_(std::move(store)),
+      catalog_(std::move(catalog)),
+      commit_queue_(*store_, clock_),
+      tokens_(std::move(secret)) {}
+
+StreamBroker::~StreamBroker() { Stop(); }
+
+void StreamBroker::Start() {
+  commit_queue_.Start();
+  if (!trimmer_.joinable()) {
+    trimmer_ = std::thread([this] {
+      while (!stop_trimmer_.WaitForNotificationWithTimeout(
+          absl::Milliseconds(options_.retention_check_interval_millis))) {
+        TrimExpiredRecords();
+      }
+    });
+  }
+}
+
+void StreamBroker::Stop() {
+  if (!stop_trimmer_.HasBeenNotified()) stop_trimmer_.Notify();
+  if (trimmer_.joinable()) trimmer_.join();
+  commit_queue_.Stop();
+}
+
+uint64_t StreamBroker::TrimHorizonCounter(const StreamState& stream) const {
+  return CounterAtMillis(clock_.NowMillis() -
+                         static_cast<int64_t>(stream.retention_hours()) * 3'600'000);
+}
+
+void StreamBroker::TrimExpiredRecords() {
+  for (const auto& stream : catalog_->List()) {
+    const uint64_t horizon = TrimHorizonCounter(*stream);
+    for (const auto& shard : stream->Shards()) {
+      absl::Status status = store_->TrimBefore(stream->id, shard->index, horizon);
+      if (!status.ok()) {
+        common::Logger("eddy.broker")->warn("stream={} shard={} retention trim failed: {}",
+                                         stream->name, shard->shard_id, status.ToString());
+      }
+    }
+  }
+}
+
+absl::Status StreamBroker::CreateStream(const CreateStreamParams& params) {
+  CreateStreamParams resolved = params;
+  if (resolved.shard_count == 0) {
+    resolved.shard_count = resolved.mode == StreamMode::kOnDemand ? 4 : 1;
+  }
+  return catalog_->Create(resolved);
+}
+
+absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool /*enforce_consumer_deletion:
+                                                                      no consumers yet*/) {
+  absl::StatusOr<std::shared_ptr<StreamState>> removed = catalog_->Remove(stream);
+  if (!removed.ok()) return removed.status();
+  // Ordered after every write already queued, so no record lands after the deletion.
+  commit_queue_.RunOrdered([this, id = (*removed)->id, name = (*removed)->name] {
+    absl::Status status = store_->DeleteStreamData(id);
+    if (!status.ok()) {
+      common::Logger("eddy.broker")->error("stream={} deleting data failed: {}", name,
+                                        status.ToString());
+    }
+  });
+  return absl::OkStatus();
+}
+
+ShardInfo StreamBroker::DescribeShard(const StreamState& stream, const ShardState& shard) const {
+  ShardInfo info;
+  info.shard_id = shard.shard_id;
+  info.parent_shard_id = shard.parent_shard_id;
+  info.adjacent_parent_shard_id = shard.adjacent_parent_shard_id;
+  info.hash_range = shard.hash_range;
+  const uint32_t tag = StreamTagOf(stream.id);
+  info.starting_sequence_number =
+      FormatSequenceNumber(SequenceNumber{tag, shard.index, shard.starting_counter});
+  if (const uint64_t ending = shard.ending_counter.load(); ending != 0) {
+    info.ending_sequence_number = FormatSequenceNumber(SequenceNumber{tag, shard.index, ending});
+  }
+  return info;
+}
+
+std::vector<ChildShardInfo> StreamBroker::ChildrenOf(const StreamState& stream,
+                                                     const ShardState& shard) const {
+  std::vector<ChildShardInfo> children;
+  for (const auto& candidate : stream.Shards()) {
+    if (candidate->parent_shard_id != shard.shard_id &&
+        candidate->adjacent_parent_shard_id != shard.shard_id) {
+      continue;
+    }
+    ChildShardInfo child{candidate->shard_id, {candidate->parent_shard_id}, candidate->hash_range};
+    if (!candidate->adjacent_parent_shard_id.empty()) {
+      child.parent_shards.push_back(candidate->adjacent_parent_shard_id);
+    }
+    children.push_back(std::move(child));
+  }
+  return children;
+}
+
+absl::StatusOr<StreamInfo> StreamBroker::DescribeStreamSummary(const StreamRef& ref) const {
+  absl::StatusOr<std::shared_ptr<StreamState>> stream = catalog_->Find(ref);
+  if (!stream.ok()) return stream.status();
+  const StreamState& s = **stream;
+  StreamInfo info;
+  info.name = s.name;
+  info.arn = s.arn;
+  info.mode = s.mode;
+  info.retention_hours = s.retention_hours();
+  info.creation_millis = s.creation_millis;
+  info.max_record_size_kib = s.max_record_size_kib;
+  for (const auto& shard : s.Shards()) info.open_shard_count += shard->IsOpen() ? 1 : 0;
+  return info;
+}
+
+absl::StatusOr<StreamInfo> StreamBroker::DescribeStream(const DescribeStreamParams& params) const {
+  if (absl::Status s = ValidateRange("limit", params.limit, 1, 10000); !s.ok()) return s;
+  uint32_t start_after = 0;
+  bool has_start = !params.exclusive_start_shard_id.empty();
+  if (has_start) {
+    absl::StatusOr<uint32_t> index = ParseShardId(params.exclusive_start_shard_id);
+    if (!index.ok()) return index.status();
+    start_after = *index;
+  }
+  absl::StatusOr<StreamInfo> info = DescribeStreamSummary(params.stream);
+  if (!info.ok()) return info.status();
+  absl::StatusOr<std::shared_ptr<StreamState>> stream = catalog_->Find(params.stream);
+  if (!stream.ok()) return stream.status();
+  for (const auto& shard : (*stream)->Shards()) {
+    if (has_start && shard->index <= start_after) continue;
+    if (static_cast<int>(info->shards.size()) == params.limit) {
+      info->has_more_shards = true;
+      break;
+    }
+    info->shards.push_back(DescribeShard(**stream, *shard));
+  }
+  return info;
+}
+
+absl::Status StreamBroker::ChangeRetention(const StreamRef& stream, int hours, bool increase) {
+  return catalog_->ChangeRetention(stream, hours, increase);
+}
+
+}  // namespace eddy::broker

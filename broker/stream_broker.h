@@ -1,0 +1,98 @@
+#pragma once
+// StreamBroker: the stream service's core — every operation of proto/eddy/v1/stream.proto
+// in plain C++, with Kinesis semantics, validation and limits. The gRPC layer
+// (grpc_service.h) only translates.
+//
+// Lifecycle: Open() → Start() → Stop(). Start launches the commit thread and the
+// retention trimmer; Stop finishes queued writes and joins both.
+// Thread-safe.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "broker/broker_types.h"
+#include "broker/commit_queue.h"
+#include "broker/limits.h"
+#include "broker/record_store.h"
+#include "broker/stream_catalog.h"
+#include "broker/token_codec.h"
+#include "common/clock.h"
+
+namespace eddy::broker {
+
+struct StreamBrokerOptions {
+  // Directory of the RocksDB database; created if missing.
+  std::string data_dir;
+  // Sync the WAL before acknowledging a put (default). False trades durability of the last
+  // moments before a crash for throughput (`--sync=none`).
+  bool sync = true;
+  BrokerLimits limits;
+  // How often expired records are deleted and their space reclaimed.
+  int64_t retention_check_interval_millis = 60'000;
+  // Lifetime of shard iterators and list tokens.
+  int64_t iterator_ttl_millis = 300'000;
+  // Clock for arrival times, expiry and rate limits; must outlive the broker.
+  const common::Clock* clock = &common::SystemClock::Get();
+};
+
+class StreamBroker {
+ public:
+  static absl::StatusOr<std::unique_ptr<StreamBroker>> Open(const StreamBrokerOptions& options);
+  ~StreamBroker();
+
+  void Start();
+  void Stop();
+
+  // Control plane.
+  absl::Status CreateStream(const CreateStreamParams& params);
+  absl::Status DeleteStream(const StreamRef& stream, bool enforce_consumer_deletion);
+  absl::StatusOr<StreamInfo> DescribeStream(const DescribeStreamParams& params) const;
+  absl::StatusOr<StreamInfo> DescribeStreamSummary(const StreamRef& stream) const;
+  absl::StatusOr<ListStreamsResult> ListStreams(const ListStreamsParams& params) const;
+  absl::StatusOr<ListShardsResult> ListShards(const ListShardsParams& params) const;
+  absl::Status ChangeRetention(const StreamRef& stream, int hours, bool increase);
+
+  // Data plane. Puts complete asynchronously, once durable (or refused), on the commit
+  // thread: `done` must not block. A whole-request failure (validation, unknown stream)
+  // arrives as the StatusOr's error; otherwise one outcome per entry, in order.
+  using PutDone = std::function<void(absl::StatusOr<std::vector<PutOutcome>>)>;
+  void PutRecords(const StreamRef& stream, std::vector<PutEntry> entries, PutDone done);
+  // PutRecord: as PutRecords with one entry, but `sequence_number_for_ordering` is checked
+  // and a throttled record fails the call.
+  void PutRecord(const StreamRef& stream, PutEntry entry,
+                 absl::string_view sequence_number_for_ordering, PutDone done);
+
+  absl::StatusOr<std::string> GetShardIterator(const GetShardIteratorParams& params) const;
+  absl::StatusOr<GetRecordsResult> GetRecords(absl::string_view shard_iterator, int limit) const;
+
+  // Deletes expired records of every shard now (the trimmer's pass; tests call it).
+  void TrimExpiredRecords();
+
+  RecordStore& store() { return *store_; }
+
+ private:
+  StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<RecordStore> store,
+               std::unique_ptr<StreamCatalog> catalog, std::string secret);
+  void PutInternal(const StreamRef& stream, std::vector<PutEntry> entries, bool single,
+                   PutDone done);
+  ShardInfo DescribeShard(const StreamState& stream, const ShardState& shard) const;
+  std::vector<ChildShardInfo> ChildrenOf(const StreamState& stream, const ShardState& shard) const;
+  uint64_t TrimHorizonCounter(const StreamState& stream) const;
+
+  const StreamBrokerOptions options_;
+  const common::Clock& clock_;
+  std::unique_ptr<RecordStore> store_;
+  std::unique_ptr<StreamCatalog> catalog_;
+  CommitQueue commit_queue_;
+  const TokenCodec tokens_;
+  absl::Notification stop_trimmer_;
+  std::thread trimmer_;
+};
+
+}  // namespace eddy::broker

@@ -1,0 +1,74 @@
+#pragma once
+// StreamCatalog: the control plane — which streams exist, their settings and shards —
+// kept in memory and persisted in the RecordStore's metadata.
+//
+// Lifecycle: Open() loads every stream and restores each shard's counters from its
+// high-water mark. Thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "broker/limits.h"
+#include "broker/record_store.h"
+#include "broker/stream_state.h"
+#include "common/clock.h"
+
+namespace eddy::broker {
+
+// A stream named by name or ARN (either or both; both must agree).
+struct StreamRef {
+  std::string name;
+  std::string arn;
+};
+
+struct CreateStreamParams {
+  std::string name;
+  int shard_count = 1;
+  StreamMode mode = StreamMode::kProvisioned;
+  int max_record_size_kib = 1024;
+  int retention_hours = 24;
+};
+
+class StreamCatalog {
+ public:
+  static absl::StatusOr<std::unique_ptr<StreamCatalog>> Open(RecordStore& store,
+                                                             const BrokerLimits& limits,
+                                                             const common::Clock& clock);
+
+  // ResourceInUse if the name exists; LimitExceeded past the broker's shard limit.
+  absl::Status Create(const CreateStreamParams& params);
+
+  // Removes the stream from the catalog and returns it (its data is the caller's to
+  // delete). ResourceNotFound if absent.
+  absl::StatusOr<std::shared_ptr<StreamState>> Remove(const StreamRef& ref);
+
+  // The stream, or ResourceNotFound / InvalidArgument for a malformed reference.
+  absl::StatusOr<std::shared_ptr<StreamState>> Find(const StreamRef& ref) const;
+  std::shared_ptr<StreamState> FindById(uint64_t id) const;
+
+  // All streams, in name order.
+  std::vector<std::shared_ptr<StreamState>> List() const;
+
+  // Moves retention up (`increase`) or down; InvalidArgument if it would move the other
+  // way or leave 24…8760 h.
+  absl::Status ChangeRetention(const StreamRef& ref, int hours, bool increase);
+
+ private:
+  StreamCatalog(RecordStore& store, const BrokerLimits& limits, const common::Clock& clock);
+  absl::Status Persist(const StreamState& stream);
+  int OpenShardCountLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  RecordStore& store_;
+  const BrokerLimits limits_;
+  const common::Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<StreamState>> by_name_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace eddy::broker

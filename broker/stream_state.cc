@@ -1,0 +1,71 @@
+#include "broker/stream_state.h"
+
+#include "absl/strings/str_cat.h"
+#include "broker/sequence_number.h"
+
+namespace eddy::broker {
+
+ShardState::ShardState(uint64_t stream_id_in, uint32_t index_in, common::HashKeyRange range,
+                       uint64_t starting_counter_in, const BrokerLimits& limits,
+                       const common::Clock& clock)
+    : stream_id(stream_id_in),
+      index(index_in),
+      shard_id(FormatShardId(index_in)),
+      hash_range(range),
+      starting_counter(starting_counter_in),
+      write_bytes(limits.write_bytes_per_second, limits.write_bytes_per_second, clock),
+      write_records(limits.write_records_per_second, limits.write_records_per_second, clock),
+      read_calls(limits.read_calls_per_second, limits.read_calls_per_second, clock),
+      read_bytes(limits.read_bytes_per_second, limits.read_bytes_per_second, clock) {}
+
+StreamState::StreamState(uint64_t id_in, std::string name_in, int64_t creation_millis_in,
+                         StreamMode mode_in, int max_record_size_kib_in, int retention_hours)
+    : id(id_in),
+      name(std::move(name_in)),
+      arn(StreamArn(name)),
+      creation_millis(creation_millis_in),
+      mode(mode_in),
+      max_record_size_kib(max_record_size_kib_in),
+      retention_hours_(retention_hours) {}
+
+int StreamState::retention_hours() const {
+  absl::MutexLock lock(&mu_);
+  return retention_hours_;
+}
+
+void StreamState::set_retention_hours(int hours) {
+  absl::MutexLock lock(&mu_);
+  retention_hours_ = hours;
+}
+
+std::vector<std::shared_ptr<ShardState>> StreamState::Shards() const {
+  absl::MutexLock lock(&mu_);
+  return shards_;
+}
+
+void StreamState::AddShard(std::shared_ptr<ShardState> shard) {
+  absl::MutexLock lock(&mu_);
+  shards_.push_back(std::move(shard));
+}
+
+std::shared_ptr<ShardState> StreamState::FindShard(uint32_t index) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& shard : shards_) {
+    if (shard->index == index) return shard;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<ShardState> StreamState::RouteHashKey(common::HashKey key) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& shard : shards_) {
+    if (shard->IsOpen() && shard->hash_range.Contains(key)) return shard;
+  }
+  return nullptr;
+}
+
+std::string StreamArn(absl::string_view name) {
+  return absl::StrCat("arn:aws:kinesis:local:000000000000:stream/", name);
+}
+
+}  // namespace eddy::broker

@@ -1,0 +1,88 @@
+#pragma once
+// The broker's in-memory view of streams and shards, shared by the control plane, the
+// write path and the read path.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "broker/limits.h"
+#include "common/clock.h"
+#include "common/hash_key.h"
+#include "common/token_bucket.h"
+
+namespace eddy::broker {
+
+enum class StreamMode { kProvisioned = 1, kOnDemand = 2 };
+
+// One shard. Identity and hash range never change after creation. Counters:
+// `last_assigned` belongs to the commit thread; `committed` is the highest counter that is
+// durable and readable (everything at or below it is visible to readers).
+// Thread-safe: the mutable fields are atomics; the buckets lock themselves.
+class ShardState {
+ public:
+  ShardState(uint64_t stream_id, uint32_t index, common::HashKeyRange range,
+             uint64_t starting_counter, const BrokerLimits& limits, const common::Clock& clock);
+
+  const uint64_t stream_id;
+  const uint32_t index;
+  const std::string shard_id;
+  const common::HashKeyRange hash_range;
+  const uint64_t starting_counter;
+  std::string parent_shard_id;           // set before publication, then read-only
+  std::string adjacent_parent_shard_id;  // likewise
+
+  std::atomic<uint64_t> ending_counter{0};  // 0 while open
+  std::atomic<uint64_t> committed{0};
+  uint64_t last_assigned = 0;  // commit thread only
+  std::atomic<bool> deleted{false};
+
+  bool IsOpen() const { return ending_counter.load() == 0; }
+
+  common::TokenBucket write_bytes;
+  common::TokenBucket write_records;
+  common::TokenBucket read_calls;
+  common::TokenBucket read_bytes;
+};
+
+// One stream: fixed identity plus mutable settings and its shards.
+// Thread-safe: mutable fields are guarded by mu_; readers copy what they need.
+class StreamState {
+ public:
+  StreamState(uint64_t id, std::string name, int64_t creation_millis, StreamMode mode,
+              int max_record_size_kib, int retention_hours);
+
+  const uint64_t id;
+  const std::string name;
+  const std::string arn;
+  const int64_t creation_millis;
+  const StreamMode mode;
+  const int max_record_size_kib;
+
+  int retention_hours() const;
+  void set_retention_hours(int hours);
+
+  // All shards, open and closed, in index order.
+  std::vector<std::shared_ptr<ShardState>> Shards() const;
+  void AddShard(std::shared_ptr<ShardState> shard);
+  std::shared_ptr<ShardState> FindShard(uint32_t index) const;
+
+  // The open shard whose range holds `key` (null only if the ranges have a hole).
+  std::shared_ptr<ShardState> RouteHashKey(common::HashKey key) const;
+
+  int64_t MaxRecordBytes() const { return static_cast<int64_t>(max_record_size_kib) * 1024; }
+
+ private:
+  mutable absl::Mutex mu_;
+  int retention_hours_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<ShardState>> shards_ ABSL_GUARDED_BY(mu_);
+};
+
+// "arn:aws:kinesis:local:000000000000:stream/<name>" — the ARN shape clients expect.
+std::string StreamArn(absl::string_view name);
+
+}  // namespace eddy::broker

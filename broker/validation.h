@@ -1,0 +1,30 @@
+#pragma once
+// Request validation shared by every operation: each failure is an InvalidArgument or
+// ValidationException whose message names the field and the rule it broke.
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace eddy::broker {
+
+inline constexpr int kMinRetentionHours = 24;
+inline constexpr int kMaxRetentionHours = 8760;
+inline constexpr int kDefaultRetentionHours = 24;
+inline constexpr int kMinRecordSizeKib = 1024;
+inline constexpr int kMaxRecordSizeKib = 10240;
+inline constexpr int kMaxPartitionKeyChars = 256;
+
+// 1–128 characters of [a-zA-Z0-9_.-].
+absl::Status ValidateStreamName(absl::string_view name);
+
+// Valid UTF-8 of 1–256 Unicode characters.
+absl::Status ValidatePartitionKey(absl::string_view key);
+
+absl::Status ValidateRetentionHours(int hours);
+
+// `value` within [min, max], else a ValidationException naming `field`.
+absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min, int64_t max);
+
+}  // namespace eddy::broker
