@@ -1,0 +1,64 @@
+#include "client/stream_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "proto/grpc_status.h"
+
+namespace eddy::client {
+namespace {
+
+constexpr int kMaxMessageBytes = 64 << 20;
+
+std::string StripScheme(std::string endpoint) {
+  for (const char* scheme : {"http://", "grpc://", "dns:///"}) {
+    if (absl::StartsWith(endpoint, scheme)) return endpoint.substr(std::string(scheme).size());
+  }
+  return endpoint;
+}
+
+}  // namespace
+
+StreamClient::StreamClient(const StreamClientOptions& options)
+    : endpoint_(StripScheme(options.endpoint)), timeout_(options.timeout) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  stub_ = v1::StreamService::NewStub(
+      grpc::CreateCustomChannel(endpoint_, grpc::InsecureChannelCredentials(), args));
+}
+
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<Response> StreamClient::Call(Method method, const Request& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout_);
+  Response response;
+  grpc::Status status = ((*stub_).*method)(&context, request, &response);
+  if (!status.ok()) return proto::FromGrpcStatus(status, context);
+  return response;
+}
+
+#define EDDY_CLIENT_METHOD(Name, Request, Response)                               \
+  absl::StatusOr<v1::Response> StreamClient::Name(const v1::Request& request) {   \
+    return Call<v1::Request, v1::Response>(&v1::StreamService::Stub::Name, request); \
+  }
+
+EDDY_CLIENT_METHOD(CreateStream, CreateStreamRequest, CreateStreamResponse)
+EDDY_CLIENT_METHOD(DeleteStream, DeleteStreamRequest, DeleteStreamResponse)
+EDDY_CLIENT_METHOD(DescribeStream, DescribeStreamRequest, DescribeStreamResponse)
+EDDY_CLIENT_METHOD(DescribeStreamSummary, DescribeStreamSummaryRequest,
+                   DescribeStreamSummaryResponse)
+EDDY_CLIENT_METHOD(ListStreams, ListStreamsRequest, ListStreamsResponse)
+EDDY_CLIENT_METHOD(ListShards, ListShardsRequest, ListShardsResponse)
+EDDY_CLIENT_METHOD(IncreaseStreamRetentionPeriod, ChangeRetentionPeriodRequest,
+                   ChangeRetentionPeriodResponse)
+EDDY_CLIENT_METHOD(DecreaseStreamRetentionPeriod, ChangeRetentionPeriodRequest,
+                   ChangeRetentionPeriodResponse)
+EDDY_CLIENT_METHOD(PutRecord, PutRecordRequest, PutRecordResponse)
+EDDY_CLIENT_METHOD(PutRecords, PutRecordsRequest, PutRecordsResponse)
+EDDY_CLIENT_METHOD(GetShardIterator, GetShardIteratorRequest, GetShardIteratorResponse)
+EDDY_CLIENT_METHOD(GetRecords, GetRecordsRequest, GetRecordsResponse)
+
+#undef EDDY_CLIENT_METHOD
+
+}  // namespace eddy::client

@@ -1,0 +1,58 @@
+#pragma once
+// StreamClient: a thin, typed client of eddy-broker's StreamService.
+//
+// Each method makes one call with a deadline and returns the response or an absl::Status
+// carrying the broker's Kinesis error name (common::ErrorType). No retries: callers decide
+// with common::IsRetryable. Thread-safe (gRPC stubs are); cheap to share.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "eddy/v1/stream.grpc.pb.h"
+
+namespace eddy::client {
+
+struct StreamClientOptions {
+  // host:port of the broker; "http://" or "grpc://" prefixes are accepted and dropped.
+  std::string endpoint = "127.0.0.1:4567";
+  // Deadline of each call.
+  std::chrono::milliseconds timeout{30'000};
+};
+
+class StreamClient {
+ public:
+  explicit StreamClient(const StreamClientOptions& options);
+
+  // The endpoint as dialled (prefix dropped).
+  const std::string& endpoint() const { return endpoint_; }
+
+  absl::StatusOr<v1::CreateStreamResponse> CreateStream(const v1::CreateStreamRequest& request);
+  absl::StatusOr<v1::DeleteStreamResponse> DeleteStream(const v1::DeleteStreamRequest& request);
+  absl::StatusOr<v1::DescribeStreamResponse> DescribeStream(
+      const v1::DescribeStreamRequest& request);
+  absl::StatusOr<v1::DescribeStreamSummaryResponse> DescribeStreamSummary(
+      const v1::DescribeStreamSummaryRequest& request);
+  absl::StatusOr<v1::ListStreamsResponse> ListStreams(const v1::ListStreamsRequest& request);
+  absl::StatusOr<v1::ListShardsResponse> ListShards(const v1::ListShardsRequest& request);
+  absl::StatusOr<v1::ChangeRetentionPeriodResponse> IncreaseStreamRetentionPeriod(
+      const v1::ChangeRetentionPeriodRequest& request);
+  absl::StatusOr<v1::ChangeRetentionPeriodResponse> DecreaseStreamRetentionPeriod(
+      const v1::ChangeRetentionPeriodRequest& request);
+  absl::StatusOr<v1::PutRecordResponse> PutRecord(const v1::PutRecordRequest& request);
+  absl::StatusOr<v1::PutRecordsResponse> PutRecords(const v1::PutRecordsRequest& request);
+  absl::StatusOr<v1::GetShardIteratorResponse> GetShardIterator(
+      const v1::GetShardIteratorRequest& request);
+  absl::StatusOr<v1::GetRecordsResponse> GetRecords(const v1::GetRecordsRequest& request);
+
+ private:
+  template <typename Request, typename Response, typename Method>
+  absl::StatusOr<Response> Call(Method method, const Request& request);
+
+  std::string endpoint_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<v1::StreamService::Stub> stub_;
+};
+
+}  // namespace eddy::client

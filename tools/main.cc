@@ -1,0 +1,34 @@
+// eddy: the command-line client of Eddy, shaped like `aws kinesis`.
+//
+//   eddy [--endpoint host:port] [--cli-binary-format base64|raw-in-base64-out] <command> …
+//
+// The endpoint defaults to $EDDY_ENDPOINT, then 127.0.0.1:4567. See docs/cli.md.
+#include <cstdlib>
+#include <iostream>
+
+#include "tools/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"eddy: command-line client of the Eddy stream service (like `aws kinesis`)"};
+  app.require_subcommand(1);
+  eddy::tools::CliContext context;
+  const char* env_endpoint = std::getenv("EDDY_ENDPOINT");
+  context.endpoint = env_endpoint != nullptr && *env_endpoint != '\0' ? env_endpoint
+                                                                       : "127.0.0.1:4567";
+  app.add_option("--endpoint,--endpoint-url", context.endpoint,
+                 "broker address (default $EDDY_ENDPOINT or 127.0.0.1:4567)");
+  app.add_option("--cli-binary-format", context.cli_binary_format,
+                 "how blob arguments are read: base64 (default) or raw-in-base64-out")
+      ->check(CLI::IsMember({"base64", "raw-in-base64-out"}));
+  app.fallthrough();  // global options may follow the sub-command, as with aws
+  eddy::tools::AddStreamCommands(app, context);
+  eddy::tools::AddRecordCommands(app, context);
+  eddy::tools::AddProduceCommand(app, context);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : eddy::tools::kExitUsage;
+  }
+  return context.run ? context.run() : eddy::tools::kExitUsage;
+}
