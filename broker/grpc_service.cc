@@ -28,18 +28,46 @@ void ShardToProto(const ShardInfo& shard, v1::Shard* out) {
   out->mutable_sequence_number_range()->set_ending_sequence_number(shard.ending_sequence_number);
 }
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
-                                 const absl::Status& status) {
+}  // namespace
+
+bool StreamServiceImpl::BeginCall() {
+  absl::MutexLock lock(&mu_);
+  if (draining_) return false;
+  ++in_flight_;
+  return true;
+}
+
+void StreamServiceImpl::EndCall() {
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+bool StreamServiceImpl::Drain(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
+  return mu_.AwaitWithTimeout(absl::Condition(&idle), timeout);
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::Finish(grpc::CallbackServerContext* context,
+                                                    const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(proto::ToGrpcStatus(status, context));
+  EndCall();
   return reactor;
 }
 
-}  // namespace
+grpc::ServerUnaryReactor* StreamServiceImpl::Refuse(grpc::CallbackServerContext* context) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(proto::ToGrpcStatus(absl::UnavailableError("the broker is shutting down"),
+                                      context));
+  return reactor;
+}
 
 grpc::ServerUnaryReactor* StreamServiceImpl::CreateStream(grpc::CallbackServerContext* context,
                                                           const v1::CreateStreamRequest* request,
                                                           v1::CreateStreamResponse*) {
+  if (!BeginCall()) return Refuse(context);
   CreateStreamParams params;
   params.name = request->stream_name();
   params.shard_count = request->shard_count();
@@ -57,6 +85,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::CreateStream(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* StreamServiceImpl::DeleteStream(grpc::CallbackServerContext* context,
                                                           const v1::DeleteStreamRequest* request,
                                                           v1::DeleteStreamResponse*) {
+  if (!BeginCall()) return Refuse(context);
   return Finish(context,
                 broker_.DeleteStream(RefOf(request->stream()), request->enforce_consumer_deletion()));
 }
@@ -64,6 +93,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DeleteStream(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStream(
     grpc::CallbackServerContext* context, const v1::DescribeStreamRequest* request,
     v1::DescribeStreamResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   DescribeStreamParams params{RefOf(request->stream()),
                               request->limit() == 0 ? 100 : request->limit(),
                               request->exclusive_start_shard_id()};
@@ -87,6 +117,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStream(
 grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStreamSummary(
     grpc::CallbackServerContext* context, const v1::DescribeStreamSummaryRequest* request,
     v1::DescribeStreamSummaryResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   absl::StatusOr<StreamInfo> info = broker_.DescribeStreamSummary(RefOf(request->stream()));
   if (info.ok()) {
     v1::StreamDescriptionSummary* out = response->mutable_stream_description_summary();
@@ -107,6 +138,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStreamSummary(
 grpc::ServerUnaryReactor* StreamServiceImpl::ListStreams(grpc::CallbackServerContext* context,
                                                          const v1::ListStreamsRequest* request,
                                                          v1::ListStreamsResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   ListStreamsParams params{request->limit() == 0 ? 100 : request->limit(),
                            request->exclusive_start_stream_name(), request->next_token()};
   absl::StatusOr<ListStreamsResult> result = broker_.ListStreams(params);
@@ -129,6 +161,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListStreams(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* StreamServiceImpl::ListShards(grpc::CallbackServerContext* context,
                                                         const v1::ListShardsRequest* request,
                                                         v1::ListShardsResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   ListShardsParams params;
   params.stream = RefOf(request->stream());
   params.next_token = request->next_token();
@@ -149,6 +182,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListShards(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* StreamServiceImpl::IncreaseStreamRetentionPeriod(
     grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
     v1::ChangeRetentionPeriodResponse*) {
+  if (!BeginCall()) return Refuse(context);
   return Finish(context, broker_.ChangeRetention(RefOf(request->stream()),
                                                  request->retention_period_hours(), true));
 }
@@ -156,6 +190,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::IncreaseStreamRetentionPeriod(
 grpc::ServerUnaryReactor* StreamServiceImpl::DecreaseStreamRetentionPeriod(
     grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
     v1::ChangeRetentionPeriodResponse*) {
+  if (!BeginCall()) return Refuse(context);
   return Finish(context, broker_.ChangeRetention(RefOf(request->stream()),
                                                  request->retention_period_hours(), false));
 }
@@ -163,18 +198,20 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DecreaseStreamRetentionPeriod(
 grpc::ServerUnaryReactor* StreamServiceImpl::PutRecord(grpc::CallbackServerContext* context,
                                                        const v1::PutRecordRequest* request,
                                                        v1::PutRecordResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   broker_.PutRecord(
       RefOf(request->stream()),
       PutEntry{request->data(), request->partition_key(), request->explicit_hash_key()},
       request->sequence_number_for_ordering(),
-      [context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
+      [this, context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
         if (outcomes.ok()) {
           response->set_shard_id(outcomes->front().shard_id);
           response->set_sequence_number(outcomes->front().sequence_number);
           response->set_encryption_type("NONE");
         }
         reactor->Finish(proto::ToGrpcStatus(outcomes.status(), context));
+        EndCall();
       });
   return reactor;
 }
@@ -182,6 +219,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::PutRecord(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* StreamServiceImpl::PutRecords(grpc::CallbackServerContext* context,
                                                         const v1::PutRecordsRequest* request,
                                                         v1::PutRecordsResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::vector<PutEntry> entries;
   entries.reserve(request->records_size());
@@ -190,7 +228,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::PutRecords(grpc::CallbackServerCont
   }
   broker_.PutRecords(
       RefOf(request->stream()), std::move(entries),
-      [context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
+      [this, context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
         if (outcomes.ok()) {
           int failed = 0;
           for (const PutOutcome& outcome : *outcomes) {
@@ -208,6 +246,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::PutRecords(grpc::CallbackServerCont
           response->set_encryption_type("NONE");
         }
         reactor->Finish(proto::ToGrpcStatus(outcomes.status(), context));
+        EndCall();
       });
   return reactor;
 }
@@ -215,6 +254,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::PutRecords(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* StreamServiceImpl::GetShardIterator(
     grpc::CallbackServerContext* context, const v1::GetShardIteratorRequest* request,
     v1::GetShardIteratorResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   GetShardIteratorParams params;
   params.stream = RefOf(request->stream());
   params.shard_id = request->shard_id();
@@ -229,6 +269,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::GetShardIterator(
 grpc::ServerUnaryReactor* StreamServiceImpl::GetRecords(grpc::CallbackServerContext* context,
                                                         const v1::GetRecordsRequest* request,
                                                         v1::GetRecordsResponse* response) {
+  if (!BeginCall()) return Refuse(context);
   absl::StatusOr<GetRecordsResult> result =
       broker_.GetRecords(request->shard_iterator(), request->limit() == 0 ? 10000 : request->limit());
   if (result.ok()) {

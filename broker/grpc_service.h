@@ -2,7 +2,13 @@
 // StreamServiceImpl: the gRPC face of StreamBroker. Each method converts the request to
 // the core's types, calls the core, converts the result back — nothing else (STYLE §4).
 // Uses the callback API; puts finish from the commit thread once durable.
+//
+// Shutdown: Drain() refuses new calls with UNAVAILABLE and waits for the calls in flight,
+// so that the gRPC server can then be shut down without cancelling anything.
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "broker/stream_broker.h"
 #include "eddy/v1/stream.grpc.pb.h"
 
@@ -12,6 +18,10 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
  public:
   // `broker` must outlive the service.
   explicit StreamServiceImpl(StreamBroker& broker) : broker_(broker) {}
+
+  // Refuses new calls from now on and waits up to `timeout` for those in flight; returns
+  // whether they all finished.
+  bool Drain(absl::Duration timeout);
 
   grpc::ServerUnaryReactor* CreateStream(grpc::CallbackServerContext* context,
                                          const v1::CreateStreamRequest* request,
@@ -51,7 +61,19 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
                                        v1::GetRecordsResponse* response) override;
 
  private:
+  // Admits a call (false once draining); every admitted call is ended with EndCall().
+  bool BeginCall();
+  void EndCall();
+  // Finishes a call that completed on the calling thread.
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                   const absl::Status& status);
+  // Refuses a call while draining.
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context);
+
   StreamBroker& broker_;
+  absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace eddy::broker

@@ -43,7 +43,10 @@ void BrokerServer::Wait() { server_->Wait(); }
 void BrokerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // Refuse new calls and let those in flight finish first: gRPC's own Shutdown deadline
+  // would also wait out idle client connections.
+  service_->Drain(absl::Seconds(10));
+  server_->Shutdown(std::chrono::system_clock::now());
   broker_->Stop();
 }
 

@@ -97,21 +97,26 @@ void AddPutRecord(CLI::App& app, CliContext& context) {
 
 void AddPutRecords(CLI::App& app, CliContext& context) {
   struct Args {
-    std::string name, arn;
-    std::vector<std::string> records;
+    std::string name, arn, records;
+    std::vector<std::string> more_records;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("put-records", "Write up to 500 records in one call");
   AddStreamOptions(cmd, &args->name, &args->arn);
   cmd->add_option("--records", args->records,
                   "JSON array (or file://…) of {Data, PartitionKey[, ExplicitHashKey]}, or "
-                  "shorthand Data=…,PartitionKey=… entries")
+                  "shorthand Data=…,PartitionKey=… entries (one argument each)")
       ->required();
+  // Further shorthand entries follow --records as separate arguments, as with aws. (A
+  // vector --records would not do: CLI11 splits a "[…]" argument at its commas.)
+  cmd->add_option("more-records", args->more_records, "further shorthand entries");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
+      std::vector<std::string> entries = {args->records};
+      entries.insert(entries.end(), args->more_records.begin(), args->more_records.end());
       v1::PutRecordsRequest request;
       *request.mutable_stream() = Ref(args->name, args->arn);
-      if (absl::Status s = ParseRecords(args->records, context, &request); !s.ok()) {
+      if (absl::Status s = ParseRecords(entries, context, &request); !s.ok()) {
         return ReportError(s, "PutRecords", context);
       }
       auto response = context.Client().PutRecords(request);

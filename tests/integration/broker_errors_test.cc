@@ -1,0 +1,161 @@
+// Every error path of the broker over the wire: the precise Kinesis error and no change.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include "common/errors.h"
+#include "tests/integration/broker_fixture.h"
+
+namespace eddy::testing {
+namespace {
+
+using common::ErrorType;
+
+// Default (Kinesis) limits, so that throttling can be seen.
+class BrokerErrorsTest : public BrokerTest {
+ protected:
+  std::vector<std::string> BrokerArgs() override { return {}; }
+
+  absl::Status PutOne(const std::string& stream, const std::string& key, const std::string& data) {
+    v1::PutRecordRequest request;
+    request.mutable_stream()->set_stream_name(stream);
+    request.set_partition_key(key);
+    request.set_data(data);
+    return client_->PutRecord(request).status();
+  }
+};
+
+TEST_F(BrokerErrorsTest, BadRecordsAreRefusedPreciselyAndStoreNothing) {
+  CreateStream("s", 1);
+  absl::Status oversized = PutOne("s", "k", std::string(1024 * 1024, 'x'));  // + 1-byte key
+  EXPECT_EQ(oversized.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorType(oversized), common::kValidation);
+  EXPECT_NE(oversized.message().find("1048576"), std::string::npos) << oversized;
+  EXPECT_EQ(ErrorType(PutOne("s", "", "x")), common::kValidation);
+  absl::Status long_key = PutOne("s", std::string(257, 'k'), "x");
+  EXPECT_EQ(ErrorType(long_key), common::kValidation);
+  EXPECT_NE(long_key.message().find("256"), std::string::npos);
+  absl::Status missing = PutOne("nope", "k", "x");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ErrorType(missing), common::kResourceNotFound);
+  EXPECT_TRUE(ReadShard("s", "shardId-000000000000").empty());
+  EXPECT_TRUE(PutOne("s", std::string(256, 'k'), std::string(1024 * 1024 - 256, 'x')).ok());
+}
+
+TEST_F(BrokerErrorsTest, BadIteratorsAreRefused) {
+  CreateStream("s", 1);
+  v1::GetShardIteratorRequest request;
+  request.mutable_stream()->set_stream_name("s");
+  request.set_shard_id("shardId-000000000000");
+  request.set_shard_iterator_type(v1::TRIM_HORIZON);
+  auto iterator = client_->GetShardIterator(request);
+  ASSERT_TRUE(iterator.ok());
+  std::string edited = iterator->shard_iterator();
+  edited[10] = edited[10] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {edited, std::string("forged-iterator"), std::string("")}) {
+    v1::GetRecordsRequest get;
+    get.set_shard_iterator(bad);
+    auto response = client_->GetRecords(get);
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(ErrorType(response.status()), common::kInvalidArgument) << response.status();
+  }
+  request.set_shard_id("shardId-000000000007");
+  EXPECT_EQ(ErrorType(client_->GetShardIterator(request).status()), common::kResourceNotFound);
+  request.set_shard_id("shardId-000000000000");
+  request.set_shard_iterator_type(v1::AT_SEQUENCE_NUMBER);
+  request.set_starting_sequence_number("not-a-number");
+  EXPECT_EQ(ErrorType(client_->GetShardIterator(request).status()), common::kInvalidArgument);
+}
+
+TEST_F(BrokerErrorsTest, WritesOverTheShardLimitAreThrottledPerRecord) {
+  CreateStream("s", 1);
+  v1::PutRecordsRequest request;
+  request.mutable_stream()->set_stream_name("s");
+  for (int i = 0; i < 500; ++i) {
+    v1::PutRecordsRequestEntry* entry = request.add_records();
+    entry->set_partition_key("k" + std::to_string(i));
+    entry->set_data("x");
+  }
+  int failed = 0;
+  for (int call = 0; call < 4; ++call) {  // 2000 records against a 1000 records/s bucket
+    auto response = client_->PutRecords(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->records_size(), 500);
+    for (const v1::PutRecordsResultEntry& entry : response->records()) {
+      if (!entry.error_code().empty()) {
+        EXPECT_EQ(entry.error_code(), "ProvisionedThroughputExceededException");
+        EXPECT_TRUE(entry.sequence_number().empty());
+        ++failed;
+      }
+    }
+    EXPECT_EQ(response->failed_record_count(),
+              std::count_if(response->records().begin(), response->records().end(),
+                            [](const auto& e) { return !e.error_code().empty(); }));
+  }
+  EXPECT_GT(failed, 0);
+  const auto stored = ReadShard("s", "shardId-000000000000");
+  EXPECT_EQ(static_cast<int>(stored.size()), 2000 - failed) << "failed records are not stored";
+
+  v1::PutRecordsRequest too_many = request;
+  too_many.add_records()->set_partition_key("extra");
+  auto refused = client_->PutRecords(too_many);
+  EXPECT_EQ(ErrorType(refused.status()), common::kValidation);
+}
+
+TEST_F(BrokerErrorsTest, ReadsOverTheShardLimitAreThrottled) {
+  CreateStream("s", 1);
+  v1::GetShardIteratorRequest request;
+  request.mutable_stream()->set_stream_name("s");
+  request.set_shard_id("shardId-000000000000");
+  request.set_shard_iterator_type(v1::LATEST);
+  auto iterator = client_->GetShardIterator(request);
+  ASSERT_TRUE(iterator.ok());
+  int throttled = 0;
+  // 20 calls back to back; the shard allows 5 per second.
+  for (int i = 0; i < 20; ++i) {
+    v1::GetRecordsRequest get;
+    get.set_shard_iterator(iterator->shard_iterator());
+    auto response = client_->GetRecords(get);
+    if (!response.ok()) {
+      EXPECT_EQ(ErrorType(response.status()), common::kProvisionedThroughputExceeded);
+      EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
+      ++throttled;
+    }
+  }
+  EXPECT_GT(throttled, 0);
+}
+
+TEST_F(BrokerErrorsTest, ControlPlaneErrors) {
+  CreateStream("s", 1);
+  v1::CreateStreamRequest again;
+  again.set_stream_name("s");
+  again.set_shard_count(1);
+  EXPECT_EQ(ErrorType(client_->CreateStream(again).status()), common::kResourceInUse);
+  v1::CreateStreamRequest too_big;
+  too_big.set_stream_name("huge");
+  too_big.set_shard_count(10000);
+  EXPECT_EQ(ErrorType(client_->CreateStream(too_big).status()), common::kLimitExceeded);
+  v1::CreateStreamRequest bad_name;
+  bad_name.set_stream_name("no spaces");
+  EXPECT_EQ(ErrorType(client_->CreateStream(bad_name).status()), common::kValidation);
+  v1::DeleteStreamRequest del;
+  del.mutable_stream()->set_stream_name("nope");
+  EXPECT_EQ(ErrorType(client_->DeleteStream(del).status()), common::kResourceNotFound);
+  v1::DescribeStreamRequest describe;
+  describe.mutable_stream()->set_stream_name("s");
+  describe.set_limit(20000);
+  EXPECT_EQ(ErrorType(client_->DescribeStream(describe).status()), common::kValidation);
+}
+
+TEST_F(BrokerErrorsTest, SigtermShutsDownCleanly) {
+  CreateStream("s", 1);
+  ASSERT_TRUE(PutOne("s", "k", "x").ok());
+  const int status = broker_.Stop(SIGTERM);  // with the client's connection still open
+  ASSERT_TRUE(WIFEXITED(status)) << broker_.Log();
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(broker_.Log().find("eddy-broker stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace eddy::testing

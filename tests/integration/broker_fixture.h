@@ -1,0 +1,75 @@
+#pragma once
+// A test fixture with a fresh eddy-broker process and a client of it.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "client/stream_client.h"
+#include "common/testing/temp_dir.h"
+#include "tests/integration/process_harness.h"
+
+namespace eddy::testing {
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  // Arguments for the broker beyond listen/data-dir; override to change limits.
+  virtual std::vector<std::string> BrokerArgs() { return {"--limits", "none"}; }
+
+  void SetUp() override {
+    data_dir_ = dir_.path() + "/data";
+    ASSERT_TRUE(broker_.Start(data_dir_, BrokerArgs()));
+    client_ = std::make_unique<client::StreamClient>(
+        client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  }
+
+  void CreateStream(const std::string& name, int shards) {
+    v1::CreateStreamRequest request;
+    request.set_stream_name(name);
+    request.set_shard_count(shards);
+    auto response = client_->CreateStream(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+  }
+
+  // Every record of `shard` from TRIM_HORIZON up to the current end.
+  std::vector<v1::Record> ReadShard(const std::string& stream, const std::string& shard) {
+    v1::GetShardIteratorRequest request;
+    request.mutable_stream()->set_stream_name(stream);
+    request.set_shard_id(shard);
+    request.set_shard_iterator_type(v1::TRIM_HORIZON);
+    auto iterator = client_->GetShardIterator(request);
+    EXPECT_TRUE(iterator.ok()) << iterator.status();
+    std::vector<v1::Record> records;
+    std::string next = iterator.ok() ? iterator->shard_iterator() : "";
+    while (!next.empty()) {
+      v1::GetRecordsRequest get;
+      get.set_shard_iterator(next);
+      auto response = client_->GetRecords(get);
+      EXPECT_TRUE(response.ok()) << response.status();
+      if (!response.ok() || response->records_size() == 0) break;
+      for (const v1::Record& r : response->records()) records.push_back(r);
+      next = response->next_shard_iterator();
+    }
+    return records;
+  }
+
+  std::vector<std::string> ShardIds(const std::string& stream) {
+    v1::ListShardsRequest request;
+    request.mutable_stream()->set_stream_name(stream);
+    auto response = client_->ListShards(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    std::vector<std::string> ids;
+    if (response.ok()) {
+      for (const v1::Shard& s : response->shards()) ids.push_back(s.shard_id());
+    }
+    return ids;
+  }
+
+  common::testing::TempDir dir_;
+  std::string data_dir_;
+  BrokerProcess broker_;
+  std::unique_ptr<client::StreamClient> client_;
+};
+
+}  // namespace eddy::testing

@@ -1,0 +1,132 @@
+#include "tests/integration/process_harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace eddy::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::vector<char*> Argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
+}  // namespace
+
+std::string BrokerBinary() { return EDDY_BROKER_BIN; }
+std::string CliBinary() { return EDDY_CLI_BIN; }
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+bool BrokerProcess::Start(const std::string& data_dir,
+                          const std::vector<std::string>& extra_args) {
+  const std::string ready = data_dir + ".ready";
+  log_path_ = data_dir + ".log";
+  unlink(ready.c_str());
+  std::vector<std::string> args = {BrokerBinary(), "--listen", "127.0.0.1:0", "--data-dir",
+                                   data_dir, "--ready-file", ready};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log, STDERR_FILENO);
+    dup2(log, STDOUT_FILENO);
+    std::vector<char*> argv = Argv(args);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const bool up = WaitFor(
+      [&] {
+        std::ifstream in(ready);
+        return static_cast<bool>(std::getline(in, address_)) && !address_.empty();
+      },
+      std::chrono::seconds(20));
+  EXPECT_TRUE(up) << "broker did not start; log:\n" << Log();
+  return up;
+}
+
+BrokerProcess::~BrokerProcess() {
+  if (pid_ > 0) Stop(SIGKILL);
+}
+
+int BrokerProcess::Stop(int signal, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = -1;
+  const bool exited = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!exited) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    status = -1;
+  }
+  pid_ = -1;
+  return status;
+}
+
+std::string BrokerProcess::Log() const { return ReadFile(log_path_); }
+
+CommandResult RunEddy(const std::vector<std::string>& args, const std::string& endpoint,
+                      std::chrono::milliseconds timeout) {
+  char out_path[] = "/tmp/eddy-cli-out-XXXXXX";
+  char err_path[] = "/tmp/eddy-cli-err-XXXXXX";
+  const int out_fd = mkstemp(out_path);
+  const int err_fd = mkstemp(err_path);
+  std::vector<std::string> full = {CliBinary()};
+  full.insert(full.end(), args.begin(), args.end());
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    if (endpoint.empty()) {
+      unsetenv("EDDY_ENDPOINT");
+    } else {
+      setenv("EDDY_ENDPOINT", endpoint.c_str(), 1);
+    }
+    std::vector<char*> argv = Argv(full);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  if (!WaitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; }, timeout)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ADD_FAILURE() << "eddy timed out";
+  }
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return result;
+}
+
+}  // namespace eddy::testing

@@ -1,0 +1,57 @@
+#pragma once
+// Real processes for integration tests: an eddy-broker on an ephemeral loopback port and
+// runs of the `eddy` command line. Every wait has a deadline; nothing sleeps and hopes.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace eddy::testing {
+
+// Paths of the built programs (set by CMake).
+std::string BrokerBinary();
+std::string CliBinary();
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// An eddy-broker child process. The destructor kills it if still running.
+class BrokerProcess {
+ public:
+  // Starts a broker on 127.0.0.1:0 with `data_dir` plus `extra_args`, and waits until it
+  // serves. Fails the current test (and returns false) if it does not within 20 s.
+  bool Start(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  ~BrokerProcess();
+
+  const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
+
+  // Sends `signal` and waits for the process to exit; returns its exit status as from
+  // waitpid (or -1 if it did not exit within `timeout`).
+  int Stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+  // The broker's stderr so far (its log).
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the `eddy` CLI with `args`, EDDY_ENDPOINT set to `endpoint` (unless empty), and
+// returns what it printed. Killed after `timeout`.
+CommandResult RunEddy(const std::vector<std::string>& args, const std::string& endpoint,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+}  // namespace eddy::testing
