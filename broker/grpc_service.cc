@@ -68,6 +68,10 @@ grpc::ServerUnaryReactor* StreamServiceImpl::CreateStream(grpc::CallbackServerCo
                                                           const v1::CreateStreamRequest* request,
                                                           v1::CreateStreamResponse*) {
   if (!BeginCall()) return Refuse(context);
+  if (!v1::StreamMode_IsValid(request->stream_mode())) {
+    return Finish(context, common::ValidationError(
+                               "StreamModeDetails.StreamMode must be PROVISIONED or ON_DEMAND."));
+  }
   CreateStreamParams params;
   params.name = request->stream_name();
   params.shard_count = request->shard_count();
@@ -271,7 +275,8 @@ grpc::ServerUnaryReactor* StreamServiceImpl::GetRecords(grpc::CallbackServerCont
                                                         v1::GetRecordsResponse* response) {
   if (!BeginCall()) return Refuse(context);
   absl::StatusOr<GetRecordsResult> result =
-      broker_.GetRecords(request->shard_iterator(), request->limit() == 0 ? 10000 : request->limit());
+      broker_.GetRecords(request->shard_iterator(), request->limit() == 0 ? 10000 : request->limit(),
+                         request->stream_arn());
   if (result.ok()) {
     for (RecordOut& record : result->records) {
       v1::Record* out = response->add_records();

@@ -141,6 +141,12 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
       has_start = true;
       start_after = *index;
     }
+    if (static_cast<int>(filter) < 0 ||
+        static_cast<int>(filter) > static_cast<int>(ShardFilterType::kFromTimestamp)) {
+      return common::InvalidArgument(
+          "ShardFilter.Type must be one of AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, "
+          "AT_LATEST, AT_TIMESTAMP, FROM_TIMESTAMP.");
+    }
     const bool wants_id = filter == ShardFilterType::kAfterShardId;
     const bool wants_time =
         filter == ShardFilterType::kAtTimestamp || filter == ShardFilterType::kFromTimestamp;

@@ -1,7 +1,9 @@
 // eddy-broker: the Eddy stream service.
 //
 //   eddy-broker [--listen 127.0.0.1:4567] [--data-dir ./eddy-data] [--limits default|none]
-//               [--sync wal|none] [--log-level info] [--ready-file PATH]
+//               [--sync wal|none] [--log-level info] [--ready-file PATH] [per-limit flags]
+//
+// docs/broker.md describes every flag.
 //
 // SIGTERM or SIGINT shuts it down cleanly: no new calls, in-flight writes finished.
 #include <signal.h>
@@ -22,7 +24,7 @@ int main(int argc, char** argv) {
   std::string sync = "wal";
   std::string log_level = "info";
   std::string ready_file;
-  int max_shards = options.broker.limits.max_shards;
+  eddy::broker::BrokerLimits custom;  // per-limit flags apply unless --limits=none
   app.add_option("--listen", options.listen_address, "host:port to serve on (port 0: any free)")
       ->capture_default_str();
   app.add_option("--data-dir", options.broker.data_dir, "RocksDB directory")->capture_default_str();
@@ -36,7 +38,23 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
-  app.add_option("--max-shards", max_shards, "open shards allowed across all streams")
+  app.add_option("--max-shards", custom.max_shards, "open shards allowed across all streams")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--shard-write-bytes-per-second", custom.write_bytes_per_second,
+                 "write budget per shard (data + partition keys)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--shard-write-records-per-second", custom.write_records_per_second,
+                 "write budget per shard in records")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--shard-read-bytes-per-second", custom.read_bytes_per_second,
+                 "shared polling read budget per shard")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--shard-read-calls-per-second", custom.read_calls_per_second,
+                 "GetRecords calls per shard per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--retention-check-interval-ms", options.broker.retention_check_interval_millis,
@@ -49,8 +67,8 @@ int main(int argc, char** argv) {
 
   eddy::common::SetLogLevel(log_level);
   auto log = eddy::common::Logger("eddy.broker");
-  if (limits == "none") options.broker.limits = eddy::broker::BrokerLimits::None();
-  options.broker.limits.max_shards = max_shards;
+  options.broker.limits = custom;
+  options.broker.limits.throughput_enforced = limits != "none";
   options.broker.sync = sync == "wal";
 
   // Signals are taken by one thread with sigwait, never by a handler.

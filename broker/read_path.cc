@@ -130,7 +130,8 @@ absl::StatusOr<std::string> StreamBroker::GetShardIterator(
 }
 
 absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shard_iterator,
-                                                          int limit) const {
+                                                          int limit,
+                                                          absl::string_view stream_arn) const {
   const BrokerLimits& limits = options_.limits;
   if (absl::Status s = ValidateRange("limit", limit, 1, limits.get_records_max_records);
       !s.ok()) {
@@ -154,6 +155,10 @@ absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shar
   std::shared_ptr<StreamState> stream = catalog_->FindById(position.stream_id);
   if (stream == nullptr) {
     return common::ResourceNotFound("The stream of this ShardIterator no longer exists.");
+  }
+  if (!stream_arn.empty() && stream_arn != stream->arn) {
+    return common::InvalidArgument(absl::StrCat("StreamARN ", stream_arn,
+                                                " is not the stream of this ShardIterator."));
   }
   std::shared_ptr<ShardState> shard = stream->FindShard(position.shard_index);
   if (shard == nullptr) return ShardNotFound(FormatShardId(position.shard_index), *stream);

@@ -183,6 +183,20 @@ int64_t RecordStore::CountRecordKeys(uint64_t stream_id, uint32_t shard_index) c
   return count;
 }
 
+uint64_t RecordStore::ApproximateShardBytes(uint64_t stream_id, uint32_t shard_index) const {
+  const std::string begin = ShardPrefix(kRecordTag, stream_id, shard_index);
+  const std::string end = ShardPrefix(kRecordTag, stream_id, shard_index + 1);
+  rocksdb::Range range(begin, end);
+  uint64_t size = 0;
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  options.include_files = true;
+  options.files_size_error_margin = 0;  // exact per-file estimates
+  rocksdb::Status status =
+      db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), &range, 1, &size);
+  return status.ok() ? size : 0;
+}
+
 absl::Status RecordStore::PutMeta(absl::string_view key, absl::string_view value) {
   rocksdb::WriteOptions write_options;
   write_options.sync = true;  // metadata is always durable, whatever --sync says

@@ -84,6 +84,9 @@ class RecordStore {
   // Number of record keys stored for a shard (tests and diagnostics).
   int64_t CountRecordKeys(uint64_t stream_id, uint32_t shard_index) const;
 
+  // Approximate bytes the shard's records occupy in memtables and SST files.
+  uint64_t ApproximateShardBytes(uint64_t stream_id, uint32_t shard_index) const;
+
   absl::Status PutStream(const storage::v1::StoredStream& stream);
   absl::Status DeleteStream(absl::string_view name);
   absl::StatusOr<std::vector<storage::v1::StoredStream>> LoadStreams() const;

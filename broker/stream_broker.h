@@ -69,7 +69,9 @@ class StreamBroker {
                  absl::string_view sequence_number_for_ordering, PutDone done);
 
   absl::StatusOr<std::string> GetShardIterator(const GetShardIteratorParams& params) const;
-  absl::StatusOr<GetRecordsResult> GetRecords(absl::string_view shard_iterator, int limit) const;
+  // `stream_arn`, when not empty, must be the ARN of the iterator's stream.
+  absl::StatusOr<GetRecordsResult> GetRecords(absl::string_view shard_iterator, int limit,
+                                              absl::string_view stream_arn = "") const;
 
   // Deletes expired records of every shard now (the trimmer's pass; tests call it).
   void TrimExpiredRecords();

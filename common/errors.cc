@@ -60,6 +60,10 @@ std::string ErrorType(const absl::Status& status) {
   return std::string(NameForCode(status.code()));
 }
 
+bool HasErrorType(const absl::Status& status) {
+  return status.GetPayload(kPayloadUrl).has_value();
+}
+
 bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:

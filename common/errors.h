@@ -54,6 +54,10 @@ inline absl::Status InternalFailure(absl::string_view m) {
 // its code. Empty for OK.
 std::string ErrorType(const absl::Status& status);
 
+// Whether `status` carries an exception name (it came from the broker or was built with
+// KinesisError), as opposed to a plain local error.
+bool HasErrorType(const absl::Status& status);
+
 // Returns `status` carrying `error_type` (used when a name arrives from the wire).
 absl::Status WithErrorType(absl::Status status, absl::string_view error_type);
 

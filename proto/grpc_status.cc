@@ -21,11 +21,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContex
                          status.error_message());
   const auto& trailers = context.GetServerTrailingMetadata();
   auto it = trailers.find(kErrorTypeTrailer);
-  if (it != trailers.end()) {
-    return common::WithErrorType(std::move(converted),
-                                 std::string(it->second.data(), it->second.size()));
-  }
-  return converted;
+  // Errors raised by gRPC itself (unreachable, message too large…) carry no trailer: they
+  // get the name their code implies, so every remote error has one.
+  const std::string error_type = it != trailers.end()
+                                     ? std::string(it->second.data(), it->second.size())
+                                     : common::ErrorType(converted);
+  return common::WithErrorType(std::move(converted), error_type);
 }
 
 }  // namespace eddy::proto

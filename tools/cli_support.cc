@@ -38,6 +38,10 @@ int ReportError(const absl::Status& status, const std::string& operation,
               << "/\" (" << status.message() << ")" << std::endl;
     return kExitOtherError;
   }
+  if (!common::HasErrorType(status)) {  // refused here, before any call: like aws, 252
+    std::cerr << "\n" << status.message() << std::endl;
+    return kExitUsage;
+  }
   std::cerr << "\nAn error occurred (" << common::ErrorType(status) << ") when calling the "
             << operation << " operation: " << status.message() << std::endl;
   return kExitServiceError;

@@ -41,7 +41,8 @@ void AddStreamOptions(CLI::App* command, std::string* name, std::string* arn);
 // Prints `value` as aws does (4-space indentation) to stdout.
 void PrintJson(const Json& value);
 
-// Reports a failed call the way aws does and returns the exit code.
+// Reports a failure the way aws does and returns the exit code: a broker's refusal (the
+// status has an exception name) → 254; unreachable → 255; refused locally → 252.
 int ReportError(const absl::Status& status, const std::string& operation,
                 const CliContext& context);
 

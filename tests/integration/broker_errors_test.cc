@@ -60,6 +60,10 @@ TEST_F(BrokerErrorsTest, BadIteratorsAreRefused) {
     ASSERT_FALSE(response.ok());
     EXPECT_EQ(ErrorType(response.status()), common::kInvalidArgument) << response.status();
   }
+  v1::GetRecordsRequest wrong_arn;
+  wrong_arn.set_shard_iterator(iterator->shard_iterator());
+  wrong_arn.set_stream_arn("arn:aws:kinesis:local:000000000000:stream/other");
+  EXPECT_EQ(ErrorType(client_->GetRecords(wrong_arn).status()), common::kInvalidArgument);
   request.set_shard_id("shardId-000000000007");
   EXPECT_EQ(ErrorType(client_->GetShardIterator(request).status()), common::kResourceNotFound);
   request.set_shard_id("shardId-000000000000");
@@ -142,6 +146,14 @@ TEST_F(BrokerErrorsTest, ControlPlaneErrors) {
   v1::DeleteStreamRequest del;
   del.mutable_stream()->set_stream_name("nope");
   EXPECT_EQ(ErrorType(client_->DeleteStream(del).status()), common::kResourceNotFound);
+  v1::CreateStreamRequest bad_mode;
+  bad_mode.set_stream_name("moded");
+  bad_mode.set_stream_mode(static_cast<v1::StreamMode>(7));
+  EXPECT_EQ(ErrorType(client_->CreateStream(bad_mode).status()), common::kValidation);
+  v1::ListShardsRequest bad_filter;
+  bad_filter.mutable_stream()->set_stream_name("s");
+  bad_filter.mutable_shard_filter()->set_type(static_cast<v1::ShardFilterType>(42));
+  EXPECT_EQ(ErrorType(client_->ListShards(bad_filter).status()), common::kInvalidArgument);
   v1::DescribeStreamRequest describe;
   describe.mutable_stream()->set_stream_name("s");
   describe.set_limit(20000);

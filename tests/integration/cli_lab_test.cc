@@ -80,7 +80,7 @@ TEST_F(CliLabTest, ServiceErrorsPrintTheExceptionAndExit254) {
   CommandResult not_base64 = RunEddy({"put-record", "--stream-name", "nope", "--partition-key",
                                       "k", "--data", "user signup"},
                                      broker_.address());
-  EXPECT_NE(not_base64.exit_code, 0);
+  EXPECT_EQ(not_base64.exit_code, 252) << "refused locally, before any call";
   EXPECT_NE(not_base64.err.find("Invalid base64"), std::string::npos) << not_base64.err;
   CommandResult usage = RunEddy({"get-shard-iterator", "--stream-name", "x"}, broker_.address());
   EXPECT_EQ(usage.exit_code, 252);
