@@ -93,7 +93,11 @@ void CommitQueue::CommitGroup(std::vector<Request>& group) {
   std::vector<RecordToWrite> writes;
   std::vector<std::vector<uint64_t>> counters(group.size());
   std::unordered_map<ShardState*, uint64_t> touched;
+  std::vector<bool> refused(group.size(), false);
   for (size_t i = 0; i < group.size(); ++i) {
+    // A put that raced DeleteStream must not land after the stream's data was deleted.
+    for (const Entry& entry : group[i].entries) refused[i] = refused[i] || entry.shard->deleted;
+    if (refused[i]) continue;
     for (const Entry& entry : group[i].entries) {
       ShardState& shard = *entry.shard;
       const uint64_t counter = std::max(shard.last_assigned + 1, now_counter);
@@ -112,7 +116,9 @@ void CommitQueue::CommitGroup(std::vector<Request>& group) {
     }
   }
   for (size_t i = 0; i < group.size(); ++i) {
-    if (status.ok()) {
+    if (refused[i]) {
+      group[i].done(common::ResourceNotFound("The stream was deleted while the put was queued."));
+    } else if (status.ok()) {
       group[i].done(std::move(counters[i]));
     } else {
       group[i].done(status);

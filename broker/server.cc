@@ -24,11 +24,13 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // gRPC sets SO_REUSEPORT by default, which would let a second broker share the port and
+  // receive half the calls against other data: a taken port must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
-    server->broker_->Stop();
     return common::InvalidArgument(
-        absl::StrCat("cannot listen on '", options.listen_address, "'"));
+        absl::StrCat("cannot listen on '", options.listen_address, "'"));  // ~ shuts down
   }
   const std::string& listen = options.listen_address;
   const size_t colon = listen.rfind(':');
@@ -43,6 +45,10 @@ void BrokerServer::Wait() { server_->Wait(); }
 void BrokerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (server_ == nullptr) {  // never started serving
+    broker_->Stop();
+    return;
+  }
   // Refuse new calls and let those in flight finish first: gRPC's own Shutdown deadline
   // would also wait out idle client connections.
   service_->Drain(absl::Seconds(10));

@@ -78,13 +78,20 @@ absl::Status StreamBroker::CreateStream(const CreateStreamParams& params) {
   if (resolved.shard_count == 0) {
     resolved.shard_count = resolved.mode == StreamMode::kOnDemand ? 4 : 1;
   }
-  return catalog_->Create(resolved);
+  absl::Status status = catalog_->Create(resolved);
+  if (status.ok()) {
+    common::Logger("eddy.broker")->info("stream={} created: {} shards, retention {} h",
+                                        resolved.name, resolved.shard_count,
+                                        resolved.retention_hours);
+  }
+  return status;
 }
 
 absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool /*enforce_consumer_deletion:
                                                                       no consumers yet*/) {
   absl::StatusOr<std::shared_ptr<StreamState>> removed = catalog_->Remove(stream);
   if (!removed.ok()) return removed.status();
+  common::Logger("eddy.broker")->info("stream={} deleted", (*removed)->name);
   // Ordered after every write already queued, so no record lands after the deletion.
   commit_queue_.RunOrdered([this, id = (*removed)->id, name = (*removed)->name] {
     absl::Status status = store_->DeleteStreamData(id);

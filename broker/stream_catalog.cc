@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
       shard->committed.store(last);
       stream->AddShard(std::move(shard));
     }
+    catalog->by_id_[s.stream_id()] = stream;
     catalog->by_name_[s.name()] = std::move(stream);
   }
   return catalog;
@@ -129,6 +130,7 @@ absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
     stream->AddShard(std::move(shard));
   }
   if (absl::Status s = Persist(*stream); !s.ok()) return s;
+  by_id_[stream->id] = stream;
   by_name_[params.name] = std::move(stream);
   return absl::OkStatus();
 }
@@ -163,6 +165,7 @@ absl::StatusOr<std::shared_ptr<StreamState>> StreamCatalog::Remove(const StreamR
   if (absl::Status s = store_.DeleteStream(*name); !s.ok()) return s;
   std::shared_ptr<StreamState> stream = std::move(it->second);
   by_name_.erase(it);
+  by_id_.erase(stream->id);
   for (const auto& shard : stream->Shards()) shard->deleted.store(true);
   return stream;
 }
@@ -179,10 +182,8 @@ absl::StatusOr<std::shared_ptr<StreamState>> StreamCatalog::Find(const StreamRef
 
 std::shared_ptr<StreamState> StreamCatalog::FindById(uint64_t id) const {
   absl::MutexLock lock(&mu_);
-  for (const auto& [name, stream] : by_name_) {
-    if (stream->id == id) return stream;
-  }
-  return nullptr;
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 std::vector<std::shared_ptr<StreamState>> StreamCatalog::List() const {

@@ -69,6 +69,7 @@ class StreamCatalog {
   const common::Clock& clock_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> by_name_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<StreamState>> by_id_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace eddy::broker

@@ -28,6 +28,13 @@ void AddStreamOptions(CLI::App* command, std::string* name, std::string* arn) {
   command->add_option("--stream-arn", *arn, "ARN of the stream (instead of its name)");
 }
 
+v1::StreamRef StreamRefOf(const std::string& name, const std::string& arn) {
+  v1::StreamRef ref;
+  ref.set_stream_name(name);
+  ref.set_stream_arn(arn);
+  return ref;
+}
+
 void PrintJson(const Json& value) { std::cout << value.dump(4) << std::endl; }
 
 int ReportError(const absl::Status& status, const std::string& operation,

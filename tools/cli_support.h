@@ -38,6 +38,9 @@ struct CliContext {
 // Adds --stream-name and --stream-arn to `command`, bound to `name` and `arn`.
 void AddStreamOptions(CLI::App* command, std::string* name, std::string* arn);
 
+// The stream reference of --stream-name / --stream-arn.
+v1::StreamRef StreamRefOf(const std::string& name, const std::string& arn);
+
 // Prints `value` as aws does (4-space indentation) to stdout.
 void PrintJson(const Json& value);
 

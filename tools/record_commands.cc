@@ -6,13 +6,6 @@
 namespace eddy::tools {
 namespace {
 
-v1::StreamRef Ref(const std::string& name, const std::string& arn) {
-  v1::StreamRef ref;
-  ref.set_stream_name(name);
-  ref.set_stream_arn(arn);
-  return ref;
-}
-
 // --records as aws takes it: a JSON array (inline or file://) of {Data, PartitionKey,
 // ExplicitHashKey}, or shorthand entries "Data=…,PartitionKey=…[,ExplicitHashKey=…]".
 absl::Status ParseRecords(const std::vector<std::string>& values, const CliContext& context,
@@ -80,7 +73,7 @@ void AddPutRecord(CLI::App& app, CliContext& context) {
       absl::StatusOr<std::string> data = BlobArgument(args->data, context);
       if (!data.ok()) return ReportError(data.status(), "PutRecord", context);
       v1::PutRecordRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_data(*data);
       request.set_partition_key(args->key);
       request.set_explicit_hash_key(args->hash_key);
@@ -115,7 +108,7 @@ void AddPutRecords(CLI::App& app, CliContext& context) {
       std::vector<std::string> entries = {args->records};
       entries.insert(entries.end(), args->more_records.begin(), args->more_records.end());
       v1::PutRecordsRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       if (absl::Status s = ParseRecords(entries, context, &request); !s.ok()) {
         return ReportError(s, "PutRecords", context);
       }
@@ -145,7 +138,7 @@ void AddGetShardIterator(CLI::App& app, CliContext& context) {
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       v1::GetShardIteratorRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_shard_id(args->shard);
       static const std::map<std::string, v1::ShardIteratorType> kTypes = {
           {"AT_SEQUENCE_NUMBER", v1::AT_SEQUENCE_NUMBER},

@@ -9,13 +9,6 @@
 namespace eddy::tools {
 namespace {
 
-v1::StreamRef Ref(const std::string& name, const std::string& arn) {
-  v1::StreamRef ref;
-  ref.set_stream_name(name);
-  ref.set_stream_arn(arn);
-  return ref;
-}
-
 // "Key=Value,Key=Value" (aws shorthand) or a JSON object, into a flat map.
 absl::StatusOr<std::map<std::string, std::string>> ParseShorthand(const std::string& text) {
   std::map<std::string, std::string> fields;
@@ -85,7 +78,7 @@ void AddDeleteStream(CLI::App& app, CliContext& context) {
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       v1::DeleteStreamRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_enforce_consumer_deletion(args->enforce);
       auto response = context.Client().DeleteStream(request);
       return response.ok() ? 0 : ReportError(response.status(), "DeleteStream", context);
@@ -106,7 +99,7 @@ void AddDescribeStream(CLI::App& app, CliContext& context) {
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       v1::DescribeStreamRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_limit(args->limit);
       request.set_exclusive_start_shard_id(args->start);
       const bool one_page = args->limit != 0 || !args->start.empty();
@@ -139,7 +132,7 @@ void AddDescribeStreamSummary(CLI::App& app, CliContext& context) {
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       v1::DescribeStreamSummaryRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       auto response = context.Client().DescribeStreamSummary(request);
       if (!response.ok()) return ReportError(response.status(), "DescribeStreamSummary", context);
       PrintJson(Json{
@@ -211,7 +204,7 @@ void AddListShards(CLI::App& app, CliContext& context) {
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       v1::ListShardsRequest request;
-      if (args->token.empty()) *request.mutable_stream() = Ref(args->name, args->arn);
+      if (args->token.empty()) *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_next_token(args->token);
       request.set_exclusive_start_shard_id(args->start);
       request.set_max_results(args->max_results);
@@ -274,7 +267,7 @@ void AddRetentionCommand(CLI::App& app, CliContext& context, bool increase) {
   cmd->callback([&context, args, increase] {
     context.run = [&context, args, increase]() -> int {
       v1::ChangeRetentionPeriodRequest request;
-      *request.mutable_stream() = Ref(args->name, args->arn);
+      *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_retention_period_hours(args->hours);
       auto response = increase ? context.Client().IncreaseStreamRetentionPeriod(request)
                                : context.Client().DecreaseStreamRetentionPeriod(request);

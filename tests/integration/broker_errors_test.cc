@@ -169,5 +169,16 @@ TEST_F(BrokerErrorsTest, SigtermShutsDownCleanly) {
   EXPECT_NE(broker_.Log().find("eddy-broker stopped"), std::string::npos);
 }
 
+TEST_F(BrokerErrorsTest, ABrokerThatCannotListenSaysSoAndExits) {
+  CommandResult second = RunProgram(
+      BrokerBinary(), {"--listen", broker_.address(), "--data-dir", dir_.path() + "/second"}, {},
+      std::chrono::seconds(30));
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("cannot listen on"), std::string::npos) << second.err;
+  CommandResult bad_flag = RunProgram(BrokerBinary(), {"--limits", "some"}, {},
+                                      std::chrono::seconds(30));
+  EXPECT_NE(bad_flag.exit_code, 0);
+}
+
 }  // namespace
 }  // namespace eddy::testing

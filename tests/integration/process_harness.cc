@@ -93,20 +93,28 @@ std::string BrokerProcess::Log() const { return ReadFile(log_path_); }
 
 CommandResult RunEddy(const std::vector<std::string>& args, const std::string& endpoint,
                       std::chrono::milliseconds timeout) {
+  return RunProgram(CliBinary(), args, {{"EDDY_ENDPOINT", endpoint}}, timeout);
+}
+
+CommandResult RunProgram(const std::string& binary, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env,
+                         std::chrono::milliseconds timeout) {
   char out_path[] = "/tmp/eddy-cli-out-XXXXXX";
   char err_path[] = "/tmp/eddy-cli-err-XXXXXX";
   const int out_fd = mkstemp(out_path);
   const int err_fd = mkstemp(err_path);
-  std::vector<std::string> full = {CliBinary()};
+  std::vector<std::string> full = {binary};
   full.insert(full.end(), args.begin(), args.end());
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
-    if (endpoint.empty()) {
-      unsetenv("EDDY_ENDPOINT");
-    } else {
-      setenv("EDDY_ENDPOINT", endpoint.c_str(), 1);
+    for (const auto& [name, value] : env) {
+      if (value.empty()) {
+        unsetenv(name.c_str());
+      } else {
+        setenv(name.c_str(), value.c_str(), 1);
+      }
     }
     std::vector<char*> argv = Argv(full);
     execv(argv[0], argv.data());
@@ -118,7 +126,7 @@ CommandResult RunEddy(const std::vector<std::string>& args, const std::string& e
   if (!WaitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; }, timeout)) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    ADD_FAILURE() << "eddy timed out";
+    ADD_FAILURE() << binary << " timed out";
   }
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

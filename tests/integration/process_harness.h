@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
+
+// Runs `binary` with `args` and `env` additions (an empty value unsets the variable), and
+// returns what it printed. Killed (and the test failed) after `timeout`.
+CommandResult RunProgram(const std::string& binary, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env,
+                         std::chrono::milliseconds timeout);
 
 // Runs the `eddy` CLI with `args`, EDDY_ENDPOINT set to `endpoint` (unless empty), and
 // returns what it printed. Killed after `timeout`.
