@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "broker/consumer_registry.h"
 #include "broker/stream_catalog.h"
 #include "common/hash_key.h"
 
@@ -20,12 +21,6 @@ struct ShardInfo {
   common::HashKeyRange hash_range;
   std::string starting_sequence_number;
   std::string ending_sequence_number;  // empty while open
-};
-
-struct ChildShardInfo {
-  std::string shard_id;
-  std::vector<std::string> parent_shards;
-  common::HashKeyRange hash_range;
 };
 
 struct StreamInfo {
@@ -119,6 +114,31 @@ struct GetRecordsResult {
   std::string next_shard_iterator;  // empty when a closed shard is fully read
   int64_t millis_behind_latest = 0;
   std::vector<ChildShardInfo> child_shards;
+};
+
+struct ConsumerRefParams {
+  StreamRef stream;           // with consumer_name …
+  std::string consumer_name;
+  std::string consumer_arn;   // … or this alone
+};
+
+struct ListConsumersParams {
+  StreamRef stream;
+  int max_results = 100;
+  std::string next_token;
+  int64_t stream_creation_timestamp_millis = 0;
+};
+struct ListConsumersResult {
+  std::vector<ConsumerInfo> consumers;
+  std::string next_token;
+};
+
+struct SubscribeParams {
+  std::string consumer_arn;
+  std::string shard_id;
+  IteratorType type = IteratorType::kLatest;
+  std::string starting_sequence_number;
+  int64_t timestamp_millis = 0;
 };
 
 }  // namespace eddy::broker

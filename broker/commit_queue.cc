@@ -92,7 +92,7 @@ void CommitQueue::CommitGroup(std::vector<Request>& group) {
   const uint64_t now_counter = CounterAtMillis(clock_.NowMillis());
   std::vector<RecordToWrite> writes;
   std::vector<std::vector<uint64_t>> counters(group.size());
-  std::unordered_map<ShardState*, uint64_t> touched;
+  std::unordered_map<ShardState*, std::vector<SharedRecord>> touched;
   std::vector<bool> refused(group.size(), false);
   for (size_t i = 0; i < group.size(); ++i) {
     // A put that raced DeleteStream must not land after the stream's data was deleted.
@@ -105,13 +105,17 @@ void CommitQueue::CommitGroup(std::vector<Request>& group) {
       counters[i].push_back(counter);
       writes.push_back(RecordToWrite{shard.stream_id, shard.index, counter, entry.partition_key,
                                      entry.data});
-      touched[&shard] = counter;
+      // The tail keeps its own copy: the caller's buffers live only until `done`.
+      touched[&shard].push_back(std::make_shared<const StoredRecord>(
+          StoredRecord{counter, std::string(entry.partition_key), std::string(entry.data)}));
     }
   }
   absl::Status status = writes.empty() ? absl::OkStatus() : store_.Append(writes);
   if (status.ok()) {
-    for (const auto& [shard, counter] : touched) {
-      shard->committed.store(counter);
+    for (auto& [shard, records] : touched) {
+      const uint64_t last = records.back()->counter;
+      shard->tail().Append(std::move(records));
+      shard->committed.store(last);
       if (listener_) listener_(*shard);
     }
   }

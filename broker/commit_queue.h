@@ -36,8 +36,9 @@ class CommitQueue {
   };
   // Receives the assigned counter of each entry, in order, or the failure of the group.
   using Done = std::function<void(absl::StatusOr<std::vector<uint64_t>>)>;
-  // Called on the commit thread after `shard`'s committed counter advanced.
-  using CommitListener = std::function<void(const ShardState& shard)>;
+  // Called on the commit thread after `shard`'s tail and committed counter advanced.
+  // Must not block.
+  using CommitListener = std::function<void(ShardState& shard)>;
 
   CommitQueue(RecordStore& store, const common::Clock& clock);
   ~CommitQueue();

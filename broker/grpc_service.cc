@@ -1,5 +1,6 @@
 #include "broker/grpc_service.h"
 
+#include "broker/subscribe_reactor.h"
 #include "common/errors.h"
 #include "common/hash_key.h"
 #include "proto/grpc_status.h"
@@ -26,6 +27,16 @@ void ShardToProto(const ShardInfo& shard, v1::Shard* out) {
   out->mutable_sequence_number_range()->set_starting_sequence_number(
       shard.starting_sequence_number);
   out->mutable_sequence_number_range()->set_ending_sequence_number(shard.ending_sequence_number);
+}
+
+void ConsumerToProto(const ConsumerInfo& consumer, v1::Consumer* out) {
+  out->set_consumer_name(consumer.name);
+  out->set_consumer_arn(consumer.arn);
+  out->set_consumer_status(consumer.status == ConsumerStatus::kActive     ? v1::CONSUMER_ACTIVE
+                           : consumer.status == ConsumerStatus::kDeleting ? v1::CONSUMER_DELETING
+                                                                          : v1::CONSUMER_CREATING);
+  out->set_consumer_creation_timestamp_millis(consumer.creation_millis);
+  out->set_stream_arn(consumer.stream_arn);
 }
 
 }  // namespace
@@ -296,6 +307,61 @@ grpc::ServerUnaryReactor* StreamServiceImpl::GetRecords(grpc::CallbackServerCont
     }
   }
   return Finish(context, result.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::RegisterStreamConsumer(
+    grpc::CallbackServerContext* context, const v1::RegisterStreamConsumerRequest* request,
+    v1::RegisterStreamConsumerResponse* response) {
+  if (!BeginCall()) return Refuse(context);
+  absl::StatusOr<ConsumerInfo> consumer =
+      broker_.RegisterStreamConsumer(RefOf(request->stream()), request->consumer_name());
+  if (consumer.ok()) ConsumerToProto(*consumer, response->mutable_consumer());
+  return Finish(context, consumer.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::DeregisterStreamConsumer(
+    grpc::CallbackServerContext* context, const v1::DeregisterStreamConsumerRequest* request,
+    v1::DeregisterStreamConsumerResponse*) {
+  if (!BeginCall()) return Refuse(context);
+  return Finish(context, broker_.DeregisterStreamConsumer(ConsumerRefParams{
+                             RefOf(request->stream()), request->consumer_name(),
+                             request->consumer_arn()}));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStreamConsumer(
+    grpc::CallbackServerContext* context, const v1::DescribeStreamConsumerRequest* request,
+    v1::DescribeStreamConsumerResponse* response) {
+  if (!BeginCall()) return Refuse(context);
+  absl::StatusOr<ConsumerInfo> consumer = broker_.DescribeStreamConsumer(ConsumerRefParams{
+      RefOf(request->stream()), request->consumer_name(), request->consumer_arn()});
+  if (consumer.ok()) ConsumerToProto(*consumer, response->mutable_consumer_description());
+  return Finish(context, consumer.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::ListStreamConsumers(
+    grpc::CallbackServerContext* context, const v1::ListStreamConsumersRequest* request,
+    v1::ListStreamConsumersResponse* response) {
+  if (!BeginCall()) return Refuse(context);
+  ListConsumersParams params{RefOf(request->stream()),
+                             request->max_results() == 0 ? 100 : request->max_results(),
+                             request->next_token(), request->stream_creation_timestamp_millis()};
+  absl::StatusOr<ListConsumersResult> result = broker_.ListStreamConsumers(params);
+  if (result.ok()) {
+    for (const ConsumerInfo& consumer : result->consumers) {
+      ConsumerToProto(consumer, response->add_consumers());
+    }
+    response->set_next_token(result->next_token);
+  }
+  return Finish(context, result.status());
+}
+
+grpc::ServerWriteReactor<v1::SubscribeToShardEvent>* StreamServiceImpl::SubscribeToShard(
+    grpc::CallbackServerContext* context, const v1::SubscribeToShardRequest* request) {
+  if (!BeginCall()) {
+    auto* refused = new SubscribeRefusal(context);
+    return refused;
+  }
+  return new SubscribeReactor(context, broker_, *request, [this] { EndCall(); });
 }
 
 }  // namespace eddy::broker

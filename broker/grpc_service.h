@@ -59,6 +59,20 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
   grpc::ServerUnaryReactor* GetRecords(grpc::CallbackServerContext* context,
                                        const v1::GetRecordsRequest* request,
                                        v1::GetRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* RegisterStreamConsumer(
+      grpc::CallbackServerContext* context, const v1::RegisterStreamConsumerRequest* request,
+      v1::RegisterStreamConsumerResponse* response) override;
+  grpc::ServerUnaryReactor* DeregisterStreamConsumer(
+      grpc::CallbackServerContext* context, const v1::DeregisterStreamConsumerRequest* request,
+      v1::DeregisterStreamConsumerResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeStreamConsumer(
+      grpc::CallbackServerContext* context, const v1::DescribeStreamConsumerRequest* request,
+      v1::DescribeStreamConsumerResponse* response) override;
+  grpc::ServerUnaryReactor* ListStreamConsumers(grpc::CallbackServerContext* context,
+                                                const v1::ListStreamConsumersRequest* request,
+                                                v1::ListStreamConsumersResponse* response) override;
+  grpc::ServerWriteReactor<v1::SubscribeToShardEvent>* SubscribeToShard(
+      grpc::CallbackServerContext* context, const v1::SubscribeToShardRequest* request) override;
 
  private:
   // Admits a call (false once draining); every admitted call is ended with EndCall().

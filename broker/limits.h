@@ -18,6 +18,13 @@ struct BrokerLimits {
   int64_t get_records_max_bytes = 10 << 20;
   int put_records_max_records = 500;
   int64_t put_records_max_bytes = 5 << 20;
+  // Push (enhanced fan-out) budget per consumer per shard, bytes per second.
+  double push_bytes_per_second = 2 << 20;
+  // Memory for each shard's in-memory tail of newest records (serves push subscribers at
+  // the head without reading storage). Not a throughput limit: --limits=none keeps it.
+  int64_t tail_bytes_per_shard = 4 << 20;
+  // Registered consumers per stream.
+  int max_consumers_per_stream = 20;
   // Shards open at once across all streams of this broker.
   int max_shards = 500;
   // False with --limits=none: throughput buckets are not consulted.

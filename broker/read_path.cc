@@ -49,6 +49,79 @@ absl::Status ShardNotFound(absl::string_view shard_id, const StreamState& stream
 
 }  // namespace
 
+absl::StatusOr<uint64_t> StreamBroker::ResolveStartingCounter(
+    const StreamState& stream, const ShardState& shard, IteratorType type,
+    const std::string& starting_sequence_number, int64_t timestamp_millis) const {
+  const bool by_sequence = type == IteratorType::kAtSequenceNumber ||
+                           type == IteratorType::kAfterSequenceNumber;
+  if (!by_sequence && !starting_sequence_number.empty()) {
+    return common::InvalidArgument(
+        "StartingSequenceNumber is only valid with AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER.");
+  }
+  if (type != IteratorType::kAtTimestamp && timestamp_millis != 0) {
+    return common::InvalidArgument("Timestamp is only valid with AT_TIMESTAMP.");
+  }
+
+  const uint64_t committed = shard.committed.load();
+  const uint64_t ending = shard.ending_counter.load();
+  uint64_t next_counter = 0;
+  switch (type) {
+    case IteratorType::kTrimHorizon:
+      next_counter = 0;  // reads start at the oldest unexpired record
+      break;
+    case IteratorType::kLatest:
+      next_counter = (ending != 0 ? ending : committed) + 1;
+      break;
+    case IteratorType::kAtTimestamp:
+      if (timestamp_millis <= 0) {
+        return common::InvalidArgument("Timestamp is required with AT_TIMESTAMP.");
+      }
+      if (timestamp_millis > clock_.NowMillis()) {
+        return common::InvalidArgument(absl::StrCat(
+            "The timestamp ", timestamp_millis, " ms is in the future (now ",
+            clock_.NowMillis(), " ms)."));
+      }
+      next_counter = CounterAtMillis(timestamp_millis);
+      break;
+    case IteratorType::kAtSequenceNumber:
+    case IteratorType::kAfterSequenceNumber: {
+      if (starting_sequence_number.empty()) {
+        return common::InvalidArgument(
+            "StartingSequenceNumber is required with AT_SEQUENCE_NUMBER and "
+            "AFTER_SEQUENCE_NUMBER.");
+      }
+      absl::StatusOr<SequenceNumber> number =
+          ParseSequenceNumber(starting_sequence_number, "StartingSequenceNumber");
+      if (!number.ok()) return number.status();
+      if (number->stream_tag != StreamTagOf(stream.id)) {
+        return common::InvalidArgument(absl::StrCat(
+            "StartingSequenceNumber ", starting_sequence_number, " used on shard ",
+            shard.shard_id, " in stream ", stream.name,
+            " under account 000000000000 is invalid because it did not come from this stream."));
+      }
+      if (number->shard_index != shard.index) {
+        return common::InvalidArgument(absl::StrCat(
+            "Invalid StartingSequenceNumber. Sequence number ", starting_sequence_number,
+            " encodes ", FormatShardId(number->shard_index),
+            ", while it was used in a call to a shard with ", shard.shard_id, "."));
+      }
+      const uint64_t limit = ending != 0 ? ending : committed;
+      if (number->counter > limit || number->counter < shard.starting_counter) {
+        return common::InvalidArgument(absl::StrCat(
+            "StartingSequenceNumber ", starting_sequence_number, " is outside shard ",
+            shard.shard_id, "'s sequence number range."));
+      }
+      next_counter =
+          number->counter + (type == IteratorType::kAfterSequenceNumber ? 1 : 0);
+      break;
+    }
+    default:
+      return common::InvalidArgument("ShardIteratorType must be one of AT_SEQUENCE_NUMBER, "
+                                     "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP.");
+  }
+  return next_counter;
+}
+
 absl::StatusOr<std::string> StreamBroker::GetShardIterator(
     const GetShardIteratorParams& params) const {
   absl::StatusOr<std::shared_ptr<StreamState>> found = catalog_->Find(params.stream);
@@ -59,73 +132,10 @@ absl::StatusOr<std::string> StreamBroker::GetShardIterator(
   std::shared_ptr<ShardState> shard = stream.FindShard(*index);
   if (shard == nullptr) return ShardNotFound(params.shard_id, stream);
 
-  const bool by_sequence = params.type == IteratorType::kAtSequenceNumber ||
-                           params.type == IteratorType::kAfterSequenceNumber;
-  if (!by_sequence && !params.starting_sequence_number.empty()) {
-    return common::InvalidArgument(
-        "StartingSequenceNumber is only valid with AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER.");
-  }
-  if (params.type != IteratorType::kAtTimestamp && params.timestamp_millis != 0) {
-    return common::InvalidArgument("Timestamp is only valid with AT_TIMESTAMP.");
-  }
-
-  const uint64_t committed = shard->committed.load();
-  const uint64_t ending = shard->ending_counter.load();
-  IteratorPosition position{stream.id, shard->index, 0, clock_.NowMillis()};
-  switch (params.type) {
-    case IteratorType::kTrimHorizon:
-      position.next_counter = 0;  // reads start at the oldest unexpired record
-      break;
-    case IteratorType::kLatest:
-      position.next_counter = (ending != 0 ? ending : committed) + 1;
-      break;
-    case IteratorType::kAtTimestamp:
-      if (params.timestamp_millis <= 0) {
-        return common::InvalidArgument("Timestamp is required with AT_TIMESTAMP.");
-      }
-      if (params.timestamp_millis > clock_.NowMillis()) {
-        return common::InvalidArgument(absl::StrCat(
-            "The timestamp ", params.timestamp_millis, " ms is in the future (now ",
-            clock_.NowMillis(), " ms)."));
-      }
-      position.next_counter = CounterAtMillis(params.timestamp_millis);
-      break;
-    case IteratorType::kAtSequenceNumber:
-    case IteratorType::kAfterSequenceNumber: {
-      if (params.starting_sequence_number.empty()) {
-        return common::InvalidArgument(
-            "StartingSequenceNumber is required with AT_SEQUENCE_NUMBER and "
-            "AFTER_SEQUENCE_NUMBER.");
-      }
-      absl::StatusOr<SequenceNumber> number =
-          ParseSequenceNumber(params.starting_sequence_number, "StartingSequenceNumber");
-      if (!number.ok()) return number.status();
-      if (number->stream_tag != StreamTagOf(stream.id)) {
-        return common::InvalidArgument(absl::StrCat(
-            "StartingSequenceNumber ", params.starting_sequence_number, " used in "
-            "GetShardIterator on shard ", shard->shard_id, " in stream ", stream.name,
-            " under account 000000000000 is invalid because it did not come from this stream."));
-      }
-      if (number->shard_index != shard->index) {
-        return common::InvalidArgument(absl::StrCat(
-            "Invalid StartingSequenceNumber. Sequence number ", params.starting_sequence_number,
-            " encodes ", FormatShardId(number->shard_index),
-            ", while it was used in a call to a shard with ", shard->shard_id, "."));
-      }
-      const uint64_t limit = ending != 0 ? ending : committed;
-      if (number->counter > limit || number->counter < shard->starting_counter) {
-        return common::InvalidArgument(absl::StrCat(
-            "StartingSequenceNumber ", params.starting_sequence_number, " is outside shard ",
-            shard->shard_id, "'s sequence number range."));
-      }
-      position.next_counter =
-          number->counter + (params.type == IteratorType::kAfterSequenceNumber ? 1 : 0);
-      break;
-    }
-    default:
-      return common::InvalidArgument("ShardIteratorType must be one of AT_SEQUENCE_NUMBER, "
-                                     "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP.");
-  }
+  absl::StatusOr<uint64_t> next = ResolveStartingCounter(
+      stream, *shard, params.type, params.starting_sequence_number, params.timestamp_millis);
+  if (!next.ok()) return next.status();
+  const IteratorPosition position{stream.id, shard->index, *next, clock_.NowMillis()};
   return tokens_.Seal(kIteratorToken, EncodeIterator(position));
 }
 
@@ -202,7 +212,7 @@ absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shar
   result.millis_behind_latest =
       next > last_readable || result.records.empty() ? 0 : std::max<int64_t>(0, now - last_arrival);
   if (ending != 0 && next > ending) {
-    result.child_shards = ChildrenOf(*stream, *shard);  // fully read: no next iterator
+    result.child_shards = stream->ChildrenOf(*shard);  // fully read: no next iterator
   } else {
     result.next_shard_iterator = tokens_.Seal(
         kIteratorToken, EncodeIterator(IteratorPosition{stream->id, shard->index, next, now}));

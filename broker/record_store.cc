@@ -18,6 +18,7 @@ namespace {
 constexpr char kRecordTag = 'r';
 constexpr char kHighWaterTag = 'h';
 constexpr absl::string_view kStreamMetaPrefix = "mstream/";
+constexpr absl::string_view kConsumerMetaPrefix = "mconsumer/";
 constexpr absl::string_view kSecretKey = "msecret";
 constexpr absl::string_view kNextStreamIdKey = "mnext-stream-id";
 
@@ -227,6 +228,41 @@ absl::StatusOr<std::vector<storage::v1::StoredStream>> RecordStore::LoadStreams(
   }
   if (!it->status().ok()) return FromRocks(it->status(), "load streams");
   return streams;
+}
+
+namespace {
+std::string ConsumerKey(uint64_t stream_id, absl::string_view name) {
+  std::string key(kConsumerMetaPrefix);
+  AppendBigEndian64(&key, stream_id);
+  key.append(name.data(), name.size());
+  return key;
+}
+}  // namespace
+
+absl::Status RecordStore::PutConsumer(const storage::v1::StoredConsumer& consumer) {
+  return PutMeta(ConsumerKey(consumer.stream_id(), consumer.name()),
+                 consumer.SerializeAsString());
+}
+
+absl::Status RecordStore::DeleteConsumer(uint64_t stream_id, absl::string_view name) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  return FromRocks(db_->Delete(write_options, ConsumerKey(stream_id, name)), "metadata");
+}
+
+absl::StatusOr<std::vector<storage::v1::StoredConsumer>> RecordStore::LoadConsumers() const {
+  std::vector<storage::v1::StoredConsumer> consumers;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(ToSlice(kConsumerMetaPrefix));
+       it->Valid() && it->key().starts_with(ToSlice(kConsumerMetaPrefix)); it->Next()) {
+    storage::v1::StoredConsumer consumer;
+    if (!consumer.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return common::InternalFailure("storage: malformed consumer metadata");
+    }
+    consumers.push_back(std::move(consumer));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "load consumers");
+  return consumers;
 }
 
 absl::StatusOr<std::string> RecordStore::LoadOrCreateSecret() {

@@ -5,6 +5,7 @@
 //   'r' stream_id:8 shard_index:4 counter:8  → record: pk_len:2 partition_key data
 //   'h' stream_id:8 shard_index:4            → highest counter ever written (8 bytes)
 //   'm' "stream/" name                       → eddy.storage.v1.StoredStream
+//   'm' "consumer/" stream_id:8 name          → eddy.storage.v1.StoredConsumer
 //   'm' "secret"                             → the token key
 //   'm' "next-stream-id"                     → next stream id (8 bytes)
 // All integers big-endian, so RocksDB's byte order is (stream, shard, counter) order.
@@ -90,6 +91,10 @@ class RecordStore {
   absl::Status PutStream(const storage::v1::StoredStream& stream);
   absl::Status DeleteStream(absl::string_view name);
   absl::StatusOr<std::vector<storage::v1::StoredStream>> LoadStreams() const;
+
+  absl::Status PutConsumer(const storage::v1::StoredConsumer& consumer);
+  absl::Status DeleteConsumer(uint64_t stream_id, absl::string_view name);
+  absl::StatusOr<std::vector<storage::v1::StoredConsumer>> LoadConsumers() const;
 
   // The broker's token key: read, or created and stored on first use.
   absl::StatusOr<std::string> LoadOrCreateSecret();

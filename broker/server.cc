@@ -49,8 +49,9 @@ void BrokerServer::Shutdown() {
     broker_->Stop();
     return;
   }
-  // Refuse new calls and let those in flight finish first: gRPC's own Shutdown deadline
-  // would also wait out idle client connections.
+  // End the push sessions, refuse new calls and let those in flight finish first: gRPC's
+  // own Shutdown deadline would also wait out idle client connections.
+  broker_->fanout().Stop();
   service_->Drain(absl::Seconds(10));
   server_->Shutdown(std::chrono::system_clock::now());
   broker_->Stop();

@@ -22,22 +22,33 @@ absl::StatusOr<std::unique_ptr<StreamBroker>> StreamBroker::Open(
   absl::StatusOr<std::unique_ptr<StreamCatalog>> catalog =
       StreamCatalog::Open(**store, options.limits, *options.clock);
   if (!catalog.ok()) return catalog.status();
-  return std::unique_ptr<StreamBroker>(
-      new StreamBroker(options, std::move(*store), std::move(*catalog), std::move(*secret)));
+  absl::StatusOr<std::unique_ptr<ConsumerRegistry>> consumers =
+      ConsumerRegistry::Open(**store, options.limits, *options.clock,
+                             options.fanout.consumer_activation_millis, (*catalog)->List());
+  if (!consumers.ok()) return consumers.status();
+  return std::unique_ptr<StreamBroker>(new StreamBroker(options, std::move(*store),
+                                                        std::move(*catalog),
+                                                        std::move(*consumers), std::move(*secret)));
 }
 
 StreamBroker::StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<RecordStore> store,
-                           std::unique_ptr<StreamCatalog> catalog, std::string secret)
+                           std::unique_ptr<StreamCatalog> catalog,
+                           std::unique_ptr<ConsumerRegistry> consumers, std::string secret)
     : options_(options),
       clock_(*options.clock),
       store_(std::move(store)),
       catalog_(std::move(catalog)),
+      consumers_(std::move(consumers)),
+      fanout_(std::make_unique<FanOutHub>(*store_, clock_, options.fanout, options.limits)),
       commit_queue_(*store_, clock_),
-      tokens_(std::move(secret)) {}
+      tokens_(std::move(secret)) {
+  commit_queue_.SetCommitListener([this](ShardState& shard) { fanout_->OnCommit(shard); });
+}
 
 StreamBroker::~StreamBroker() { Stop(); }
 
 void StreamBroker::Start() {
+  fanout_->Start();
   commit_queue_.Start();
   if (!trimmer_.joinable()) {
     trimmer_ = std::thread([this] {
@@ -52,12 +63,8 @@ void StreamBroker::Start() {
 void StreamBroker::Stop() {
   if (!stop_trimmer_.HasBeenNotified()) stop_trimmer_.Notify();
   if (trimmer_.joinable()) trimmer_.join();
+  fanout_->Stop();
   commit_queue_.Stop();
-}
-
-uint64_t StreamBroker::TrimHorizonCounter(const StreamState& stream) const {
-  return CounterAtMillis(clock_.NowMillis() -
-                         static_cast<int64_t>(stream.retention_hours()) * 3'600'000);
 }
 
 void StreamBroker::TrimExpiredRecords() {
@@ -87,10 +94,20 @@ absl::Status StreamBroker::CreateStream(const CreateStreamParams& params) {
   return status;
 }
 
-absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool /*enforce_consumer_deletion:
-                                                                      no consumers yet*/) {
+absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool enforce_consumer_deletion) {
+  absl::StatusOr<std::shared_ptr<StreamState>> found = catalog_->Find(stream);
+  if (!found.ok()) return found.status();
+  const int consumers = consumers_->Count((*found)->id);
+  if (consumers > 0 && !enforce_consumer_deletion) {
+    return common::ResourceInUse(absl::StrCat(
+        "Stream ", (*found)->name, " has ", consumers,
+        " registered consumers; deregister them or pass EnforceConsumerDeletion."));
+  }
   absl::StatusOr<std::shared_ptr<StreamState>> removed = catalog_->Remove(stream);
   if (!removed.ok()) return removed.status();
+  consumers_->RemoveAll((*removed)->id);
+  fanout_->EndStream((*removed)->id, common::ResourceNotFound(absl::StrCat(
+                                         "Stream ", (*removed)->name, " was deleted.")));
   common::Logger("eddy.broker")->info("stream={} deleted", (*removed)->name);
   // Ordered after every write already queued, so no record lands after the deletion.
   commit_queue_.RunOrdered([this, id = (*removed)->id, name = (*removed)->name] {
@@ -118,23 +135,6 @@ ShardInfo StreamBroker::DescribeShard(const StreamState& stream, const ShardStat
   return info;
 }
 
-std::vector<ChildShardInfo> StreamBroker::ChildrenOf(const StreamState& stream,
-                                                     const ShardState& shard) const {
-  std::vector<ChildShardInfo> children;
-  for (const auto& candidate : stream.Shards()) {
-    if (candidate->parent_shard_id != shard.shard_id &&
-        candidate->adjacent_parent_shard_id != shard.shard_id) {
-      continue;
-    }
-    ChildShardInfo child{candidate->shard_id, {candidate->parent_shard_id}, candidate->hash_range};
-    if (!candidate->adjacent_parent_shard_id.empty()) {
-      child.parent_shards.push_back(candidate->adjacent_parent_shard_id);
-    }
-    children.push_back(std::move(child));
-  }
-  return children;
-}
-
 absl::StatusOr<StreamInfo> StreamBroker::DescribeStreamSummary(const StreamRef& ref) const {
   absl::StatusOr<std::shared_ptr<StreamState>> stream = catalog_->Find(ref);
   if (!stream.ok()) return stream.status();
@@ -147,6 +147,7 @@ absl::StatusOr<StreamInfo> StreamBroker::DescribeStreamSummary(const StreamRef& 
   info.creation_millis = s.creation_millis;
   info.max_record_size_kib = s.max_record_size_kib;
   for (const auto& shard : s.Shards()) info.open_shard_count += shard->IsOpen() ? 1 : 0;
+  info.consumer_count = consumers_->Count(s.id);
   return info;
 }
 

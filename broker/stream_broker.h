@@ -18,6 +18,8 @@
 #include "absl/synchronization/notification.h"
 #include "broker/broker_types.h"
 #include "broker/commit_queue.h"
+#include "broker/consumer_registry.h"
+#include "broker/fanout_hub.h"
 #include "broker/limits.h"
 #include "broker/record_store.h"
 #include "broker/stream_catalog.h"
@@ -35,6 +37,8 @@ struct StreamBrokerOptions {
   BrokerLimits limits;
   // How often expired records are deleted and their space reclaimed.
   int64_t retention_check_interval_millis = 60'000;
+  // Push subscriptions (enhanced fan-out).
+  FanOutOptions fanout;
   // Lifetime of shard iterators and list tokens.
   int64_t iterator_ttl_millis = 300'000;
   // Clock for arrival times, expiry and rate limits; must outlive the broker.
@@ -73,6 +77,17 @@ class StreamBroker {
   absl::StatusOr<GetRecordsResult> GetRecords(absl::string_view shard_iterator, int limit,
                                               absl::string_view stream_arn = "") const;
 
+  // Enhanced fan-out (fanout_ops.cc).
+  absl::StatusOr<ConsumerInfo> RegisterStreamConsumer(const StreamRef& stream,
+                                                      const std::string& consumer_name);
+  absl::Status DeregisterStreamConsumer(const ConsumerRefParams& consumer);
+  absl::StatusOr<ConsumerInfo> DescribeStreamConsumer(const ConsumerRefParams& consumer) const;
+  absl::StatusOr<ListConsumersResult> ListStreamConsumers(const ListConsumersParams& params) const;
+  // A push session, not yet attached to its sink (see subscription.h).
+  absl::StatusOr<std::shared_ptr<Subscription>> SubscribeToShard(const SubscribeParams& params);
+
+  FanOutHub& fanout() { return *fanout_; }
+
   // Deletes expired records of every shard now (the trimmer's pass; tests call it).
   void TrimExpiredRecords();
 
@@ -80,17 +95,27 @@ class StreamBroker {
 
  private:
   StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<RecordStore> store,
-               std::unique_ptr<StreamCatalog> catalog, std::string secret);
+               std::unique_ptr<StreamCatalog> catalog, std::unique_ptr<ConsumerRegistry> consumers,
+               std::string secret);
+  absl::StatusOr<ConsumerInfo> FindConsumer(const ConsumerRefParams& consumer) const;
   void PutInternal(const StreamRef& stream, std::vector<PutEntry> entries, bool single,
                    PutDone done);
   ShardInfo DescribeShard(const StreamState& stream, const ShardState& shard) const;
-  std::vector<ChildShardInfo> ChildrenOf(const StreamState& stream, const ShardState& shard) const;
-  uint64_t TrimHorizonCounter(const StreamState& stream) const;
+  // The first counter to read for a starting position (GetShardIterator, SubscribeToShard).
+  absl::StatusOr<uint64_t> ResolveStartingCounter(const StreamState& stream,
+                                                  const ShardState& shard, IteratorType type,
+                                                  const std::string& starting_sequence_number,
+                                                  int64_t timestamp_millis) const;
+  uint64_t TrimHorizonCounter(const StreamState& stream) const {
+    return stream.TrimHorizonCounter(clock_.NowMillis());
+  }
 
   const StreamBrokerOptions options_;
   const common::Clock& clock_;
   std::unique_ptr<RecordStore> store_;
   std::unique_ptr<StreamCatalog> catalog_;
+  std::unique_ptr<ConsumerRegistry> consumers_;
+  std::unique_ptr<FanOutHub> fanout_;
   CommitQueue commit_queue_;
   const TokenCodec tokens_;
   absl::Notification stop_trimmer_;

@@ -75,8 +75,7 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
       if (!high_water.ok()) return high_water.status();
       // Nothing below the shard's start is ever assigned; nothing written is ever reused.
       const uint64_t last = std::max(*high_water, stored_shard.starting_counter());
-      shard->last_assigned = last;
-      shard->committed.store(last);
+      shard->InitCounters(last);
       stream->AddShard(std::move(shard));
     }
     catalog->by_id_[s.stream_id()] = stream;
@@ -125,8 +124,7 @@ absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
   for (int i = 0; i < params.shard_count; ++i) {
     auto shard = std::make_shared<ShardState>(*id, static_cast<uint32_t>(i), ranges[i],
                                               CounterAtMillis(now), limits_, clock_);
-    shard->last_assigned = shard->starting_counter;
-    shard->committed.store(shard->starting_counter);
+    shard->InitCounters(shard->starting_counter);
     stream->AddShard(std::move(shard));
   }
   if (absl::Status s = Persist(*stream); !s.ok()) return s;

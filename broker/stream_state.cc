@@ -16,7 +16,15 @@ ShardState::ShardState(uint64_t stream_id_in, uint32_t index_in, common::HashKey
       write_bytes(limits.write_bytes_per_second, limits.write_bytes_per_second, clock),
       write_records(limits.write_records_per_second, limits.write_records_per_second, clock),
       read_calls(limits.read_calls_per_second, limits.read_calls_per_second, clock),
-      read_bytes(limits.read_bytes_per_second, limits.read_bytes_per_second, clock) {}
+      read_bytes(limits.read_bytes_per_second, limits.read_bytes_per_second, clock),
+      tail_bytes_(limits.tail_bytes_per_shard),
+      tail_(std::make_unique<ShardTail>(starting_counter_in + 1, tail_bytes_)) {}
+
+void ShardState::InitCounters(uint64_t last) {
+  last_assigned = last;
+  committed.store(last);
+  tail_ = std::make_unique<ShardTail>(last + 1, tail_bytes_);
+}
 
 StreamState::StreamState(uint64_t id_in, std::string name_in, int64_t creation_millis_in,
                          StreamMode mode_in, int max_record_size_kib_in, int retention_hours)
@@ -62,6 +70,26 @@ std::shared_ptr<ShardState> StreamState::RouteHashKey(common::HashKey key) const
     if (shard->IsOpen() && shard->hash_range.Contains(key)) return shard;
   }
   return nullptr;
+}
+
+std::vector<ChildShardInfo> StreamState::ChildrenOf(const ShardState& shard) const {
+  std::vector<ChildShardInfo> children;
+  for (const auto& candidate : Shards()) {
+    if (candidate->parent_shard_id != shard.shard_id &&
+        candidate->adjacent_parent_shard_id != shard.shard_id) {
+      continue;
+    }
+    ChildShardInfo child{candidate->shard_id, {candidate->parent_shard_id}, candidate->hash_range};
+    if (!candidate->adjacent_parent_shard_id.empty()) {
+      child.parent_shards.push_back(candidate->adjacent_parent_shard_id);
+    }
+    children.push_back(std::move(child));
+  }
+  return children;
+}
+
+uint64_t StreamState::TrimHorizonCounter(int64_t now_millis) const {
+  return CounterAtMillis(now_millis - static_cast<int64_t>(retention_hours()) * 3'600'000);
 }
 
 std::string StreamArn(absl::string_view name) {

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/limits.h"
+#include "broker/shard_tail.h"
 #include "common/clock.h"
 #include "common/hash_key.h"
 #include "common/token_bucket.h"
@@ -18,6 +19,14 @@
 namespace eddy::broker {
 
 enum class StreamMode { kProvisioned = 1, kOnDemand = 2 };
+
+// A shard born of a split or merge, as GetRecords and SubscribeToShard report it at the end
+// of its parent.
+struct ChildShardInfo {
+  std::string shard_id;
+  std::vector<std::string> parent_shards;
+  common::HashKeyRange hash_range;
+};
 
 // One shard. Identity and hash range never change after creation. Counters:
 // `last_assigned` belongs to the commit thread; `committed` is the highest counter that is
@@ -43,10 +52,21 @@ class ShardState {
 
   bool IsOpen() const { return ending_counter.load() == 0; }
 
+  // Sets the counters of a shard whose last written counter is `last` (creation or
+  // restart) and starts its tail above it. Before publication only.
+  void InitCounters(uint64_t last);
+
+  // The newest records, in memory (see shard_tail.h).
+  ShardTail& tail() { return *tail_; }
+
   common::TokenBucket write_bytes;
   common::TokenBucket write_records;
   common::TokenBucket read_calls;
   common::TokenBucket read_bytes;
+
+ private:
+  const int64_t tail_bytes_;
+  std::unique_ptr<ShardTail> tail_;
 };
 
 // One stream: fixed identity plus mutable settings and its shards.
@@ -73,6 +93,12 @@ class StreamState {
 
   // The open shard whose range holds `key` (null only if the ranges have a hole).
   std::shared_ptr<ShardState> RouteHashKey(common::HashKey key) const;
+
+  // The shards split or merged from `shard`.
+  std::vector<ChildShardInfo> ChildrenOf(const ShardState& shard) const;
+
+  // The counter below which records have passed retention at `now_millis`.
+  uint64_t TrimHorizonCounter(int64_t now_millis) const;
 
   int64_t MaxRecordBytes() const { return static_cast<int64_t>(max_record_size_kib) * 1024; }
 

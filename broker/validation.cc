@@ -47,11 +47,11 @@ int64_t CountUtf8CodePoints(absl::string_view text) {
 
 }  // namespace
 
-absl::Status ValidateStreamName(absl::string_view name) {
+absl::Status ValidateResourceName(absl::string_view field, absl::string_view name) {
   if (name.empty() || name.size() > 128) {
     return common::ValidationError(
         absl::StrCat("1 validation error detected: Value '", name.substr(0, 160),
-                     "' at 'streamName' failed to satisfy constraint: Member must have length "
+                     "' at '", field, "' failed to satisfy constraint: Member must have length "
                      "between 1 and 128"));
   }
   for (char c : name) {
@@ -60,7 +60,7 @@ absl::Status ValidateStreamName(absl::string_view name) {
     if (!ok) {
       return common::ValidationError(
           absl::StrCat("1 validation error detected: Value '", name,
-                       "' at 'streamName' failed to satisfy constraint: Member must satisfy "
+                       "' at '", field, "' failed to satisfy constraint: Member must satisfy "
                        "regular expression pattern: [a-zA-Z0-9_.-]+"));
     }
   }

@@ -16,8 +16,11 @@ inline constexpr int kMinRecordSizeKib = 1024;
 inline constexpr int kMaxRecordSizeKib = 10240;
 inline constexpr int kMaxPartitionKeyChars = 256;
 
-// 1–128 characters of [a-zA-Z0-9_.-].
-absl::Status ValidateStreamName(absl::string_view name);
+// 1–128 characters of [a-zA-Z0-9_.-]; `field` names it in the error ("streamName").
+absl::Status ValidateResourceName(absl::string_view field, absl::string_view name);
+inline absl::Status ValidateStreamName(absl::string_view name) {
+  return ValidateResourceName("streamName", name);
+}
 
 // Valid UTF-8 of 1–256 Unicode characters.
 absl::Status ValidatePartitionKey(absl::string_view key);
