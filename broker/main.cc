@@ -57,6 +57,34 @@ int main(int argc, char** argv) {
                  "GetRecords calls per shard per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--push-bytes-per-second", custom.push_bytes_per_second,
+                 "enhanced fan-out budget per consumer per shard")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--tail-bytes-per-shard", custom.tail_bytes_per_shard,
+                 "memory for each shard's newest records (push subscribers read it)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  eddy::broker::FanOutOptions& fanout = options.broker.fanout;
+  app.add_option("--subscription-session-ms", fanout.session_millis,
+                 "a SubscribeToShard session ends after this long")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--subscription-heartbeat-ms", fanout.heartbeat_millis,
+                 "an idle subscription gets an empty event this often")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--subscription-takeover-ms", fanout.takeover_millis,
+                 "a second subscription of a consumer+shard is refused for this long")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--consumer-activation-ms", fanout.consumer_activation_millis,
+                 "a new consumer is CREATING this long, then ACTIVE")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--fanout-threads", fanout.threads, "threads pumping push subscriptions")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--retention-check-interval-ms", options.broker.retention_check_interval_millis,
                  "how often expired records are deleted")
       ->check(CLI::PositiveNumber)
@@ -69,6 +97,8 @@ int main(int argc, char** argv) {
   auto log = eddy::common::Logger("eddy.broker");
   options.broker.limits = custom;
   options.broker.limits.throughput_enforced = limits != "none";
+  // Without a push budget, larger events carry a backlog with less overhead.
+  if (limits == "none") fanout.max_event_bytes = 4 << 20;
   options.broker.sync = sync == "wal";
 
   // Signals are taken by one thread with sigwait, never by a handler.

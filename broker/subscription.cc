@@ -163,18 +163,24 @@ std::vector<SharedRecord> Subscription::ReadFrom(uint64_t from, uint64_t last_re
                                                  bool* exhausted) {
   const FanOutOptions& options = context_.options;
   ShardState& shard = *context_.shard;
+  // An event never carries more than the budget holds now (but always one record), so the
+  // budget bounds the rate from the first event on.
+  int64_t max_bytes = options.max_event_bytes;
+  if (context_.budget != nullptr) {
+    max_bytes = std::min<int64_t>(max_bytes, static_cast<int64_t>(context_.budget->Available()));
+  }
   const uint64_t floor = shard.tail().floor();
   std::vector<SharedRecord> records;
   uint64_t searched_to = last_readable;
   if (from >= floor) {
-    records = shard.tail().Read(from, options.max_event_records, options.max_event_bytes);
+    records = shard.tail().Read(from, options.max_event_records, max_bytes);
     // The tail may run ahead of `committed` for an instant: never send past it.
     while (!records.empty() && records.back()->counter > last_readable) records.pop_back();
   } else {
     // Behind the tail: catch up from storage, up to where the tail takes over.
     searched_to = std::min(last_readable, floor - 1);
-    ReadRange range{shard.stream_id, shard.index, from, searched_to,
-                    options.max_event_records, options.max_event_bytes};
+    ReadRange range{shard.stream_id, shard.index, from, searched_to, options.max_event_records,
+                    max_bytes};
     absl::StatusOr<std::vector<StoredRecord>> stored = context_.store->Read(range);
     if (stored.ok()) {
       for (StoredRecord& record : *stored) {

@@ -58,7 +58,37 @@ EDDY_CLIENT_METHOD(PutRecord, PutRecordRequest, PutRecordResponse)
 EDDY_CLIENT_METHOD(PutRecords, PutRecordsRequest, PutRecordsResponse)
 EDDY_CLIENT_METHOD(GetShardIterator, GetShardIteratorRequest, GetShardIteratorResponse)
 EDDY_CLIENT_METHOD(GetRecords, GetRecordsRequest, GetRecordsResponse)
+EDDY_CLIENT_METHOD(RegisterStreamConsumer, RegisterStreamConsumerRequest,
+                   RegisterStreamConsumerResponse)
+EDDY_CLIENT_METHOD(DeregisterStreamConsumer, DeregisterStreamConsumerRequest,
+                   DeregisterStreamConsumerResponse)
+EDDY_CLIENT_METHOD(DescribeStreamConsumer, DescribeStreamConsumerRequest,
+                   DescribeStreamConsumerResponse)
+EDDY_CLIENT_METHOD(ListStreamConsumers, ListStreamConsumersRequest, ListStreamConsumersResponse)
 
 #undef EDDY_CLIENT_METHOD
+
+std::unique_ptr<ShardSubscriptionReader> StreamClient::SubscribeToShard(
+    const v1::SubscribeToShardRequest& request) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  auto reader = stub_->SubscribeToShard(context.get(), request);
+  return std::make_unique<ShardSubscriptionReader>(std::move(context), std::move(reader));
+}
+
+ShardSubscriptionReader::ShardSubscriptionReader(
+    std::unique_ptr<grpc::ClientContext> context,
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader)
+    : context_(std::move(context)), reader_(std::move(reader)) {}
+
+bool ShardSubscriptionReader::Next(v1::SubscribeToShardEvent* event) {
+  return reader_->Read(event);
+}
+
+absl::Status ShardSubscriptionReader::Finish() {
+  grpc::Status status = reader_->Finish();
+  return proto::FromGrpcStatus(status, *context_);
+}
+
+void ShardSubscriptionReader::Cancel() { context_->TryCancel(); }
 
 }  // namespace eddy::client

@@ -9,10 +9,31 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
+
 #include "absl/status/statusor.h"
 #include "eddy/v1/stream.grpc.pb.h"
 
 namespace eddy::client {
+
+// A running SubscribeToShard call: read events until the broker ends the stream.
+// Next() and Finish() from one thread; Cancel() from any.
+class ShardSubscriptionReader {
+ public:
+  ShardSubscriptionReader(std::unique_ptr<grpc::ClientContext> context,
+                          std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader);
+  // The next event; false once the stream has ended (call Finish for why).
+  bool Next(v1::SubscribeToShardEvent* event);
+  // How the stream ended: OK after a full session or at a closed shard's end.
+  absl::Status Finish();
+  // Ends the call from the client side (Finish then reports CANCELLED).
+  void Cancel();
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader_;
+};
 
 struct StreamClientOptions {
   // host:port of the broker; "http://" or "grpc://" prefixes are accepted and dropped.
@@ -45,6 +66,18 @@ class StreamClient {
   absl::StatusOr<v1::GetShardIteratorResponse> GetShardIterator(
       const v1::GetShardIteratorRequest& request);
   absl::StatusOr<v1::GetRecordsResponse> GetRecords(const v1::GetRecordsRequest& request);
+  absl::StatusOr<v1::RegisterStreamConsumerResponse> RegisterStreamConsumer(
+      const v1::RegisterStreamConsumerRequest& request);
+  absl::StatusOr<v1::DeregisterStreamConsumerResponse> DeregisterStreamConsumer(
+      const v1::DeregisterStreamConsumerRequest& request);
+  absl::StatusOr<v1::DescribeStreamConsumerResponse> DescribeStreamConsumer(
+      const v1::DescribeStreamConsumerRequest& request);
+  absl::StatusOr<v1::ListStreamConsumersResponse> ListStreamConsumers(
+      const v1::ListStreamConsumersRequest& request);
+
+  // Starts a push subscription (no deadline: the broker ends each session).
+  std::unique_ptr<ShardSubscriptionReader> SubscribeToShard(
+      const v1::SubscribeToShardRequest& request);
 
  private:
   template <typename Request, typename Response, typename Method>

@@ -10,5 +10,6 @@ namespace eddy::tools {
 void AddStreamCommands(CLI::App& app, CliContext& context);
 void AddRecordCommands(CLI::App& app, CliContext& context);
 void AddProduceCommand(CLI::App& app, CliContext& context);
+void AddConsumerCommands(CLI::App& app, CliContext& context);
 
 }  // namespace eddy::tools

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   eddy::tools::AddStreamCommands(app, context);
   eddy::tools::AddRecordCommands(app, context);
   eddy::tools::AddProduceCommand(app, context);
+  eddy::tools::AddConsumerCommands(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
