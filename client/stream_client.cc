@@ -24,6 +24,9 @@ StreamClient::StreamClient(const StreamClientOptions& options)
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Each client its own connection: gRPC would otherwise share one TCP connection among
+  // every channel to the same broker, and many subscribers would queue on it.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   stub_ = v1::StreamService::NewStub(
       grpc::CreateCustomChannel(endpoint_, grpc::InsecureChannelCredentials(), args));
 }
