@@ -24,10 +24,12 @@ uint64_t ShardTail::floor() const {
   return floor_;
 }
 
-std::vector<SharedRecord> ShardTail::Read(uint64_t from, int max_records,
-                                          int64_t max_bytes) const {
-  std::vector<SharedRecord> out;
+ShardTail::ReadResult ShardTail::Read(uint64_t from, int max_records, int64_t max_bytes) const {
+  ReadResult result;
+  std::vector<SharedRecord>& out = result.records;
   absl::MutexLock lock(&mu_);
+  if (from < floor_) return result;
+  result.covered = true;
   auto it = std::lower_bound(records_.begin(), records_.end(), from,
                              [](const SharedRecord& r, uint64_t c) { return r->counter < c; });
   int64_t bytes = 0;
@@ -37,7 +39,7 @@ std::vector<SharedRecord> ShardTail::Read(uint64_t from, int max_records,
     bytes += size;
     out.push_back(*it);
   }
-  return out;
+  return result;
 }
 
 }  // namespace eddy::broker

@@ -33,9 +33,15 @@ class ShardTail {
   // The lowest counter from which the tail holds every committed record.
   uint64_t floor() const;
 
-  // Records with counter ≥ `from` (which must be ≥ floor()), at most `max_records`, and
-  // stopping before `max_bytes` would be passed (the first one is always returned).
-  std::vector<SharedRecord> Read(uint64_t from, int max_records, int64_t max_bytes) const;
+  struct ReadResult {
+    // False when `from` is below the floor: the tail cannot answer; read storage.
+    bool covered = false;
+    std::vector<SharedRecord> records;
+  };
+  // Records with counter ≥ `from`, at most `max_records`, stopping before `max_bytes`
+  // would be passed (the first one is always returned). Checking the floor and reading
+  // happen under one lock, so an eviction can never open a gap in what is returned.
+  ReadResult Read(uint64_t from, int max_records, int64_t max_bytes) const;
 
  private:
   const int64_t max_bytes_;

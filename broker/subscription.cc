@@ -169,15 +169,16 @@ std::vector<SharedRecord> Subscription::ReadFrom(uint64_t from, uint64_t last_re
   if (context_.budget != nullptr) {
     max_bytes = std::min<int64_t>(max_bytes, static_cast<int64_t>(context_.budget->Available()));
   }
-  const uint64_t floor = shard.tail().floor();
-  std::vector<SharedRecord> records;
+  ShardTail::ReadResult tail = shard.tail().Read(from, options.max_event_records, max_bytes);
+  std::vector<SharedRecord> records = std::move(tail.records);
   uint64_t searched_to = last_readable;
-  if (from >= floor) {
-    records = shard.tail().Read(from, options.max_event_records, max_bytes);
+  if (tail.covered) {
     // The tail may run ahead of `committed` for an instant: never send past it.
     while (!records.empty() && records.back()->counter > last_readable) records.pop_back();
   } else {
-    // Behind the tail: catch up from storage, up to where the tail takes over.
+    // Behind the tail: catch up from storage, up to where the tail takes over (any record
+    // between the floor seen here and a later one is still in storage: evicted ≠ deleted).
+    const uint64_t floor = shard.tail().floor();
     searched_to = std::min(last_readable, floor - 1);
     ReadRange range{shard.stream_id, shard.index, from, searched_to, options.max_event_records,
                     max_bytes};
