@@ -1,0 +1,427 @@
+#include "lease/coordinator_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "lease/lease_codec.h"
+
+namespace eddy::lease {
+namespace {
+
+// Keys: prefix 'a' app → "" (the application exists); prefix 'l' app '\0' key → lease.
+constexpr char kAppTag = 'a';
+constexpr char kLeaseTag = 'l';
+
+absl::Status FromRocks(const rocksdb::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return common::InternalFailure(absl::StrCat("coordinator storage: ", status.ToString()));
+}
+
+rocksdb::WriteOptions Durable() {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return options;
+}
+
+absl::Status ValidateOwner(const std::string& owner, bool may_be_empty) {
+  if ((owner.empty() && !may_be_empty) || owner.size() > kMaxOwnerBytes) {
+    return common::InvalidArgument(absl::StrCat("Invalid owner '", owner.substr(0, 64),
+                                                "': 1–", kMaxOwnerBytes, " bytes."));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateState(const std::string& state) {
+  if (state.size() > checkpoint::kMaxStateBytes) {
+    return common::InvalidArgument(absl::StrCat("Checkpoint state of ", state.size(),
+                                                " bytes is over the limit of ",
+                                                checkpoint::kMaxStateBytes, "."));
+  }
+  return absl::OkStatus();
+}
+
+bool Holds(const std::optional<Lease>& lease, const checkpoint::Ownership& ownership) {
+  return lease.has_value() && !ownership.owner.empty() && lease->owner == ownership.owner &&
+         lease->epoch == ownership.epoch;
+}
+
+// The views: thin adapters binding an application name.
+class LeaseTableView final : public LeaseTable {
+ public:
+  LeaseTableView(CoordinatorStore& store, std::string app) : store_(store), app_(std::move(app)) {}
+  const std::string& application() const override { return app_; }
+  absl::StatusOr<bool> CreateIfAbsent(const Lease& lease) override {
+    return store_.CreateIfAbsent(app_, lease);
+  }
+  absl::StatusOr<std::optional<Lease>> Get(const std::string& key) override {
+    return store_.Get(app_, key);
+  }
+  absl::StatusOr<std::vector<Lease>> List() override { return store_.List(app_); }
+  absl::StatusOr<bool> Take(const std::string& key, uint64_t counter,
+                            const std::string& owner) override {
+    return store_.Take(app_, key, counter, owner);
+  }
+  absl::StatusOr<bool> Renew(const std::string& key, const std::string& owner,
+                             uint64_t counter) override {
+    return store_.Renew(app_, key, owner, counter);
+  }
+  absl::StatusOr<bool> Evict(const std::string& key, const std::string& owner) override {
+    return store_.Evict(app_, key, owner);
+  }
+  absl::StatusOr<bool> UpdateLineage(const std::string& key, const std::string& owner,
+                                     const std::vector<std::string>& children) override {
+    return store_.UpdateLineage(app_, key, owner, children);
+  }
+  absl::StatusOr<bool> Delete(const std::string& key) override { return store_.Delete(app_, key); }
+
+ private:
+  CoordinatorStore& store_;
+  const std::string app_;
+};
+
+class CheckpointView final : public checkpoint::CheckpointStore {
+ public:
+  CheckpointView(CoordinatorStore& store, std::string app) : store_(store), app_(std::move(app)) {}
+  absl::StatusOr<checkpoint::CheckpointRecord> Read(const std::string& shard) override {
+    return store_.ReadCheckpoint(app_, shard);
+  }
+  absl::StatusOr<bool> Save(const std::string& shard, const checkpoint::Ownership& ownership,
+                            const checkpoint::ExtendedSequenceNumber& value,
+                            const std::string& state) override {
+    return store_.SaveCheckpoint(app_, shard, ownership, value, state);
+  }
+  absl::StatusOr<bool> Prepare(const std::string& shard, const checkpoint::Ownership& ownership,
+                               const checkpoint::ExtendedSequenceNumber& pending,
+                               const std::string& state) override {
+    return store_.PrepareCheckpoint(app_, shard, ownership, pending, state);
+  }
+  absl::StatusOr<bool> Commit(const std::string& shard,
+                              const checkpoint::Ownership& ownership) override {
+    return store_.CommitCheckpoint(app_, shard, ownership);
+  }
+
+ private:
+  CoordinatorStore& store_;
+  const std::string app_;
+};
+
+}  // namespace
+
+absl::Status ValidateApplicationName(const std::string& application) {
+  bool ok = !application.empty() && application.size() <= 128;
+  for (char c : application) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '-');
+  }
+  if (!ok) {
+    return common::InvalidArgument(
+        absl::StrCat("Invalid application name '", application.substr(0, 140),
+                     "': 1–128 characters of [a-zA-Z0-9_.-]."));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLeaseKey(const std::string& key) {
+  bool ok = !key.empty() && key.size() <= kMaxLeaseKeyBytes;
+  for (char c : key) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7F;
+  if (!ok) {
+    return common::InvalidArgument(absl::StrCat("Invalid lease key '", key.substr(0, 64),
+                                                "': 1–", kMaxLeaseKeyBytes,
+                                                " bytes without control characters."));
+  }
+  return absl::OkStatus();
+}
+
+CoordinatorStore::CoordinatorStore(rocksdb::DB* db, std::unique_ptr<rocksdb::DB> owned,
+                                   std::string prefix)
+    : owned_(std::move(owned)), db_(db), prefix_(std::move(prefix)) {}
+
+CoordinatorStore::~CoordinatorStore() = default;
+
+absl::StatusOr<std::unique_ptr<CoordinatorStore>> CoordinatorStore::Open(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(options, path, &raw);
+  if (!status.ok()) {
+    return common::InternalFailure(
+        absl::StrCat("cannot open coordinator database at '", path, "': ", status.ToString()));
+  }
+  std::unique_ptr<rocksdb::DB> owned(raw);
+  return std::unique_ptr<CoordinatorStore>(new CoordinatorStore(raw, std::move(owned), ""));
+}
+
+std::unique_ptr<CoordinatorStore> CoordinatorStore::OverDatabase(rocksdb::DB* db,
+                                                                 std::string prefix) {
+  return std::unique_ptr<CoordinatorStore>(new CoordinatorStore(db, nullptr, std::move(prefix)));
+}
+
+std::unique_ptr<LeaseTable> CoordinatorStore::Leases(const std::string& application) {
+  return std::make_unique<LeaseTableView>(*this, application);
+}
+
+std::unique_ptr<checkpoint::CheckpointStore> CoordinatorStore::Checkpoints(
+    const std::string& application) {
+  return std::make_unique<CheckpointView>(*this, application);
+}
+
+std::string CoordinatorStore::AppKey(const std::string& app) const {
+  return absl::StrCat(prefix_, std::string(1, kAppTag), app);
+}
+
+std::string CoordinatorStore::LeaseKey(const std::string& app, const std::string& key) const {
+  return absl::StrCat(prefix_, std::string(1, kLeaseTag), app, std::string(1, '\0'), key);
+}
+
+absl::Status CoordinatorStore::CheckApplicationLocked(const std::string& app) {
+  if (absl::Status s = ValidateApplicationName(app); !s.ok()) return s;
+  std::string ignored;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), AppKey(app), &ignored);
+  if (status.IsNotFound()) {
+    return common::ResourceNotFound(
+        absl::StrCat("Application ", app, " has no lease table; create it first."));
+  }
+  return FromRocks(status);
+}
+
+absl::StatusOr<bool> CoordinatorStore::CreateApplication(const std::string& application) {
+  if (absl::Status s = ValidateApplicationName(application); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  std::string ignored;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), AppKey(application), &ignored);
+  if (status.ok()) return false;
+  if (!status.IsNotFound()) return FromRocks(status);
+  if (absl::Status s = FromRocks(db_->Put(Durable(), AppKey(application), "")); !s.ok()) return s;
+  return true;
+}
+
+absl::StatusOr<bool> CoordinatorStore::DeleteApplication(const std::string& application) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = CheckApplicationLocked(application); !s.ok()) {
+    if (absl::IsNotFound(s)) return false;
+    return s;
+  }
+  const std::string begin = LeaseKey(application, "");
+  const std::string end = absl::StrCat(prefix_, std::string(1, kLeaseTag), application,
+                                       std::string(1, '\x01'));
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(begin, end);
+  batch.Delete(AppKey(application));
+  if (absl::Status s = FromRocks(db_->Write(Durable(), &batch)); !s.ok()) return s;
+  return true;
+}
+
+absl::StatusOr<std::vector<std::string>> CoordinatorStore::ListApplications() {
+  const std::string prefix = absl::StrCat(prefix_, std::string(1, kAppTag));
+  std::vector<std::string> apps;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    apps.push_back(it->key().ToString().substr(prefix.size()));
+  }
+  if (absl::Status s = FromRocks(it->status()); !s.ok()) return s;
+  return apps;
+}
+
+absl::StatusOr<bool> CoordinatorStore::Mutate(const std::string& app, const std::string& key,
+                                              const Change& change) {
+  if (absl::Status s = ValidateLeaseKey(key); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = CheckApplicationLocked(app); !s.ok()) return s;
+  const std::string db_key = LeaseKey(app, key);
+  std::string bytes;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), db_key, &bytes);
+  std::optional<Lease> lease;
+  if (status.ok()) {
+    absl::StatusOr<Lease> decoded = DecodeLease(bytes);
+    if (!decoded.ok()) return decoded.status();
+    lease = std::move(*decoded);
+  } else if (!status.IsNotFound()) {
+    return FromRocks(status);
+  }
+  const bool existed = lease.has_value();
+  absl::StatusOr<bool> won = change(lease);
+  if (!won.ok() || !*won) return won;
+  if (lease.has_value()) {
+    if (absl::Status s = FromRocks(db_->Put(Durable(), db_key, EncodeLease(*lease))); !s.ok()) {
+      return s;
+    }
+  } else if (existed) {
+    if (absl::Status s = FromRocks(db_->Delete(Durable(), db_key)); !s.ok()) return s;
+  }
+  return true;
+}
+
+absl::StatusOr<bool> CoordinatorStore::CreateIfAbsent(const std::string& app, const Lease& lease) {
+  if (absl::Status s = ValidateOwner(lease.owner, /*may_be_empty=*/true); !s.ok()) return s;
+  if (absl::Status s = ValidateState(lease.checkpoint_state); !s.ok()) return s;
+  if (lease.parent_shard_ids.size() > kMaxLineageEntries ||
+      lease.child_shard_ids.size() > kMaxLineageEntries) {
+    return common::InvalidArgument("A lease has at most two parents and two children.");
+  }
+  for (const auto* ids : {&lease.parent_shard_ids, &lease.child_shard_ids}) {
+    for (const std::string& id : *ids) {
+      if (absl::Status s = ValidateLeaseKey(id); !s.ok()) return s;
+    }
+  }
+  return Mutate(app, lease.key, [&](std::optional<Lease>& current) -> absl::StatusOr<bool> {
+    if (current.has_value()) return false;
+    current = lease;
+    return true;
+  });
+}
+
+absl::StatusOr<std::optional<Lease>> CoordinatorStore::Get(const std::string& app,
+                                                           const std::string& key) {
+  std::optional<Lease> found;
+  absl::StatusOr<bool> read = Mutate(app, key, [&](std::optional<Lease>& lease) {
+    found = lease;
+    return false;  // read only
+  });
+  if (!read.ok()) return read.status();
+  return found;
+}
+
+absl::StatusOr<std::vector<Lease>> CoordinatorStore::List(const std::string& app) {
+  std::vector<Lease> leases;
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = CheckApplicationLocked(app); !s.ok()) return s;
+  const std::string prefix = LeaseKey(app, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    absl::StatusOr<Lease> lease = DecodeLease(absl::string_view(it->value().data(),
+                                                                it->value().size()));
+    if (!lease.ok()) return lease.status();
+    leases.push_back(std::move(*lease));
+  }
+  if (absl::Status s = FromRocks(it->status()); !s.ok()) return s;
+  return leases;
+}
+
+absl::StatusOr<bool> CoordinatorStore::Take(const std::string& app, const std::string& key,
+                                            uint64_t expected_counter,
+                                            const std::string& new_owner) {
+  if (absl::Status s = ValidateOwner(new_owner, false); !s.ok()) return s;
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!lease.has_value() || lease->counter != expected_counter) return false;
+    if (lease->owner != new_owner) ++lease->owner_switches_since_checkpoint;
+    lease->owner = new_owner;
+    ++lease->counter;
+    ++lease->epoch;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::Renew(const std::string& app, const std::string& key,
+                                             const std::string& expected_owner,
+                                             uint64_t expected_counter) {
+  if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!lease.has_value() || lease->owner != expected_owner ||
+        lease->counter != expected_counter) {
+      return false;
+    }
+    ++lease->counter;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::Evict(const std::string& app, const std::string& key,
+                                             const std::string& expected_owner) {
+  if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!lease.has_value() || lease->owner != expected_owner) return false;
+    lease->owner.clear();
+    ++lease->counter;
+    ++lease->epoch;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::UpdateLineage(const std::string& app,
+                                                     const std::string& key,
+                                                     const std::string& expected_owner,
+                                                     const std::vector<std::string>& children) {
+  if (absl::Status s = ValidateOwner(expected_owner, true); !s.ok()) return s;
+  if (children.size() > kMaxLineageEntries) {
+    return common::InvalidArgument("A lease has at most two child shards.");
+  }
+  for (const std::string& child : children) {
+    if (absl::Status s = ValidateLeaseKey(child); !s.ok()) return s;
+  }
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!lease.has_value() || lease->owner != expected_owner) return false;
+    lease->child_shard_ids = children;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::Delete(const std::string& app, const std::string& key) {
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!lease.has_value()) return false;
+    lease.reset();
+    return true;
+  });
+}
+
+absl::StatusOr<checkpoint::CheckpointRecord> CoordinatorStore::ReadCheckpoint(
+    const std::string& app, const std::string& key) {
+  absl::StatusOr<std::optional<Lease>> lease = Get(app, key);
+  if (!lease.ok()) return lease.status();
+  if (!lease->has_value()) {
+    return common::ResourceNotFound(absl::StrCat("Application ", app, " has no lease for ", key,
+                                                 "."));
+  }
+  const Lease& l = **lease;
+  return checkpoint::CheckpointRecord{l.checkpoint, l.checkpoint_state, l.pending_checkpoint,
+                                      l.pending_checkpoint_state};
+}
+
+absl::StatusOr<bool> CoordinatorStore::SaveCheckpoint(
+    const std::string& app, const std::string& key, const checkpoint::Ownership& ownership,
+    const checkpoint::ExtendedSequenceNumber& value, const std::string& state) {
+  if (absl::Status s = ValidateState(state); !s.ok()) return s;
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!Holds(lease, ownership)) return false;
+    lease->checkpoint = value;
+    lease->checkpoint_state = state;
+    lease->pending_checkpoint.reset();
+    lease->pending_checkpoint_state.clear();
+    lease->owner_switches_since_checkpoint = 0;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::PrepareCheckpoint(
+    const std::string& app, const std::string& key, const checkpoint::Ownership& ownership,
+    const checkpoint::ExtendedSequenceNumber& pending, const std::string& state) {
+  if (absl::Status s = ValidateState(state); !s.ok()) return s;
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!Holds(lease, ownership)) return false;
+    lease->pending_checkpoint = pending;
+    lease->pending_checkpoint_state = state;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::CommitCheckpoint(const std::string& app,
+                                                        const std::string& key,
+                                                        const checkpoint::Ownership& ownership) {
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!Holds(lease, ownership)) return false;
+    if (!lease->pending_checkpoint.has_value()) {
+      return common::InvalidArgument(
+          absl::StrCat("No pending checkpoint for ", key, " to commit."));
+    }
+    lease->checkpoint = *lease->pending_checkpoint;
+    lease->checkpoint_state = lease->pending_checkpoint_state;
+    lease->pending_checkpoint.reset();
+    lease->pending_checkpoint_state.clear();
+    lease->owner_switches_since_checkpoint = 0;
+    return true;
+  });
+}
+
+}  // namespace eddy::lease
