@@ -41,24 +41,9 @@ void ConsumerToProto(const ConsumerInfo& consumer, v1::Consumer* out) {
 
 }  // namespace
 
-bool StreamServiceImpl::BeginCall() {
-  absl::MutexLock lock(&mu_);
-  if (draining_) return false;
-  ++in_flight_;
-  return true;
-}
+bool StreamServiceImpl::BeginCall() { return gate_.Enter(); }
 
-void StreamServiceImpl::EndCall() {
-  absl::MutexLock lock(&mu_);
-  --in_flight_;
-}
-
-bool StreamServiceImpl::Drain(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  draining_ = true;
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
-  return mu_.AwaitWithTimeout(absl::Condition(&idle), timeout);
-}
+void StreamServiceImpl::EndCall() { gate_.Leave(); }
 
 grpc::ServerUnaryReactor* StreamServiceImpl::Finish(grpc::CallbackServerContext* context,
                                                     const absl::Status& status) {

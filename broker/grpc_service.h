@@ -3,12 +3,10 @@
 // the core's types, calls the core, converts the result back — nothing else (STYLE §4).
 // Uses the callback API; puts finish from the commit thread once durable.
 //
-// Shutdown: Drain() refuses new calls with UNAVAILABLE and waits for the calls in flight,
-// so that the gRPC server can then be shut down without cancelling anything.
+// Shutdown: once the CallGate drains, new calls are refused with UNAVAILABLE and those in
+// flight are waited for, so the gRPC server can then stop without cancelling anything.
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
+#include "broker/call_gate.h"
 #include "broker/stream_broker.h"
 #include "eddy/v1/stream.grpc.pb.h"
 
@@ -16,12 +14,8 @@ namespace eddy::broker {
 
 class StreamServiceImpl final : public v1::StreamService::CallbackService {
  public:
-  // `broker` must outlive the service.
-  explicit StreamServiceImpl(StreamBroker& broker) : broker_(broker) {}
-
-  // Refuses new calls from now on and waits up to `timeout` for those in flight; returns
-  // whether they all finished.
-  bool Drain(absl::Duration timeout);
+  // `broker` and `gate` must outlive the service.
+  StreamServiceImpl(StreamBroker& broker, CallGate& gate) : broker_(broker), gate_(gate) {}
 
   grpc::ServerUnaryReactor* CreateStream(grpc::CallbackServerContext* context,
                                          const v1::CreateStreamRequest* request,
@@ -85,9 +79,7 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
   grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context);
 
   StreamBroker& broker_;
-  absl::Mutex mu_;
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  CallGate& gate_;
 };
 
 }  // namespace eddy::broker

@@ -99,6 +99,10 @@ class RecordStore {
   // The broker's token key: read, or created and stored on first use.
   absl::StatusOr<std::string> LoadOrCreateSecret();
 
+  // The database itself, for other stores that keep their keys in it (the coordinator,
+  // under its own prefix). Owned by this object.
+  rocksdb::DB* db() { return db_.get(); }
+
   // Allocates a stream id, never returned again, even across restarts.
   absl::StatusOr<uint64_t> AllocateStreamId();
 

@@ -16,12 +16,15 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   if (!broker.ok()) return broker.status();
   server->broker_ = std::move(*broker);
   server->broker_->Start();
-  server->service_ = std::make_unique<StreamServiceImpl>(*server->broker_);
+  server->service_ = std::make_unique<StreamServiceImpl>(*server->broker_, server->gate_);
+  server->coordinator_service_ =
+      std::make_unique<CoordinatorServiceImpl>(server->broker_->coordinator(), server->gate_);
 
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->coordinator_service_.get());
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   // gRPC sets SO_REUSEPORT by default, which would let a second broker share the port and
@@ -52,7 +55,7 @@ void BrokerServer::Shutdown() {
   // End the push sessions, refuse new calls and let those in flight finish first: gRPC's
   // own Shutdown deadline would also wait out idle client connections.
   broker_->fanout().Stop();
-  service_->Drain(absl::Seconds(10));
+  gate_.Drain(absl::Seconds(10));
   server_->Shutdown(std::chrono::system_clock::now());
   broker_->Stop();
 }

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "broker/call_gate.h"
+#include "broker/coordinator_service.h"
 #include "broker/grpc_service.h"
 #include "broker/stream_broker.h"
 
@@ -40,7 +42,9 @@ class BrokerServer {
  private:
   BrokerServer() = default;
   std::unique_ptr<StreamBroker> broker_;
+  CallGate gate_;
   std::unique_ptr<StreamServiceImpl> service_;
+  std::unique_ptr<CoordinatorServiceImpl> coordinator_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   bool shut_down_ = false;

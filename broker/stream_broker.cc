@@ -40,6 +40,7 @@ StreamBroker::StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<R
       catalog_(std::move(catalog)),
       consumers_(std::move(consumers)),
       fanout_(std::make_unique<FanOutHub>(*store_, clock_, options.fanout, options.limits)),
+      coordinator_(lease::CoordinatorStore::OverDatabase(store_->db(), "c")),
       commit_queue_(*store_, clock_),
       tokens_(std::move(secret)) {
   commit_queue_.SetCommitListener([this](ShardState& shard) { fanout_->OnCommit(shard); });

@@ -24,6 +24,7 @@
 #include "broker/record_store.h"
 #include "broker/stream_catalog.h"
 #include "broker/token_codec.h"
+#include "lease/coordinator_store.h"
 #include "common/clock.h"
 
 namespace eddy::broker {
@@ -87,6 +88,9 @@ class StreamBroker {
   absl::StatusOr<std::shared_ptr<Subscription>> SubscribeToShard(const SubscribeParams& params);
 
   FanOutHub& fanout() { return *fanout_; }
+  // The lease tables and checkpoints of consumer applications, kept in this broker's
+  // database under the prefix "c".
+  lease::CoordinatorStore& coordinator() { return *coordinator_; }
 
   // Deletes expired records of every shard now (the trimmer's pass; tests call it).
   void TrimExpiredRecords();
@@ -116,6 +120,7 @@ class StreamBroker {
   std::unique_ptr<StreamCatalog> catalog_;
   std::unique_ptr<ConsumerRegistry> consumers_;
   std::unique_ptr<FanOutHub> fanout_;
+  std::unique_ptr<lease::CoordinatorStore> coordinator_;
   CommitQueue commit_queue_;
   const TokenCodec tokens_;
   absl::Notification stop_trimmer_;

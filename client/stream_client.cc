@@ -1,49 +1,20 @@
 #include "client/stream_client.h"
 
-#include <grpcpp/grpcpp.h>
+#include "client/channel.h"
 
-#include "absl/strings/match.h"
 #include "proto/grpc_status.h"
 
 namespace eddy::client {
-namespace {
-
-constexpr int kMaxMessageBytes = 64 << 20;
-
-std::string StripScheme(std::string endpoint) {
-  for (const char* scheme : {"http://", "grpc://", "dns:///"}) {
-    if (absl::StartsWith(endpoint, scheme)) return endpoint.substr(std::string(scheme).size());
-  }
-  return endpoint;
-}
-
-}  // namespace
-
 StreamClient::StreamClient(const StreamClientOptions& options)
-    : endpoint_(StripScheme(options.endpoint)), timeout_(options.timeout) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  // Each client its own connection: gRPC would otherwise share one TCP connection among
-  // every channel to the same broker, and many subscribers would queue on it.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  stub_ = v1::StreamService::NewStub(
-      grpc::CreateCustomChannel(endpoint_, grpc::InsecureChannelCredentials(), args));
-}
-
-template <typename Request, typename Response, typename Method>
-absl::StatusOr<Response> StreamClient::Call(Method method, const Request& request) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout_);
-  Response response;
-  grpc::Status status = ((*stub_).*method)(&context, request, &response);
-  if (!status.ok()) return proto::FromGrpcStatus(status, context);
-  return response;
-}
+    : endpoint_(NormalizeEndpoint(options.endpoint)),
+      timeout_(options.timeout),
+      stub_(v1::StreamService::NewStub(MakeChannel(endpoint_))) {}
 
 #define EDDY_CLIENT_METHOD(Name, Request, Response)                               \
   absl::StatusOr<v1::Response> StreamClient::Name(const v1::Request& request) {   \
-    return Call<v1::Request, v1::Response>(&v1::StreamService::Stub::Name, request); \
+    return UnaryCall<v1::StreamService::Stub, decltype(&v1::StreamService::Stub::Name), \
+                     v1::Request, v1::Response>(*stub_, &v1::StreamService::Stub::Name, \
+                                                request, timeout_);                        \
   }
 
 EDDY_CLIENT_METHOD(CreateStream, CreateStreamRequest, CreateStreamResponse)

@@ -80,9 +80,6 @@ class StreamClient {
       const v1::SubscribeToShardRequest& request);
 
  private:
-  template <typename Request, typename Response, typename Method>
-  absl::StatusOr<Response> Call(Method method, const Request& request);
-
   std::string endpoint_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<v1::StreamService::Stub> stub_;

@@ -1,0 +1,77 @@
+#pragma once
+// Clients of the broker's CoordinatorService: a typed CoordinatorClient, and the
+// LeaseTable and CheckpointStore backends that workers in other processes and hosts use.
+// They behave exactly as the embedded lease::CoordinatorStore (one conformance suite
+// checks both). Thread-safe; share one CoordinatorClient among many views.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "checkpoint/checkpoint_store.h"
+#include "client/stream_client.h"
+#include "eddy/v1/coordinator.grpc.pb.h"
+#include "lease/lease_table.h"
+
+namespace eddy::client {
+
+class CoordinatorClient {
+ public:
+  explicit CoordinatorClient(const StreamClientOptions& options);
+
+  absl::StatusOr<bool> CreateApplication(const std::string& application);
+  absl::StatusOr<bool> DeleteApplication(const std::string& application);
+  absl::StatusOr<std::vector<std::string>> ListApplications();
+
+  v1::CoordinatorService::Stub& stub() { return *stub_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
+ private:
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<v1::CoordinatorService::Stub> stub_;
+};
+
+class RemoteLeaseTable final : public lease::LeaseTable {
+ public:
+  RemoteLeaseTable(std::shared_ptr<CoordinatorClient> client, std::string application);
+
+  const std::string& application() const override { return application_; }
+  absl::StatusOr<bool> CreateIfAbsent(const lease::Lease& lease) override;
+  absl::StatusOr<std::optional<lease::Lease>> Get(const std::string& key) override;
+  absl::StatusOr<std::vector<lease::Lease>> List() override;
+  absl::StatusOr<bool> Take(const std::string& key, uint64_t expected_counter,
+                            const std::string& new_owner) override;
+  absl::StatusOr<bool> Renew(const std::string& key, const std::string& expected_owner,
+                             uint64_t expected_counter) override;
+  absl::StatusOr<bool> Evict(const std::string& key, const std::string& expected_owner) override;
+  absl::StatusOr<bool> UpdateLineage(const std::string& key, const std::string& expected_owner,
+                                     const std::vector<std::string>& child_shard_ids) override;
+  absl::StatusOr<bool> Delete(const std::string& key) override;
+
+ private:
+  std::shared_ptr<CoordinatorClient> client_;
+  const std::string application_;
+};
+
+class RemoteCheckpointStore final : public checkpoint::CheckpointStore {
+ public:
+  RemoteCheckpointStore(std::shared_ptr<CoordinatorClient> client, std::string application);
+
+  absl::StatusOr<checkpoint::CheckpointRecord> Read(const std::string& shard_id) override;
+  absl::StatusOr<bool> Save(const std::string& shard_id, const checkpoint::Ownership& ownership,
+                            const checkpoint::ExtendedSequenceNumber& checkpoint,
+                            const std::string& state) override;
+  absl::StatusOr<bool> Prepare(const std::string& shard_id, const checkpoint::Ownership& ownership,
+                               const checkpoint::ExtendedSequenceNumber& pending,
+                               const std::string& state) override;
+  absl::StatusOr<bool> Commit(const std::string& shard_id,
+                              const checkpoint::Ownership& ownership) override;
+
+ private:
+  std::shared_ptr<CoordinatorClient> client_;
+  const std::string application_;
+};
+
+}  // namespace eddy::client
