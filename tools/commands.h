@@ -11,5 +11,6 @@ void AddStreamCommands(CLI::App& app, CliContext& context);
 void AddRecordCommands(CLI::App& app, CliContext& context);
 void AddProduceCommand(CLI::App& app, CliContext& context);
 void AddConsumerCommands(CLI::App& app, CliContext& context);
+void AddLeaseCommands(CLI::App& app, CliContext& context);
 
 }  // namespace eddy::tools

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   eddy::tools::AddRecordCommands(app, context);
   eddy::tools::AddProduceCommand(app, context);
   eddy::tools::AddConsumerCommands(app, context);
+  eddy::tools::AddLeaseCommands(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
