@@ -32,6 +32,7 @@ struct StreamInfo {
   int max_record_size_kib = 1024;
   int open_shard_count = 0;
   int consumer_count = 0;
+  bool updating = false;  // a split or merge is being applied
   std::vector<ShardInfo> shards;  // DescribeStream only
   bool has_more_shards = false;
 };

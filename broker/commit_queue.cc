@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "broker/sequence_number.h"
 #include "common/errors.h"
 
@@ -57,6 +58,17 @@ void CommitQueue::RunOrdered(std::function<void()> task) {
   task();
 }
 
+absl::Status CommitQueue::RunOrderedAndWait(std::function<absl::Status()> task) {
+  absl::Notification done;
+  absl::Status status;
+  RunOrdered([&] {
+    status = task();
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return status;
+}
+
 void CommitQueue::Loop() {
   while (true) {
     std::vector<Request> group;
@@ -91,18 +103,30 @@ void CommitQueue::Loop() {
 void CommitQueue::CommitGroup(std::vector<Request>& group) {
   const uint64_t now_counter = CounterAtMillis(clock_.NowMillis());
   std::vector<RecordToWrite> writes;
-  std::vector<std::vector<uint64_t>> counters(group.size());
+  std::vector<std::vector<Assignment>> counters(group.size());
   std::unordered_map<ShardState*, std::vector<SharedRecord>> touched;
+  std::vector<std::shared_ptr<ShardState>> keep_alive;
   std::vector<bool> refused(group.size(), false);
   for (size_t i = 0; i < group.size(); ++i) {
     // A put that raced DeleteStream must not land after the stream's data was deleted.
     for (const Entry& entry : group[i].entries) refused[i] = refused[i] || entry.shard->deleted;
     if (refused[i]) continue;
     for (const Entry& entry : group[i].entries) {
-      ShardState& shard = *entry.shard;
+      ShardState* target = entry.shard.get();
+      if (!target->IsOpen() && entry.stream != nullptr) {
+        // Resharded since it was routed: commit order is what readers see, so the record
+        // goes after the parent's end, into the child that owns its key.
+        if (std::shared_ptr<ShardState> child = entry.stream->RouteHashKey(entry.hash_key)) {
+          target = child.get();
+          keep_alive.push_back(std::move(child));
+        }
+      }
+      ShardState& shard = *target;
       const uint64_t counter = std::max(shard.last_assigned + 1, now_counter);
       shard.last_assigned = counter;
-      counters[i].push_back(counter);
+      counters[i].push_back(Assignment{&shard, counter});
+      shard.RecordIngress(static_cast<int64_t>(entry.data.size() + entry.partition_key.size()),
+                          entry.hash_key);
       writes.push_back(RecordToWrite{shard.stream_id, shard.index, counter, entry.partition_key,
                                      entry.data});
       // The tail keeps its own copy: the caller's buffers live only until `done`.

@@ -31,11 +31,24 @@ class CommitQueue {
  public:
   struct Entry {
     std::shared_ptr<ShardState> shard;
+    // The record's stream and hash key: if `shard` was closed by a split or merge after the
+    // record was routed, it is re-routed here to the open child that owns its key.
+    std::shared_ptr<StreamState> stream;
+    common::HashKey hash_key = 0;
     absl::string_view partition_key;  // must stay valid until `done` runs
     absl::string_view data;           // likewise
   };
-  // Receives the assigned counter of each entry, in order, or the failure of the group.
-  using Done = std::function<void(absl::StatusOr<std::vector<uint64_t>>)>;
+  // Where an entry landed.
+  struct Assignment {
+    ShardState* shard = nullptr;
+    uint64_t counter = 0;
+  };
+  // Receives each entry's assignment, in order, or the failure of the group.
+  using Done = std::function<void(absl::StatusOr<std::vector<Assignment>>)>;
+  // Runs `task` on the commit thread between groups and returns its result (resharding:
+  // closing a shard must not interleave with writes to it).
+  absl::Status RunOrderedAndWait(std::function<absl::Status()> task);
+
   // Called on the commit thread after `shard`'s tail and committed counter advanced.
   // Must not block.
   using CommitListener = std::function<void(ShardState& shard)>;

@@ -102,7 +102,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStream(
     v1::StreamDescription* out = response->mutable_stream_description();
     out->set_stream_name(info->name);
     out->set_stream_arn(info->arn);
-    out->set_stream_status(v1::ACTIVE);
+    out->set_stream_status(info->updating ? v1::UPDATING : v1::ACTIVE);
     out->set_stream_mode(ModeToProto(info->mode));
     for (const ShardInfo& shard : info->shards) ShardToProto(shard, out->add_shards());
     out->set_has_more_shards(info->has_more_shards);
@@ -123,7 +123,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStreamSummary(
     v1::StreamDescriptionSummary* out = response->mutable_stream_description_summary();
     out->set_stream_name(info->name);
     out->set_stream_arn(info->arn);
-    out->set_stream_status(v1::ACTIVE);
+    out->set_stream_status(info->updating ? v1::UPDATING : v1::ACTIVE);
     out->set_stream_mode(ModeToProto(info->mode));
     out->set_retention_period_hours(info->retention_hours);
     out->set_stream_creation_timestamp_millis(info->creation_millis);
@@ -177,6 +177,41 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListShards(grpc::CallbackServerCont
     response->set_next_token(result->next_token);
   }
   return Finish(context, result.status());
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::SplitShard(grpc::CallbackServerContext* context,
+                                                        const v1::SplitShardRequest* request,
+                                                        v1::SplitShardResponse*) {
+  if (!BeginCall()) return Refuse(context);
+  return Finish(context, broker_.SplitShard(RefOf(request->stream()), request->shard_to_split(),
+                                            request->new_starting_hash_key()));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::MergeShards(grpc::CallbackServerContext* context,
+                                                         const v1::MergeShardsRequest* request,
+                                                         v1::MergeShardsResponse*) {
+  if (!BeginCall()) return Refuse(context);
+  return Finish(context, broker_.MergeShards(RefOf(request->stream()), request->shard_to_merge(),
+                                             request->adjacent_shard_to_merge()));
+}
+
+grpc::ServerUnaryReactor* StreamServiceImpl::UpdateShardCount(
+    grpc::CallbackServerContext* context, const v1::UpdateShardCountRequest* request,
+    v1::UpdateShardCountResponse* response) {
+  if (!BeginCall()) return Refuse(context);
+  if (request->scaling_type() != v1::SCALING_TYPE_UNSPECIFIED &&
+      request->scaling_type() != v1::UNIFORM_SCALING) {
+    return Finish(context, common::ValidationError("ScalingType must be UNIFORM_SCALING."));
+  }
+  absl::StatusOr<int> before =
+      broker_.UpdateShardCount(RefOf(request->stream()), request->target_shard_count());
+  if (before.ok()) {
+    response->set_stream_name(request->stream().stream_name());
+    response->set_stream_arn(request->stream().stream_arn());
+    response->set_current_shard_count(*before);
+    response->set_target_shard_count(request->target_shard_count());
+  }
+  return Finish(context, before.status());
 }
 
 grpc::ServerUnaryReactor* StreamServiceImpl::IncreaseStreamRetentionPeriod(

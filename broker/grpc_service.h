@@ -35,6 +35,15 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
   grpc::ServerUnaryReactor* ListShards(grpc::CallbackServerContext* context,
                                        const v1::ListShardsRequest* request,
                                        v1::ListShardsResponse* response) override;
+  grpc::ServerUnaryReactor* SplitShard(grpc::CallbackServerContext* context,
+                                       const v1::SplitShardRequest* request,
+                                       v1::SplitShardResponse* response) override;
+  grpc::ServerUnaryReactor* MergeShards(grpc::CallbackServerContext* context,
+                                        const v1::MergeShardsRequest* request,
+                                        v1::MergeShardsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateShardCount(grpc::CallbackServerContext* context,
+                                             const v1::UpdateShardCountRequest* request,
+                                             v1::UpdateShardCountResponse* response) override;
   grpc::ServerUnaryReactor* IncreaseStreamRetentionPeriod(
       grpc::CallbackServerContext* context, const v1::ChangeRetentionPeriodRequest* request,
       v1::ChangeRetentionPeriodResponse* response) override;

@@ -65,6 +65,7 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
                                         : limits.put_records_max_bytes;
   int64_t request_bytes = 0;
   std::vector<std::shared_ptr<ShardState>> routed(entries.size());
+  std::vector<common::HashKey> hash_keys(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const PutEntry& entry = entries[i];
     if (absl::Status s = ValidatePartitionKey(entry.partition_key); !s.ok()) {
@@ -88,6 +89,7 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
     } else {
       key = common::HashKeyOfPartitionKey(entry.partition_key);
     }
+    hash_keys[i] = key;
     routed[i] = stream->RouteHashKey(key);
     if (routed[i] == nullptr) {
       return done(common::InternalFailure("no open shard covers the record's hash key"));
@@ -124,7 +126,8 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
       continue;
     }
     (*outcomes)[i].shard_id = shard.shard_id;
-    to_commit.push_back(CommitQueue::Entry{routed[i], entries[i].partition_key, entries[i].data});
+    to_commit.push_back(CommitQueue::Entry{routed[i], stream, hash_keys[i],
+                                           entries[i].partition_key, entries[i].data});
     committed_index.push_back(i);
   }
   if (single && !(*outcomes)[0].status.ok()) return done((*outcomes)[0].status);
@@ -133,8 +136,8 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
   const uint32_t tag = StreamTagOf(stream->id);
   commit_queue_.Submit(
       std::move(to_commit),
-      [outcomes, committed_index = std::move(committed_index), routed = std::move(routed), tag,
-       single, done = std::move(done)](absl::StatusOr<std::vector<uint64_t>> counters) {
+      [outcomes, committed_index = std::move(committed_index), tag, single,
+       done = std::move(done)](absl::StatusOr<std::vector<CommitQueue::Assignment>> counters) {
         if (!counters.ok() && single) return done(counters.status());
         for (size_t j = 0; j < committed_index.size(); ++j) {
           PutOutcome& outcome = (*outcomes)[committed_index[j]];
@@ -143,8 +146,10 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
             outcome.shard_id.clear();
             continue;
           }
-          outcome.sequence_number = FormatSequenceNumber(
-              SequenceNumber{tag, routed[committed_index[j]]->index, (*counters)[j]});
+          const CommitQueue::Assignment& assigned = (*counters)[j];
+          outcome.shard_id = assigned.shard->shard_id;
+          outcome.sequence_number =
+              FormatSequenceNumber(SequenceNumber{tag, assigned.shard->index, assigned.counter});
         }
         done(std::move(*outcomes));
       });

@@ -208,6 +208,8 @@ absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shar
         FormatSequenceNumber(SequenceNumber{tag, shard->index, record.counter}), last_arrival,
         std::move(record.partition_key), std::move(record.data)});
   }
+  // Nothing in [from, last readable]: continue past it (a closed shard then reports its end).
+  if (result.records.empty()) next = std::max(next, last_readable + 1);
   if (limits.throughput_enforced) shard->read_bytes.TakeAllowingDebt(static_cast<double>(bytes));
   result.millis_behind_latest =
       next > last_readable || result.records.empty() ? 0 : std::max<int64_t>(0, now - last_arrival);

@@ -72,6 +72,17 @@ void StreamBroker::TrimExpiredRecords() {
   for (const auto& stream : catalog_->List()) {
     const uint64_t horizon = TrimHorizonCounter(*stream);
     for (const auto& shard : stream->Shards()) {
+      const uint64_t ending = shard->ending_counter.load();
+      if (ending != 0 && ending < horizon) {
+        // A closed shard whose every record has expired: it disappears from the stream.
+        stream->RemoveShard(shard->index);
+        absl::Status persisted = catalog_->Persist(*stream);
+        if (!persisted.ok()) {
+          common::Logger("eddy.broker")->warn("stream={} shard={} expiry not persisted: {}",
+                                              stream->name, shard->shard_id,
+                                              persisted.ToString());
+        }
+      }
       absl::Status status = store_->TrimBefore(stream->id, shard->index, horizon);
       if (!status.ok()) {
         common::Logger("eddy.broker")->warn("stream={} shard={} retention trim failed: {}",
@@ -149,6 +160,7 @@ absl::StatusOr<StreamInfo> StreamBroker::DescribeStreamSummary(const StreamRef& 
   info.max_record_size_kib = s.max_record_size_kib;
   for (const auto& shard : s.Shards()) info.open_shard_count += shard->IsOpen() ? 1 : 0;
   info.consumer_count = consumers_->Count(s.id);
+  info.updating = s.updating();
   return info;
 }
 

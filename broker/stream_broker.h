@@ -78,6 +78,14 @@ class StreamBroker {
   absl::StatusOr<GetRecordsResult> GetRecords(absl::string_view shard_iterator, int limit,
                                               absl::string_view stream_arn = "") const;
 
+  // Resharding (resharding.cc). Refused on ON_DEMAND streams, which the broker scales.
+  absl::Status SplitShard(const StreamRef& stream, const std::string& shard_id,
+                          const std::string& new_starting_hash_key);
+  absl::Status MergeShards(const StreamRef& stream, const std::string& shard_id,
+                           const std::string& adjacent_shard_id);
+  // Returns the open shard count before the change.
+  absl::StatusOr<int> UpdateShardCount(const StreamRef& stream, int target_shard_count);
+
   // Enhanced fan-out (fanout_ops.cc).
   absl::StatusOr<ConsumerInfo> RegisterStreamConsumer(const StreamRef& stream,
                                                       const std::string& consumer_name);
@@ -102,6 +110,22 @@ class StreamBroker {
                std::unique_ptr<StreamCatalog> catalog, std::unique_ptr<ConsumerRegistry> consumers,
                std::string secret);
   absl::StatusOr<ConsumerInfo> FindConsumer(const ConsumerRefParams& consumer) const;
+
+  struct ChildSpec {
+    common::HashKeyRange range;
+    std::string parent;
+    std::string adjacent_parent;
+  };
+  // Closes `parents` and opens `children` on the commit thread (see resharding.cc).
+  absl::Status ApplyReshard(const std::shared_ptr<StreamState>& stream,
+                            const std::vector<std::shared_ptr<ShardState>>& parents,
+                            const std::vector<ChildSpec>& children);
+  absl::Status SplitShardInternal(const std::shared_ptr<StreamState>& stream,
+                                  const std::string& shard_id,
+                                  const std::string& new_starting_hash_key);
+  absl::Status MergeShardsInternal(const std::shared_ptr<StreamState>& stream,
+                                   const std::string& shard_id,
+                                   const std::string& adjacent_shard_id);
   void PutInternal(const StreamRef& stream, std::vector<PutEntry> entries, bool single,
                    PutDone done);
   ShardInfo DescribeShard(const StreamState& stream, const ShardState& shard) const;

@@ -78,10 +78,17 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
       shard->InitCounters(last);
       stream->AddShard(std::move(shard));
     }
+    stream->set_next_shard_index(
+        std::max(stream->next_shard_index(), s.next_shard_index()));
     catalog->by_id_[s.stream_id()] = stream;
     catalog->by_name_[s.name()] = std::move(stream);
   }
   return catalog;
+}
+
+int StreamCatalog::OpenShardCount() const {
+  absl::MutexLock lock(&mu_);
+  return OpenShardCountLocked();
 }
 
 int StreamCatalog::OpenShardCountLocked() const {
@@ -141,6 +148,7 @@ absl::Status StreamCatalog::Persist(const StreamState& stream) {
   stored.set_retention_hours(stream.retention_hours());
   stored.set_stream_mode(static_cast<int>(stream.mode));
   stored.set_max_record_size_kib(stream.max_record_size_kib);
+  stored.set_next_shard_index(stream.next_shard_index());
   for (const auto& shard : stream.Shards()) {
     storage::v1::StoredShard* s = stored.add_shards();
     s->set_index(shard->index);

@@ -59,9 +59,16 @@ class StreamCatalog {
   // way or leave 24…8760 h.
   absl::Status ChangeRetention(const StreamRef& ref, int hours, bool increase);
 
+  // Writes the stream's current settings and shards to storage (after a reshard).
+  absl::Status Persist(const StreamState& stream);
+
+  // Open shards across all streams.
+  int OpenShardCount() const;
+
+  const BrokerLimits& limits() const { return limits_; }
+
  private:
   StreamCatalog(RecordStore& store, const BrokerLimits& limits, const common::Clock& clock);
-  absl::Status Persist(const StreamState& stream);
   int OpenShardCountLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   RecordStore& store_;

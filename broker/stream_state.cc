@@ -1,5 +1,7 @@
 #include "broker/stream_state.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "broker/sequence_number.h"
 
@@ -36,6 +38,66 @@ StreamState::StreamState(uint64_t id_in, std::string name_in, int64_t creation_m
       max_record_size_kib(max_record_size_kib_in),
       retention_hours_(retention_hours) {}
 
+void ShardState::RecordIngress(int64_t bytes, common::HashKey key) {
+  absl::MutexLock lock(&ingress_mu_);
+  ingress_.bytes += bytes;
+  if (!ingress_.any || key < ingress_.min_key) ingress_.min_key = key;
+  if (!ingress_.any || key > ingress_.max_key) ingress_.max_key = key;
+  ingress_.any = true;
+}
+
+ShardState::Ingress ShardState::TakeIngress() {
+  absl::MutexLock lock(&ingress_mu_);
+  Ingress taken = ingress_;
+  ingress_ = Ingress();
+  return taken;
+}
+
+bool StreamState::updating() const {
+  absl::MutexLock lock(&mu_);
+  return updating_;
+}
+
+bool StreamState::BeginUpdate() {
+  absl::MutexLock lock(&mu_);
+  if (updating_) return false;
+  updating_ = true;
+  return true;
+}
+
+void StreamState::EndUpdate() {
+  absl::MutexLock lock(&mu_);
+  updating_ = false;
+}
+
+uint32_t StreamState::next_shard_index() const {
+  absl::MutexLock lock(&mu_);
+  return next_shard_index_;
+}
+
+void StreamState::set_next_shard_index(uint32_t index) {
+  absl::MutexLock lock(&mu_);
+  next_shard_index_ = index;
+}
+
+void StreamState::ApplyReshard(
+    const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& parents,
+    std::vector<std::shared_ptr<ShardState>> children) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [parent, ending] : parents) parent->ending_counter.store(ending);
+  for (auto& child : children) {
+    next_shard_index_ = std::max(next_shard_index_, child->index + 1);
+    shards_.push_back(std::move(child));
+  }
+}
+
+void StreamState::RemoveShard(uint32_t index) {
+  absl::MutexLock lock(&mu_);
+  shards_.erase(std::remove_if(shards_.begin(), shards_.end(),
+                               [index](const auto& s) { return s->index == index; }),
+                shards_.end());
+}
+
 int StreamState::retention_hours() const {
   absl::MutexLock lock(&mu_);
   return retention_hours_;
@@ -53,6 +115,7 @@ std::vector<std::shared_ptr<ShardState>> StreamState::Shards() const {
 
 void StreamState::AddShard(std::shared_ptr<ShardState> shard) {
   absl::MutexLock lock(&mu_);
+  next_shard_index_ = std::max(next_shard_index_, shard->index + 1);
   shards_.push_back(std::move(shard));
 }
 

@@ -59,6 +59,16 @@ class ShardState {
   // The newest records, in memory (see shard_tail.h).
   ShardTail& tail() { return *tail_; }
 
+  // Ingress since the last TakeIngress (on-demand capacity decisions).
+  struct Ingress {
+    int64_t bytes = 0;
+    bool any = false;
+    common::HashKey min_key = 0;
+    common::HashKey max_key = 0;
+  };
+  void RecordIngress(int64_t bytes, common::HashKey key);
+  Ingress TakeIngress();
+
   common::TokenBucket write_bytes;
   common::TokenBucket write_records;
   common::TokenBucket read_calls;
@@ -67,6 +77,8 @@ class ShardState {
  private:
   const int64_t tail_bytes_;
   std::unique_ptr<ShardTail> tail_;
+  absl::Mutex ingress_mu_;
+  Ingress ingress_ ABSL_GUARDED_BY(ingress_mu_);
 };
 
 // One stream: fixed identity plus mutable settings and its shards.
@@ -85,6 +97,22 @@ class StreamState {
 
   int retention_hours() const;
   void set_retention_hours(int hours);
+
+  // UPDATING while a split or merge is being applied, else ACTIVE.
+  bool updating() const;
+  // Marks the stream UPDATING; false if it already was (one change at a time).
+  bool BeginUpdate();
+  void EndUpdate();
+
+  // The next unused shard index (indices are never reused).
+  uint32_t next_shard_index() const;
+  void set_next_shard_index(uint32_t index);
+
+  // Closes `parents` at their ending counters and adds `children`, atomically for routing.
+  void ApplyReshard(const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& parents,
+                    std::vector<std::shared_ptr<ShardState>> children);
+  // Drops a shard (an expired closed one) from the stream.
+  void RemoveShard(uint32_t index);
 
   // All shards, open and closed, in index order.
   std::vector<std::shared_ptr<ShardState>> Shards() const;
@@ -105,6 +133,8 @@ class StreamState {
  private:
   mutable absl::Mutex mu_;
   int retention_hours_ ABSL_GUARDED_BY(mu_);
+  bool updating_ ABSL_GUARDED_BY(mu_) = false;
+  uint32_t next_shard_index_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::shared_ptr<ShardState>> shards_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -24,6 +24,9 @@ EDDY_CLIENT_METHOD(DescribeStreamSummary, DescribeStreamSummaryRequest,
                    DescribeStreamSummaryResponse)
 EDDY_CLIENT_METHOD(ListStreams, ListStreamsRequest, ListStreamsResponse)
 EDDY_CLIENT_METHOD(ListShards, ListShardsRequest, ListShardsResponse)
+EDDY_CLIENT_METHOD(SplitShard, SplitShardRequest, SplitShardResponse)
+EDDY_CLIENT_METHOD(MergeShards, MergeShardsRequest, MergeShardsResponse)
+EDDY_CLIENT_METHOD(UpdateShardCount, UpdateShardCountRequest, UpdateShardCountResponse)
 EDDY_CLIENT_METHOD(IncreaseStreamRetentionPeriod, ChangeRetentionPeriodRequest,
                    ChangeRetentionPeriodResponse)
 EDDY_CLIENT_METHOD(DecreaseStreamRetentionPeriod, ChangeRetentionPeriodRequest,

@@ -57,6 +57,10 @@ class StreamClient {
       const v1::DescribeStreamSummaryRequest& request);
   absl::StatusOr<v1::ListStreamsResponse> ListStreams(const v1::ListStreamsRequest& request);
   absl::StatusOr<v1::ListShardsResponse> ListShards(const v1::ListShardsRequest& request);
+  absl::StatusOr<v1::SplitShardResponse> SplitShard(const v1::SplitShardRequest& request);
+  absl::StatusOr<v1::MergeShardsResponse> MergeShards(const v1::MergeShardsRequest& request);
+  absl::StatusOr<v1::UpdateShardCountResponse> UpdateShardCount(
+      const v1::UpdateShardCountRequest& request);
   absl::StatusOr<v1::ChangeRetentionPeriodResponse> IncreaseStreamRetentionPeriod(
       const v1::ChangeRetentionPeriodRequest& request);
   absl::StatusOr<v1::ChangeRetentionPeriodResponse> DecreaseStreamRetentionPeriod(

@@ -280,9 +280,74 @@ void AddRetentionCommand(CLI::App& app, CliContext& context, bool increase) {
   });
 }
 
+void AddReshardCommands(CLI::App& app, CliContext& context) {
+  struct Args {
+    std::string name, arn, shard, other, key, scaling = "UNIFORM_SCALING";
+    int target = 0;
+  };
+  auto split_args = std::make_shared<Args>();
+  CLI::App* split = app.add_subcommand("split-shard", "Split an open shard in two");
+  AddStreamOptions(split, &split_args->name, &split_args->arn);
+  split->add_option("--shard-to-split", split_args->shard, "the shard")->required();
+  split->add_option("--new-starting-hash-key", split_args->key,
+                    "first hash key of the upper child (decimal)")
+      ->required();
+  split->callback([&context, split_args] {
+    context.run = [&context, split_args]() -> int {
+      v1::SplitShardRequest request;
+      *request.mutable_stream() = StreamRefOf(split_args->name, split_args->arn);
+      request.set_shard_to_split(split_args->shard);
+      request.set_new_starting_hash_key(split_args->key);
+      auto response = context.Client().SplitShard(request);
+      return response.ok() ? 0 : ReportError(response.status(), "SplitShard", context);
+    };
+  });
+
+  auto merge_args = std::make_shared<Args>();
+  CLI::App* merge = app.add_subcommand("merge-shards", "Merge two adjacent open shards");
+  AddStreamOptions(merge, &merge_args->name, &merge_args->arn);
+  merge->add_option("--shard-to-merge", merge_args->shard, "one shard")->required();
+  merge->add_option("--adjacent-shard-to-merge", merge_args->other, "its neighbour")->required();
+  merge->callback([&context, merge_args] {
+    context.run = [&context, merge_args]() -> int {
+      v1::MergeShardsRequest request;
+      *request.mutable_stream() = StreamRefOf(merge_args->name, merge_args->arn);
+      request.set_shard_to_merge(merge_args->shard);
+      request.set_adjacent_shard_to_merge(merge_args->other);
+      auto response = context.Client().MergeShards(request);
+      return response.ok() ? 0 : ReportError(response.status(), "MergeShards", context);
+    };
+  });
+
+  auto count_args = std::make_shared<Args>();
+  CLI::App* count = app.add_subcommand("update-shard-count",
+                                       "Scale to a number of open shards (½× … 2×)");
+  AddStreamOptions(count, &count_args->name, &count_args->arn);
+  count->add_option("--target-shard-count", count_args->target, "open shards wanted")->required();
+  count->add_option("--scaling-type", count_args->scaling, "UNIFORM_SCALING")
+      ->check(CLI::IsMember({"UNIFORM_SCALING"}));
+  count->callback([&context, count_args] {
+    context.run = [&context, count_args]() -> int {
+      v1::UpdateShardCountRequest request;
+      *request.mutable_stream() = StreamRefOf(count_args->name, count_args->arn);
+      request.set_target_shard_count(count_args->target);
+      request.set_scaling_type(v1::UNIFORM_SCALING);
+      auto response = context.Client().UpdateShardCount(request);
+      if (!response.ok()) return ReportError(response.status(), "UpdateShardCount", context);
+      Json out{{"StreamName", response->stream_name()},
+               {"CurrentShardCount", response->current_shard_count()},
+               {"TargetShardCount", response->target_shard_count()}};
+      if (!response->stream_arn().empty()) out["StreamARN"] = response->stream_arn();
+      PrintJson(out);
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void AddStreamCommands(CLI::App& app, CliContext& context) {
+  AddReshardCommands(app, context);
   AddCreateStream(app, context);
   AddDeleteStream(app, context);
   AddDescribeStream(app, context);
