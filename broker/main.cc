@@ -85,6 +85,23 @@ int main(int argc, char** argv) {
   app.add_option("--fanout-threads", fanout.threads, "threads pumping push subscriptions")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  eddy::broker::OnDemandOptions& on_demand = options.broker.on_demand;
+  app.add_option("--on-demand-split-bytes-per-second", on_demand.split_bytes_per_second,
+                 "ON_DEMAND streams: split a shard whose ingress stays above this")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--on-demand-split-window-ms", on_demand.split_window_millis,
+                 "… averaged over this window")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--on-demand-merge-bytes-per-second", on_demand.merge_bytes_per_second,
+                 "ON_DEMAND streams: sibling shards below this are cold")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--on-demand-merge-quiet-ms", on_demand.merge_quiet_millis,
+                 "… and are merged back after being cold this long")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--retention-check-interval-ms", options.broker.retention_check_interval_millis,
                  "how often expired records are deleted")
       ->check(CLI::PositiveNumber)

@@ -44,6 +44,12 @@ StreamBroker::StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<R
       commit_queue_(*store_, clock_),
       tokens_(std::move(secret)) {
   commit_queue_.SetCommitListener([this](ShardState& shard) { fanout_->OnCommit(shard); });
+  capacity_ = std::make_unique<CapacityManager>(
+      *catalog_, clock_, options.on_demand,
+      [this](const std::shared_ptr<StreamState>& stream, const std::string& shard,
+             const std::string& key) { return SplitShardInternal(stream, shard, key); },
+      [this](const std::shared_ptr<StreamState>& stream, const std::string& shard,
+             const std::string& adjacent) { return MergeShardsInternal(stream, shard, adjacent); });
 }
 
 StreamBroker::~StreamBroker() { Stop(); }
@@ -51,6 +57,7 @@ StreamBroker::~StreamBroker() { Stop(); }
 void StreamBroker::Start() {
   fanout_->Start();
   commit_queue_.Start();
+  capacity_->Start();
   if (!trimmer_.joinable()) {
     trimmer_ = std::thread([this] {
       while (!stop_trimmer_.WaitForNotificationWithTimeout(
@@ -64,6 +71,7 @@ void StreamBroker::Start() {
 void StreamBroker::Stop() {
   if (!stop_trimmer_.HasBeenNotified()) stop_trimmer_.Notify();
   if (trimmer_.joinable()) trimmer_.join();
+  capacity_->Stop();
   fanout_->Stop();
   commit_queue_.Stop();
 }

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "broker/broker_types.h"
+#include "broker/capacity_manager.h"
 #include "broker/commit_queue.h"
 #include "broker/consumer_registry.h"
 #include "broker/fanout_hub.h"
@@ -38,6 +39,8 @@ struct StreamBrokerOptions {
   BrokerLimits limits;
   // How often expired records are deleted and their space reclaimed.
   int64_t retention_check_interval_millis = 60'000;
+  // How ON_DEMAND streams are scaled.
+  OnDemandOptions on_demand;
   // Push subscriptions (enhanced fan-out).
   FanOutOptions fanout;
   // Lifetime of shard iterators and list tokens.
@@ -100,6 +103,8 @@ class StreamBroker {
   // database under the prefix "c".
   lease::CoordinatorStore& coordinator() { return *coordinator_; }
 
+  CapacityManager& capacity() { return *capacity_; }
+
   // Deletes expired records of every shard now (the trimmer's pass; tests call it).
   void TrimExpiredRecords();
 
@@ -146,6 +151,7 @@ class StreamBroker {
   std::unique_ptr<FanOutHub> fanout_;
   std::unique_ptr<lease::CoordinatorStore> coordinator_;
   CommitQueue commit_queue_;
+  std::unique_ptr<CapacityManager> capacity_;
   const TokenCodec tokens_;
   absl::Notification stop_trimmer_;
   std::thread trimmer_;
