@@ -18,7 +18,9 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "broker/stream_catalog.h"
 
@@ -65,14 +67,16 @@ class CapacityManager {
   };
   using Key = std::pair<uint64_t, uint32_t>;  // stream id, shard index
 
-  void CheckStream(const std::shared_ptr<StreamState>& stream, int64_t now);
+  void CheckStream(const std::shared_ptr<StreamState>& stream, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   StreamCatalog& catalog_;
   const common::Clock& clock_;
   const OnDemandOptions options_;
   const Split split_;
   const Merge merge_;
-  std::map<Key, ShardLoad> loads_;  // the check thread's only
+  absl::Mutex mu_;  // one check at a time
+  std::map<Key, ShardLoad> loads_ ABSL_GUARDED_BY(mu_);
   absl::Notification stop_;
   std::thread thread_;
 };
