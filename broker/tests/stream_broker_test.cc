@@ -387,6 +387,40 @@ TEST_F(StreamBrokerTest, DeleteStreamRemovesItAndItsRecords) {
       ReadAllData(Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon)).empty());
 }
 
+TEST_F(StreamBrokerTest, ClosedShardsExpireWithTheirLastRecordsAndIndicesAreNeverReused) {
+  Create("s", 1);
+  PutOne("s", "k", "x");
+  ASSERT_TRUE(broker_
+                  ->SplitShard(StreamRef{"s", ""}, "shardId-000000000000",
+                               common::FormatUint128(common::kMaxHashKey / 2))
+                  .ok());
+  ListShardsParams all;
+  all.stream = StreamRef{"s", ""};
+  clock_.AdvanceMillis(23 * 3'600'000);
+  broker_->TrimExpiredRecords();
+  EXPECT_EQ(broker_->ListShards(all)->shards.size(), 3u) << "the parent still has live records";
+  clock_.AdvanceMillis(2 * 3'600'000);
+  broker_->TrimExpiredRecords();
+  auto listed = broker_->ListShards(all);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->shards.size(), 2u);
+  EXPECT_EQ(listed->shards[0].shard_id, "shardId-000000000001");
+  EXPECT_EQ(ErrorType(broker_
+                          ->GetShardIterator(GetShardIteratorParams{
+                              StreamRef{"s", ""}, "shardId-000000000000",
+                              IteratorType::kTrimHorizon, "", 0})
+                          .status()),
+            common::kResourceNotFound);
+  Reopen(BrokerLimits::None());
+  EXPECT_EQ(broker_->ListShards(all)->shards.size(), 2u);
+  ASSERT_TRUE(broker_
+                  ->SplitShard(StreamRef{"s", ""}, "shardId-000000000001",
+                               common::FormatUint128(common::kMaxHashKey / 4))
+                  .ok());
+  auto after = broker_->ListShards(all);
+  EXPECT_EQ(after->shards.back().shard_id, "shardId-000000000004");
+}
+
 TEST_F(StreamBrokerTest, StreamsCanBeNamedByArn) {
   Create("s", 1);
   EXPECT_TRUE(
