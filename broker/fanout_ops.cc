@@ -67,13 +67,8 @@ absl::StatusOr<ListConsumersResult> StreamBroker::ListStreamConsumers(
   std::string start_after;
   if (!params.next_token.empty()) {
     absl::StatusOr<std::string> payload =
-        tokens_.Open(kListConsumersToken, params.next_token, "NextToken");
+        OpenListToken(kListConsumersToken, params.next_token, 16);
     if (!payload.ok()) return payload.status();
-    if (payload->size() < 16) return common::InvalidArgument("Invalid NextToken.");
-    if (clock_.NowMillis() - static_cast<int64_t>(ReadBigEndian64(*payload)) >
-        options_.iterator_ttl_millis) {
-      return common::ExpiredNextToken("The NextToken has expired; list again from the start.");
-    }
     stream = catalog_->FindById(ReadBigEndian64(absl::string_view(*payload).substr(8)));
     if (stream == nullptr) return common::ResourceNotFound("The stream no longer exists.");
     start_after = payload->substr(16);
@@ -82,10 +77,9 @@ absl::StatusOr<ListConsumersResult> StreamBroker::ListStreamConsumers(
     if (!found.ok()) return found.status();
     stream = *found;
   }
-  if (params.stream_creation_timestamp_millis != 0 &&
-      params.stream_creation_timestamp_millis != stream->creation_millis) {
-    return common::ResourceNotFound(absl::StrCat(
-        "Stream ", stream->name, " was not created at the given StreamCreationTimestamp."));
+  if (absl::Status s = CheckCreationTimestamp(*stream, params.stream_creation_timestamp_millis);
+      !s.ok()) {
+    return s;
   }
   ListConsumersResult result;
   for (ConsumerInfo& consumer : consumers_->List(stream->id)) {

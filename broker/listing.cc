@@ -47,6 +47,27 @@ bool PassesFilter(const ShardState& shard, ShardFilterType filter, int64_t filte
 
 }  // namespace
 
+absl::StatusOr<std::string> StreamBroker::OpenListToken(char kind, const std::string& token,
+                                                        size_t min_bytes) const {
+  absl::StatusOr<std::string> payload = tokens_.Open(kind, token, "NextToken");
+  if (!payload.ok()) return payload.status();
+  if (payload->size() < std::max<size_t>(min_bytes, 8)) {
+    return common::InvalidArgument("Invalid NextToken.");
+  }
+  if (clock_.NowMillis() - static_cast<int64_t>(ReadBigEndian64(*payload)) >
+      options_.iterator_ttl_millis) {
+    return common::ExpiredNextToken("The NextToken has expired; list again from the start.");
+  }
+  return payload;
+}
+
+absl::Status StreamBroker::CheckCreationTimestamp(const StreamState& stream,
+                                                  int64_t creation_millis) {
+  if (creation_millis == 0 || creation_millis == stream.creation_millis) return absl::OkStatus();
+  return common::ResourceNotFound(absl::StrCat(
+      "Stream ", stream.name, " was not created at the given StreamCreationTimestamp."));
+}
+
 absl::StatusOr<ListStreamsResult> StreamBroker::ListStreams(const ListStreamsParams& params) const {
   if (absl::Status s = ValidateRange("limit", params.limit, 1, 10000); !s.ok()) return s;
   std::string start_after = params.exclusive_start_stream_name;
@@ -55,14 +76,8 @@ absl::StatusOr<ListStreamsResult> StreamBroker::ListStreams(const ListStreamsPar
       return common::InvalidArgument(
           "NextToken and ExclusiveStartStreamName cannot be provided together.");
     }
-    absl::StatusOr<std::string> payload =
-        tokens_.Open(kListStreamsToken, params.next_token, "NextToken");
+    absl::StatusOr<std::string> payload = OpenListToken(kListStreamsToken, params.next_token, 8);
     if (!payload.ok()) return payload.status();
-    if (payload->size() < 8) return common::InvalidArgument("Invalid NextToken.");
-    const int64_t issued = static_cast<int64_t>(ReadBigEndian64(*payload));
-    if (clock_.NowMillis() - issued > options_.iterator_ttl_millis) {
-      return common::ExpiredNextToken("The NextToken has expired; list again from the start.");
-    }
     start_after = payload->substr(8);
   }
   ListStreamsResult result;
@@ -107,16 +122,9 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
           "ShardFilter.");
     }
     absl::StatusOr<std::string> payload =
-        tokens_.Open(kListShardsToken, params.next_token, "NextToken");
+        OpenListToken(kListShardsToken, params.next_token, 8 + 8 + 1 + 8 + 4 + 4);
     if (!payload.ok()) return payload.status();
-    if (payload->size() != 8 + 8 + 1 + 8 + 4 + 4) {
-      return common::InvalidArgument("Invalid NextToken.");
-    }
     const absl::string_view p = *payload;
-    if (clock_.NowMillis() - static_cast<int64_t>(ReadBigEndian64(p)) >
-        options_.iterator_ttl_millis) {
-      return common::ExpiredNextToken("The NextToken has expired; list again from the start.");
-    }
     stream = catalog_->FindById(ReadBigEndian64(p.substr(8)));
     if (stream == nullptr) {
       return common::ResourceNotFound("The stream of this NextToken no longer exists.");
@@ -130,10 +138,9 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
     absl::StatusOr<std::shared_ptr<StreamState>> found = catalog_->Find(params.stream);
     if (!found.ok()) return found.status();
     stream = *found;
-    if (params.stream_creation_timestamp_millis != 0 &&
-        params.stream_creation_timestamp_millis != stream->creation_millis) {
-      return common::ResourceNotFound(absl::StrCat(
-          "Stream ", stream->name, " was not created at the given StreamCreationTimestamp."));
+    if (absl::Status s = CheckCreationTimestamp(*stream, params.stream_creation_timestamp_millis);
+        !s.ok()) {
+      return s;
     }
     if (!params.exclusive_start_shard_id.empty()) {
       absl::StatusOr<uint32_t> index = ParseShardId(params.exclusive_start_shard_id);

@@ -139,6 +139,12 @@ class StreamBroker {
                                                   const ShardState& shard, IteratorType type,
                                                   const std::string& starting_sequence_number,
                                                   int64_t timestamp_millis) const;
+  // The payload of a list token of `kind` (at least `min_bytes`, starting with its issue
+  // time), or InvalidArgument / ExpiredNextToken.
+  absl::StatusOr<std::string> OpenListToken(char kind, const std::string& token,
+                                            size_t min_bytes) const;
+  // ResourceNotFound unless `creation_millis` is 0 or the stream's creation time.
+  static absl::Status CheckCreationTimestamp(const StreamState& stream, int64_t creation_millis);
   uint64_t TrimHorizonCounter(const StreamState& stream) const {
     return stream.TrimHorizonCounter(clock_.NowMillis());
   }

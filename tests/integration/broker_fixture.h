@@ -1,6 +1,8 @@
 #pragma once
 // A test fixture with a fresh eddy-broker process and a client of it.
 
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -19,6 +21,15 @@ class BrokerTest : public ::testing::Test {
 
   void SetUp() override {
     data_dir_ = dir_.path() + "/data";
+    ASSERT_TRUE(broker_.Start(data_dir_, BrokerArgs()));
+    client_ = std::make_unique<client::StreamClient>(
+        client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  }
+
+  // Replaces the broker by a fresh one (new data directory) started with BrokerArgs().
+  void RestartFresh() {
+    broker_.Stop(SIGKILL);
+    data_dir_ += "-next";
     ASSERT_TRUE(broker_.Start(data_dir_, BrokerArgs()));
     client_ = std::make_unique<client::StreamClient>(
         client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});

@@ -132,10 +132,7 @@ TEST_F(FanOutTest, TwentyConsumersEachReceiveEveryRecordOnceAndInOrder) {
 
 TEST_F(FanOutTest, SessionsExpireAndResumeWithoutGapOrRepeat) {
   extra_args_ = {"--limits", "none", "--subscription-session-ms", "250"};
-  broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_ + "2", BrokerArgs()));
-  client_ = std::make_unique<client::StreamClient>(
-      client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  RestartFresh();
   CreateStream("s", 1);
   const std::string arn = Register("s", "app");
   std::vector<std::string> produced;
@@ -175,10 +172,7 @@ TEST_F(FanOutTest, SessionsExpireAndResumeWithoutGapOrRepeat) {
 
 TEST_F(FanOutTest, OneSubscriptionPerConsumerAndShardWithTakeover) {
   extra_args_ = {"--limits", "none", "--subscription-takeover-ms", "500"};
-  broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_ + "2", BrokerArgs()));
-  client_ = std::make_unique<client::StreamClient>(
-      client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  RestartFresh();
   CreateStream("s", 1);
   const std::string arn = Register("s", "app");
   auto first = Subscribe(arn, v1::LATEST);
@@ -224,10 +218,7 @@ TEST_F(FanOutTest, AConsumerThatStopsReadingDoesNotSlowTheOthers) {
 
 TEST_F(FanOutTest, IdleSubscriptionsGetHeartbeats) {
   extra_args_ = {"--limits", "none", "--subscription-heartbeat-ms", "100"};
-  broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_ + "2", BrokerArgs()));
-  client_ = std::make_unique<client::StreamClient>(
-      client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  RestartFresh();
   CreateStream("s", 1);
   auto reader = Subscribe(Register("s", "app"), v1::LATEST);
   v1::SubscribeToShardEvent event;
@@ -244,10 +235,7 @@ TEST_F(FanOutTest, ThePushBudgetBoundsTheDrainRate) {
   // 300 records of 1000 bytes against 100 000 bytes/s: at least (300 000 − 100 000
   // already in the bucket) / 100 000 = 2 s to drain, however fast the machine.
   extra_args_ = {"--push-bytes-per-second", "100000"};
-  broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_ + "2", BrokerArgs()));
-  client_ = std::make_unique<client::StreamClient>(
-      client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  RestartFresh();
   CreateStream("s", 1);
   const std::string arn = Register("s", "app");
   const std::vector<std::string> produced = Produce("s", 300, 998, *client_);  // + 2-3 byte key

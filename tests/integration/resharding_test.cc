@@ -296,10 +296,7 @@ TEST_F(ReshardingTest, UpdateShardCountScalesUniformly) {
 TEST_F(ReshardingTest, AnOnDemandStreamUnderLoadSplitsByItself) {
   args_ = {"--limits", "none", "--on-demand-split-bytes-per-second", "50000",
            "--on-demand-split-window-ms", "1000"};
-  broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_ + "2", BrokerArgs()));
-  client_ = std::make_unique<client::StreamClient>(
-      client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  RestartFresh();
   v1::CreateStreamRequest create;
   create.set_stream_name("auto");
   create.set_stream_mode(v1::ON_DEMAND);
