@@ -184,13 +184,17 @@ int64_t RecordStore::CountRecordKeys(uint64_t stream_id, uint32_t shard_index) c
   return count;
 }
 
+absl::Status RecordStore::Flush() {
+  return FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush");
+}
+
 uint64_t RecordStore::ApproximateShardBytes(uint64_t stream_id, uint32_t shard_index) const {
   const std::string begin = ShardPrefix(kRecordTag, stream_id, shard_index);
   const std::string end = ShardPrefix(kRecordTag, stream_id, shard_index + 1);
   rocksdb::Range range(begin, end);
   uint64_t size = 0;
   rocksdb::SizeApproximationOptions options;
-  options.include_memtables = true;
+  options.include_memtables = false;  // memtable estimates are sampled, too coarse to rely on
   options.include_files = true;
   options.files_size_error_margin = 0;  // exact per-file estimates
   rocksdb::Status status =

@@ -85,7 +85,10 @@ class RecordStore {
   // Number of record keys stored for a shard (tests and diagnostics).
   int64_t CountRecordKeys(uint64_t stream_id, uint32_t shard_index) const;
 
-  // Approximate bytes the shard's records occupy in memtables and SST files.
+  // Writes the memtables to SST files (diagnostics and tests: makes sizes exact).
+  absl::Status Flush();
+
+  // Approximate bytes the shard's records occupy in SST files (not memtables: Flush first).
   uint64_t ApproximateShardBytes(uint64_t stream_id, uint32_t shard_index) const;
 
   absl::Status PutStream(const storage::v1::StoredStream& stream);
