@@ -1,0 +1,152 @@
+#include "kcl/internal/lease_coordinator.h"
+
+#include <algorithm>
+
+#include "common/logging.h"
+
+namespace eddy::kcl::internal {
+
+LeaseCoordinator::LeaseCoordinator(lease::LeaseTable& table, const common::Clock& clock,
+                                   LeaseCoordinatorOptions options)
+    : table_(table), clock_(clock), options_(std::move(options)) {}
+
+std::vector<HeldLease> LeaseCoordinator::Held() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<HeldLease> held;
+  for (const auto& [key, lease] : held_) held.push_back(lease);
+  return held;
+}
+
+std::optional<HeldLease> LeaseCoordinator::Find(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = held_.find(key);
+  if (it == held_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> LeaseCoordinator::RenewAll() {
+  std::vector<std::string> lost;
+  for (HeldLease held : Held()) {
+    const std::string& key = held.lease.key;
+    const int64_t now = clock_.NowMillis();
+    bool keep = true;
+    if (now - held.last_renewed_millis >= options_.failover_millis) {
+      keep = false;  // others may already see it expired: never renew a stale lease
+    } else {
+      absl::StatusOr<bool> won = table_.Renew(key, options_.worker_id, held.lease.counter);
+      if (won.ok() && *won) {
+        ++held.lease.counter;
+        held.last_renewed_millis = now;
+      } else if (won.ok()) {
+        // Lost the race — unless our own earlier renewal landed but its answer did not.
+        absl::StatusOr<std::optional<lease::Lease>> current = table_.Get(key);
+        if (current.ok() && current->has_value() && (*current)->owner == options_.worker_id &&
+            (*current)->epoch == held.ownership.epoch) {
+          held.lease = **current;
+          held.last_renewed_millis = now;
+        } else if (current.ok()) {
+          keep = false;
+        }
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    if (keep) {
+      held_[key] = held;
+    } else {
+      held_.erase(key);
+      lost.push_back(key);
+    }
+  }
+  return lost;
+}
+
+absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
+  absl::StatusOr<std::vector<lease::Lease>> all = table_.List();
+  if (!all.ok()) return all.status();
+  const int64_t now = clock_.NowMillis();
+  std::vector<const lease::Lease*> available;
+  std::map<std::string, std::vector<const lease::Lease*>> by_owner;
+  int mine = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    std::map<std::string, Observation> seen;
+    for (const lease::Lease& lease : *all) {
+      Observation observation{lease.counter, now};
+      auto it = observed_.find(lease.key);
+      if (it != observed_.end() && it->second.counter == lease.counter) {
+        observation.seen_change_millis = it->second.seen_change_millis;
+      }
+      seen[lease.key] = observation;
+      const bool expired =
+          lease.owner.empty() || now - observation.seen_change_millis >= options_.failover_millis;
+      if (lease.owner == options_.worker_id && held_.count(lease.key) != 0 && !expired) {
+        ++mine;
+        by_owner[lease.owner].push_back(&lease);
+      } else if (expired) {
+        available.push_back(&lease);
+      } else if (lease.owner != options_.worker_id) {
+        by_owner[lease.owner].push_back(&lease);
+      } else {
+        available.push_back(&lease);  // ours in the table but not held here: take it back
+      }
+    }
+    observed_ = std::move(seen);
+    // Longest-unrenewed first.
+    std::sort(available.begin(), available.end(), [this](const auto* a, const auto* b) {
+      return observed_[a->key].seen_change_millis < observed_[b->key].seen_change_millis;
+    });
+  }
+  by_owner[options_.worker_id];  // count this worker even when it holds nothing
+  const int workers = static_cast<int>(by_owner.size());
+  const int total = static_cast<int>(all->size());
+  int target = std::max(1, (total + workers - 1) / workers);
+  target = std::min(target, options_.max_leases_for_worker);
+
+  std::vector<const lease::Lease*> to_take;
+  int shortfall = target - mine;
+  for (const lease::Lease* lease : available) {
+    if (shortfall <= 0) break;
+    to_take.push_back(lease);
+    --shortfall;
+  }
+  if (shortfall > 0 && to_take.empty()) {
+    // Nothing free: steal from the most loaded worker, if it has more than its share.
+    const std::vector<const lease::Lease*>* most = nullptr;
+    for (const auto& [owner, leases] : by_owner) {
+      if (owner != options_.worker_id && (most == nullptr || leases.size() > most->size())) {
+        most = &leases;
+      }
+    }
+    if (most != nullptr && static_cast<int>(most->size()) > target) {
+      const int steal = std::min({shortfall, static_cast<int>(most->size()) - target,
+                                  options_.max_leases_to_steal});
+      for (int i = 0; i < std::max(1, steal); ++i) to_take.push_back((*most)[i]);
+    }
+  }
+
+  std::vector<std::string> taken;
+  for (const lease::Lease* lease : to_take) {
+    absl::StatusOr<bool> won = table_.Take(lease->key, lease->counter, options_.worker_id);
+    if (!won.ok() || !*won) continue;  // another worker was quicker
+    HeldLease held{*lease, checkpoint::Ownership{options_.worker_id, lease->epoch + 1}, now};
+    held.lease.owner = options_.worker_id;
+    ++held.lease.counter;
+    ++held.lease.epoch;
+    absl::MutexLock lock(&mu_);
+    held_[lease->key] = held;
+    observed_[lease->key] = Observation{held.lease.counter, now};
+    taken.push_back(lease->key);
+  }
+  return taken;
+}
+
+absl::Status LeaseCoordinator::Release(const std::string& key) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (held_.erase(key) == 0) return absl::OkStatus();
+  }
+  absl::StatusOr<bool> evicted = table_.Evict(key, options_.worker_id);
+  return evicted.status();
+}
+
+}  // namespace eddy::kcl::internal

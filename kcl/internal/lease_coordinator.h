@@ -1,0 +1,81 @@
+#pragma once
+// LeaseCoordinator: one worker's side of the lease protocol (DESIGN.md, Coordination) —
+// which leases it holds, renewing them, and taking its share of the others.
+//
+// Expiry is judged only on this worker's own clock: a lease whose counter has not moved
+// for a failover time, by local observation, is expired (no wall-clock time is stored in
+// the table, so clocks of different hosts never need to agree). Each taking pass aims at
+// ceil(leases / live workers) (capped by max_leases_for_worker): expired or free leases
+// first, oldest first; when none are left and the worker is still short, it steals from the
+// most loaded worker, at most max_leases_to_steal per pass.
+//
+// The passes are driven by the caller (the scheduler's timers, or a test with a fake
+// clock). Thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "checkpoint/checkpoint_store.h"
+#include "common/clock.h"
+#include "lease/lease_table.h"
+
+namespace eddy::kcl::internal {
+
+struct LeaseCoordinatorOptions {
+  std::string worker_id;
+  // A lease whose counter has not moved for this long is expired. Renewals happen every
+  // failover / 3.
+  int64_t failover_millis = 10'000;
+  int max_leases_for_worker = 1 << 30;
+  int max_leases_to_steal = 1;
+};
+
+// A lease this worker holds, with the ownership its checkpoints are fenced on.
+struct HeldLease {
+  lease::Lease lease;
+  checkpoint::Ownership ownership;
+  int64_t last_renewed_millis = 0;  // local clock
+};
+
+class LeaseCoordinator {
+ public:
+  // `table` and `clock` must outlive the coordinator.
+  LeaseCoordinator(lease::LeaseTable& table, const common::Clock& clock,
+                   LeaseCoordinatorOptions options);
+
+  // Renews every held lease; returns the keys of those lost (taken by others, or not
+  // renewed within a failover time). Storage errors keep the lease until it expires.
+  std::vector<std::string> RenewAll();
+
+  // Scans the table and takes this worker's share; returns the keys taken.
+  absl::StatusOr<std::vector<std::string>> TakeLeases();
+
+  // Gives a held lease up at once (graceful shutdown, hand-over): the next taker does not
+  // wait for it to expire.
+  absl::Status Release(const std::string& key);
+
+  std::vector<HeldLease> Held() const;
+  std::optional<HeldLease> Find(const std::string& key) const;
+  const std::string& worker_id() const { return options_.worker_id; }
+
+ private:
+  struct Observation {
+    uint64_t counter = 0;
+    int64_t seen_change_millis = 0;
+  };
+
+  lease::LeaseTable& table_;
+  const common::Clock& clock_;
+  const LeaseCoordinatorOptions options_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, HeldLease> held_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Observation> observed_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace eddy::kcl::internal

@@ -1,0 +1,145 @@
+// The lease algorithm with an embedded store and a fake clock: no threads, no sleeping.
+#include "kcl/internal/lease_coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include "common/testing/fake_clock.h"
+#include "common/testing/temp_dir.h"
+#include "lease/coordinator_store.h"
+
+namespace eddy::kcl::internal {
+namespace {
+
+class LeaseCoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(*lease::CoordinatorStore::Open(dir_.path() + "/leases"));
+    ASSERT_TRUE(*store_->CreateApplication("app"));
+    table_ = store_->Leases("app");
+  }
+
+  void AddLeases(int count) {
+    for (int i = 0; i < count; ++i) {
+      lease::Lease lease;
+      lease.key = "shard-" + std::to_string(i);
+      ASSERT_TRUE(*table_->CreateIfAbsent(lease));
+    }
+  }
+
+  std::unique_ptr<LeaseCoordinator> Worker(const std::string& id) {
+    return std::make_unique<LeaseCoordinator>(
+        *table_, clock_, LeaseCoordinatorOptions{id, 10'000, 1 << 30, 1});
+  }
+
+  std::map<std::string, int> OwnerCounts() {
+    std::map<std::string, int> counts;
+    absl::StatusOr<std::vector<lease::Lease>> leases = table_->List();
+    EXPECT_TRUE(leases.ok()) << leases.status();
+    if (!leases.ok()) return counts;
+    for (const lease::Lease& lease : *leases) ++counts[lease.owner];
+    return counts;
+  }
+
+  common::testing::TempDir dir_;
+  common::testing::FakeClock clock_;
+  std::unique_ptr<lease::CoordinatorStore> store_;
+  std::unique_ptr<lease::LeaseTable> table_;
+};
+
+TEST_F(LeaseCoordinatorTest, ALoneWorkerTakesEveryFreeLease) {
+  AddLeases(5);
+  auto worker = Worker("a");
+  auto taken = worker->TakeLeases();
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->size(), 5u);
+  EXPECT_EQ(OwnerCounts()["a"], 5);
+  for (const HeldLease& held : worker->Held()) {
+    EXPECT_EQ(held.ownership.owner, "a");
+    EXPECT_EQ(held.ownership.epoch, 1u);
+  }
+}
+
+TEST_F(LeaseCoordinatorTest, WorkersBalanceByExpiryAndThenBySteals) {
+  AddLeases(12);
+  auto a = Worker("a");
+  auto b = Worker("b");
+  auto c = Worker("c");
+  ASSERT_EQ(a->TakeLeases()->size(), 12u);
+  // b and c see a's leases as alive (their counters move): they steal one per pass.
+  for (int pass = 0; pass < 20; ++pass) {
+    clock_.AdvanceMillis(1000);
+    a->RenewAll();
+    b->RenewAll();
+    c->RenewAll();
+    ASSERT_TRUE(b->TakeLeases().ok());
+    ASSERT_TRUE(c->TakeLeases().ok());
+    ASSERT_TRUE(a->TakeLeases().ok());
+  }
+  auto counts = OwnerCounts();
+  EXPECT_EQ(counts["a"], 4);
+  EXPECT_EQ(counts["b"], 4);
+  EXPECT_EQ(counts["c"], 4);
+  EXPECT_EQ(a->Held().size(), 4u) << "a noticed the steals when renewing";
+}
+
+TEST_F(LeaseCoordinatorTest, LeasesExpireOnlyAfterAFailoverTimeOnTheObserversClock) {
+  AddLeases(4);
+  auto a = Worker("a");
+  auto b = Worker("b");
+  ASSERT_EQ(a->TakeLeases()->size(), 4u);
+  // First sight stamps a's leases "now": none is expired; b may only steal, one per pass.
+  ASSERT_LE(b->TakeLeases()->size(), 1u);
+  // a stops renewing (it died). Before a failover time has passed, b only balances (2/2).
+  clock_.AdvanceMillis(9'999);
+  auto early = b->TakeLeases();
+  ASSERT_TRUE(early.ok());
+  EXPECT_LE(early->size(), 1u);
+  EXPECT_EQ(OwnerCounts()["a"], 2);
+  clock_.AdvanceMillis(1);
+  auto late = b->TakeLeases();
+  ASSERT_TRUE(late.ok());
+  // a's leases have not moved for a failover time: a no longer counts as a live worker,
+  // so b's share is everything.
+  EXPECT_EQ(b->Held().size(), 4u);
+  EXPECT_EQ(OwnerCounts()["b"], 4);
+}
+
+TEST_F(LeaseCoordinatorTest, ALostLeaseIsDroppedAtRenewal) {
+  AddLeases(1);
+  auto a = Worker("a");
+  ASSERT_EQ(a->TakeLeases()->size(), 1u);
+  const lease::Lease current = **table_->Get("shard-0");
+  ASSERT_TRUE(*table_->Take("shard-0", current.counter, "b"));
+  auto lost = a->RenewAll();
+  EXPECT_EQ(lost, std::vector<std::string>{"shard-0"});
+  EXPECT_TRUE(a->Held().empty());
+}
+
+TEST_F(LeaseCoordinatorTest, AWorkerStopsRenewingWhatItCouldNotRenewForAFailoverTime) {
+  AddLeases(1);
+  auto a = Worker("a");
+  ASSERT_EQ(a->TakeLeases()->size(), 1u);
+  clock_.AdvanceMillis(10'000);  // a was frozen: others may have seen the lease expire
+  EXPECT_EQ(a->RenewAll(), std::vector<std::string>{"shard-0"});
+}
+
+TEST_F(LeaseCoordinatorTest, ReleasedLeasesAreFreeAtOnce) {
+  AddLeases(2);
+  auto a = Worker("a");
+  auto b = Worker("b");
+  ASSERT_EQ(a->TakeLeases()->size(), 2u);
+  ASSERT_TRUE(a->Release("shard-0").ok());
+  ASSERT_TRUE(a->Release("shard-1").ok());
+  auto taken = b->TakeLeases();  // no failover time to wait out
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->size(), 2u);
+}
+
+TEST_F(LeaseCoordinatorTest, MaxLeasesForWorkerCapsTheShare) {
+  AddLeases(6);
+  LeaseCoordinator capped(*table_, clock_, LeaseCoordinatorOptions{"a", 10'000, 2, 1});
+  EXPECT_EQ(capped.TakeLeases()->size(), 2u);
+}
+
+}  // namespace
+}  // namespace eddy::kcl::internal
