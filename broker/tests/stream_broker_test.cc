@@ -422,6 +422,52 @@ TEST_F(StreamBrokerTest, ClosedShardsExpireWithTheirLastRecordsAndIndicesAreNeve
   EXPECT_EQ(after->shards.back().shard_id, "shardId-000000000004");
 }
 
+TEST_F(StreamBrokerTest, ListShardsFiltersFollowLineageAndTime) {
+  Create("s", 1);
+  const int64_t created = clock_.NowMillis();
+  clock_.AdvanceMillis(60'000);
+  const int64_t before_split = clock_.NowMillis();
+  clock_.AdvanceMillis(60'000);
+  PutOne("s", "k", "x");
+  ASSERT_TRUE(broker_
+                  ->SplitShard(StreamRef{"s", ""}, "shardId-000000000000",
+                               common::FormatUint128(common::kMaxHashKey / 2))
+                  .ok());
+  clock_.AdvanceMillis(60'000);
+  const int64_t after_split = clock_.NowMillis();
+  auto ids = [&](ShardFilterType type, int64_t millis, const std::string& shard_id = "") {
+    ListShardsParams params;
+    params.stream = StreamRef{"s", ""};
+    params.filter = type;
+    params.filter_timestamp_millis = millis;
+    params.filter_shard_id = shard_id;
+    auto listed = broker_->ListShards(params);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    std::vector<std::string> out;
+    if (listed.ok()) {
+      for (const ShardInfo& shard : listed->shards) out.push_back(shard.shard_id.substr(18));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids(ShardFilterType::kNone, 0), (V{"00", "01", "02"}));
+  EXPECT_EQ(ids(ShardFilterType::kFromTrimHorizon, 0), (V{"00", "01", "02"}));
+  EXPECT_EQ(ids(ShardFilterType::kAtLatest, 0), (V{"01", "02"}));
+  EXPECT_EQ(ids(ShardFilterType::kAtTrimHorizon, 0), (V{"00"})) << "the stream's first shards";
+  EXPECT_EQ(ids(ShardFilterType::kAtTimestamp, before_split), (V{"00"}));
+  EXPECT_EQ(ids(ShardFilterType::kAtTimestamp, after_split), (V{"01", "02"}));
+  EXPECT_EQ(ids(ShardFilterType::kAtTimestamp, created - 1000), (V{"00"}));
+  EXPECT_EQ(ids(ShardFilterType::kFromTimestamp, before_split), (V{"00", "01", "02"}));
+  EXPECT_EQ(ids(ShardFilterType::kFromTimestamp, after_split), (V{"01", "02"}));
+  EXPECT_EQ(ids(ShardFilterType::kAfterShardId, 0, "shardId-000000000000"), (V{"01", "02"}));
+  auto described = broker_->DescribeStream(DescribeStreamParams{StreamRef{"s", ""}, 100, ""});
+  ASSERT_TRUE(described.ok());
+  EXPECT_FALSE(described->shards[0].ending_sequence_number.empty());
+  EXPECT_EQ(described->shards[1].parent_shard_id, "shardId-000000000000");
+  EXPECT_EQ(described->shards[2].parent_shard_id, "shardId-000000000000");
+  EXPECT_EQ(described->open_shard_count, 2);
+}
+
 TEST_F(StreamBrokerTest, StreamsCanBeNamedByArn) {
   Create("s", 1);
   EXPECT_TRUE(
