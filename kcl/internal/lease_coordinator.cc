@@ -71,6 +71,8 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
     absl::MutexLock lock(&mu_);
     std::map<std::string, Observation> seen;
     for (const lease::Lease& lease : *all) {
+      // A finished shard's lease is nobody's work any more (its children carry on).
+      if (lease.checkpoint == checkpoint::ExtendedSequenceNumber::ShardEnd()) continue;
       Observation observation{lease.counter, now};
       auto it = observed_.find(lease.key);
       if (it != observed_.end() && it->second.counter == lease.counter) {
@@ -98,7 +100,10 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
   }
   by_owner[options_.worker_id];  // count this worker even when it holds nothing
   const int workers = static_cast<int>(by_owner.size());
-  const int total = static_cast<int>(all->size());
+  int total = 0;
+  for (const lease::Lease& lease : *all) {
+    total += lease.checkpoint == checkpoint::ExtendedSequenceNumber::ShardEnd() ? 0 : 1;
+  }
   int target = std::max(1, (total + workers - 1) / workers);
   target = std::min(target, options_.max_leases_for_worker);
 

@@ -7,7 +7,8 @@
 // the table, so clocks of different hosts never need to agree). Each taking pass aims at
 // ceil(leases / live workers) (capped by max_leases_for_worker): expired or free leases
 // first, oldest first; when none are left and the worker is still short, it steals from the
-// most loaded worker, at most max_leases_to_steal per pass.
+// most loaded worker, at most max_leases_to_steal per pass. Leases checkpointed at
+// SHARD_END are finished work: never taken, not counted.
 //
 // The passes are driven by the caller (the scheduler's timers, or a test with a fake
 // clock). Thread-safe.

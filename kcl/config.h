@@ -1,0 +1,45 @@
+#pragma once
+// Config: everything a Scheduler needs, with the Java KCL's defaults.
+
+#include <cstdint>
+#include <string>
+
+#include "common/clock.h"
+
+namespace eddy::kcl {
+
+enum class InitialPosition { kLatest, kTrimHorizon, kAtTimestamp };
+enum class RetrievalMode { kFanOut, kPolling };
+enum class ProcessorErrorPolicy {
+  kRetry,      // deliver the same batch again after a backoff (default)
+  kStopShard,  // stop processing the shard and release its lease
+};
+
+struct Config {
+  // The consumer application: its lease table, and its enhanced fan-out consumer name.
+  std::string application_name;
+  std::string stream_name;
+  // The broker (stream API, and the coordinator unless embedded_coordinator_path is set).
+  std::string endpoint = "127.0.0.1:4567";
+  // Unique per worker; default: host name, process id and a random suffix.
+  std::string worker_id;
+  // Where a shard's processing starts when its lease is first created.
+  InitialPosition initial_position = InitialPosition::kLatest;
+  int64_t initial_timestamp_millis = 0;  // with kAtTimestamp
+  // A lease not renewed for this long is expired (renewals every failover / 3).
+  int64_t failover_millis = 10'000;
+  int max_leases_for_worker = 1 << 30;
+  int max_leases_to_steal = 1;
+  RetrievalMode retrieval_mode = RetrievalMode::kFanOut;
+  // Non-empty: keep leases in an embedded RocksDB here (one process only).
+  std::string embedded_coordinator_path;
+  ProcessorErrorPolicy on_processor_error = ProcessorErrorPolicy::kRetry;
+  // How often the stream's shards are compared with the lease table.
+  int64_t shard_sync_interval_millis = 5'000;
+  // Polling retrieval: pause when a shard has nothing new.
+  int64_t polling_idle_millis = 200;
+  // Clock for lease expiry and timers; must outlive the scheduler.
+  const common::Clock* clock = &common::SystemClock::Get();
+};
+
+}  // namespace eddy::kcl

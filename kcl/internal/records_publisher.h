@@ -1,0 +1,55 @@
+#pragma once
+// RecordsPublisher: where a shard consumer's batches come from — push subscriptions
+// (FanOutPublisher, the default) or GetRecords polling (PollingPublisher).
+//
+// Next() blocks until a batch, the shard's end, Stop(), or the timeout. Records are in
+// shard order; a publisher resumes after the last record it returned, whatever happened
+// to its connection. Next() from one thread; Stop() from any.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "checkpoint/extended_sequence_number.h"
+#include "client/stream_client.h"
+#include "kcl/record.h"
+
+namespace eddy::kcl::internal {
+
+struct Batch {
+  std::vector<KinesisClientRecord> records;
+  int64_t millis_behind_latest = 0;
+  // The shard was read to its end; these are its children.
+  bool shard_ended = false;
+  std::vector<std::string> child_shard_ids;
+};
+
+// Where to start: after `checkpoint` (a real position or a sentinel).
+struct StartPosition {
+  checkpoint::ExtendedSequenceNumber checkpoint;
+  int64_t timestamp_millis = 0;  // for AT_TIMESTAMP
+};
+
+class RecordsPublisher {
+ public:
+  virtual ~RecordsPublisher() = default;
+  // The next batch (possibly empty after a timeout or a heartbeat). An error only when
+  // the shard cannot be read at all (deleted stream); transient failures are retried inside.
+  virtual absl::StatusOr<Batch> Next(absl::Duration timeout) = 0;
+  virtual void Stop() = 0;
+};
+
+std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamClient& client,
+                                                      std::string consumer_arn,
+                                                      std::string shard_id, StartPosition start);
+std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamClient& client,
+                                                       std::string stream_name,
+                                                       std::string shard_id, StartPosition start,
+                                                       absl::Duration idle);
+
+}  // namespace eddy::kcl::internal

@@ -1,0 +1,231 @@
+#include "kcl/scheduler.h"
+
+#include <unistd.h>
+
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "client/remote_coordinator.h"
+#include "common/errors.h"
+#include "common/logging.h"
+#include "kcl/internal/lease_coordinator.h"
+#include "kcl/internal/shard_consumer.h"
+#include "kcl/internal/shard_sync.h"
+#include "lease/coordinator_store.h"
+
+namespace eddy::kcl {
+namespace {
+
+using internal::ShardConsumer;
+
+std::string DefaultWorkerId() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::random_device random;
+  return absl::StrCat(host, "-", getpid(), "-", random() % 100000);
+}
+
+class SchedulerImpl final : public Scheduler {
+ public:
+  SchedulerImpl(Config config, RecordProcessorFactory factory)
+      : config_(std::move(config)),
+        factory_(std::move(factory)),
+        streams_(client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)}) {}
+
+  const Config& config() const override { return config_; }
+
+  void Shutdown() override {
+    if (!shutdown_.HasBeenNotified()) shutdown_.Notify();
+  }
+
+  absl::Status Run() override {
+    auto log = common::Logger("eddy.kcl");
+    if (absl::Status s = Connect(); !s.ok()) return s;
+    coordinator_ = std::make_unique<internal::LeaseCoordinator>(
+        *leases_, *config_.clock,
+        internal::LeaseCoordinatorOptions{config_.worker_id, config_.failover_millis,
+                                          config_.max_leases_for_worker,
+                                          config_.max_leases_to_steal});
+    log->info("worker={} application={} stream={} started ({} retrieval)", config_.worker_id,
+              config_.application_name, config_.stream_name,
+              config_.retrieval_mode == RetrievalMode::kFanOut ? "fan-out" : "polling");
+    const int64_t lease_interval = std::max<int64_t>(config_.failover_millis / 3, 50);
+    int64_t next_sync = 0;
+    int64_t next_leases = 0;
+    while (!shutdown_.HasBeenNotified()) {
+      const int64_t now = config_.clock->NowMillis();
+      if (now >= next_sync) {
+        absl::StatusOr<int> created = internal::SyncShards(streams_, config_, *leases_);
+        if (!created.ok()) {
+          log->warn("worker={} shard sync failed: {}", config_.worker_id,
+                    created.status().ToString());
+        }
+        next_sync = now + config_.shard_sync_interval_millis;
+      }
+      if (now >= next_leases) {
+        for (const std::string& key : coordinator_->RenewAll()) {
+          log->info("worker={} shard={} lease lost", config_.worker_id, key);
+          auto it = consumers_.find(key);
+          if (it != consumers_.end()) it->second->LeaseLost();
+        }
+        absl::StatusOr<std::vector<std::string>> taken = coordinator_->TakeLeases();
+        if (taken.ok()) {
+          for (const std::string& key : *taken) {
+            log->info("worker={} shard={} lease taken", config_.worker_id, key);
+          }
+        }
+        next_leases = now + lease_interval;
+      }
+      Reconcile();
+      shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
+    }
+    // Graceful: processors may checkpoint, then the leases go back at once.
+    for (auto& [key, consumer] : consumers_) consumer->RequestShutdown();
+    for (auto& [key, consumer] : consumers_) consumer->Join();
+    for (const internal::HeldLease& held : coordinator_->Held()) {
+      coordinator_->Release(held.lease.key).IgnoreError();
+    }
+    consumers_.clear();
+    log->info("worker={} stopped; leases released", config_.worker_id);
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Connect() {
+    auto log = common::Logger("eddy.kcl");
+    if (!config_.embedded_coordinator_path.empty()) {
+      absl::StatusOr<std::unique_ptr<lease::CoordinatorStore>> store =
+          lease::CoordinatorStore::Open(config_.embedded_coordinator_path);
+      if (!store.ok()) return store.status();
+      embedded_ = std::move(*store);
+      absl::StatusOr<bool> created = embedded_->CreateApplication(config_.application_name);
+      if (!created.ok()) return created.status();
+      leases_ = embedded_->Leases(config_.application_name);
+      checkpoints_ = embedded_->Checkpoints(config_.application_name);
+    } else {
+      auto remote = std::make_shared<client::CoordinatorClient>(
+          client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)});
+      while (true) {
+        absl::StatusOr<bool> created = remote->CreateApplication(config_.application_name);
+        if (created.ok()) break;
+        if (!common::IsRetryable(created.status())) return created.status();
+        log->warn("worker={} waiting for the coordinator: {}", config_.worker_id,
+                  created.status().ToString());
+        if (shutdown_.WaitForNotificationWithTimeout(absl::Seconds(1))) return absl::OkStatus();
+      }
+      leases_ = std::make_unique<client::RemoteLeaseTable>(remote, config_.application_name);
+      checkpoints_ =
+          std::make_unique<client::RemoteCheckpointStore>(remote, config_.application_name);
+    }
+    if (config_.retrieval_mode == RetrievalMode::kFanOut) return EnsureConsumer();
+    return absl::OkStatus();
+  }
+
+  // Registers the application as an enhanced fan-out consumer (or finds it) and waits
+  // until it is ACTIVE.
+  absl::Status EnsureConsumer() {
+    for (int attempt = 0; attempt < 600 && !shutdown_.HasBeenNotified(); ++attempt) {
+      v1::DescribeStreamConsumerRequest describe;
+      describe.mutable_stream()->set_stream_name(config_.stream_name);
+      describe.set_consumer_name(config_.application_name);
+      auto described = streams_.DescribeStreamConsumer(describe);
+      if (described.ok()) {
+        consumer_arn_ = described->consumer_description().consumer_arn();
+        if (described->consumer_description().consumer_status() == v1::CONSUMER_ACTIVE) {
+          return absl::OkStatus();
+        }
+      } else if (common::ErrorType(described.status()) == common::kResourceNotFound &&
+                 described.status().message().find("Consumer") != absl::string_view::npos) {
+        v1::RegisterStreamConsumerRequest reg;
+        reg.mutable_stream()->set_stream_name(config_.stream_name);
+        reg.set_consumer_name(config_.application_name);
+        auto registered = streams_.RegisterStreamConsumer(reg);
+        if (!registered.ok() && !common::IsRetryable(registered.status()) &&
+            common::ErrorType(registered.status()) != common::kResourceInUse) {
+          return registered.status();
+        }
+      } else if (!common::IsRetryable(described.status())) {
+        return described.status();
+      }
+      shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
+    }
+    return absl::OkStatus();
+  }
+
+  // One consumer per held lease; consumers of leases no longer held are told.
+  void Reconcile() {
+    std::map<std::string, internal::HeldLease> held;
+    for (internal::HeldLease& lease : coordinator_->Held()) held[lease.lease.key] = lease;
+    for (auto it = consumers_.begin(); it != consumers_.end();) {
+      ShardConsumer& consumer = *it->second;
+      if (held.count(it->first) == 0) consumer.LeaseLost();
+      if (consumer.done()) {
+        consumer.Join();
+        if (consumer.shard_finished() || held.count(it->first) != 0) {
+          // Finished shard (SHARD_END) or stopped by policy: let the lease go.
+          coordinator_->Release(it->first).IgnoreError();
+        }
+        it = consumers_.erase(it);
+        continue;
+      }
+      ++it;
+    }
+    for (const auto& [key, lease] : held) {
+      if (consumers_.count(key) != 0) continue;
+      ShardConsumer::Context context;
+      context.shard_id = key;
+      context.parent_shard_ids = lease.lease.parent_shard_ids;
+      context.ownership = lease.ownership;
+      context.leases = leases_.get();
+      context.checkpoints = checkpoints_.get();
+      context.config = &config_;
+      context.processor = factory_(key);
+      const std::string shard = key;
+      context.make_publisher = [this, shard](const internal::StartPosition& start) {
+        if (config_.retrieval_mode == RetrievalMode::kFanOut) {
+          return internal::MakeFanOutPublisher(streams_, consumer_arn_, shard, start);
+        }
+        return internal::MakePollingPublisher(streams_, config_.stream_name, shard, start,
+                                              absl::Milliseconds(config_.polling_idle_millis));
+      };
+      auto consumer = std::make_unique<ShardConsumer>(std::move(context));
+      consumer->Start();
+      consumers_[key] = std::move(consumer);
+    }
+  }
+
+  Config config_;
+  RecordProcessorFactory factory_;
+  client::StreamClient streams_;
+  std::unique_ptr<lease::CoordinatorStore> embedded_;
+  std::unique_ptr<lease::LeaseTable> leases_;
+  std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
+  std::unique_ptr<internal::LeaseCoordinator> coordinator_;
+  std::string consumer_arn_;
+  std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
+  absl::Notification shutdown_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Config config,
+                                                             RecordProcessorFactory factory) {
+  if (config.application_name.empty() || config.stream_name.empty()) {
+    return common::InvalidArgument("Config needs application_name and stream_name.");
+  }
+  if (absl::Status s = lease::ValidateApplicationName(config.application_name); !s.ok()) return s;
+  if (!factory) return common::InvalidArgument("A record processor factory is required.");
+  if (config.failover_millis < 100) {
+    return common::InvalidArgument("failover_millis must be at least 100.");
+  }
+  if (config.initial_position == InitialPosition::kAtTimestamp &&
+      config.initial_timestamp_millis <= 0) {
+    return common::InvalidArgument("AT_TIMESTAMP needs initial_timestamp_millis.");
+  }
+  if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();
+  return std::unique_ptr<Scheduler>(new SchedulerImpl(std::move(config), std::move(factory)));
+}
+
+}  // namespace eddy::kcl
