@@ -12,5 +12,6 @@ void AddRecordCommands(CLI::App& app, CliContext& context);
 void AddProduceCommand(CLI::App& app, CliContext& context);
 void AddConsumerCommands(CLI::App& app, CliContext& context);
 void AddLeaseCommands(CLI::App& app, CliContext& context);
+void AddConsumeCommand(CLI::App& app, CliContext& context);
 
 }  // namespace eddy::tools

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   eddy::tools::AddProduceCommand(app, context);
   eddy::tools::AddConsumerCommands(app, context);
   eddy::tools::AddLeaseCommands(app, context);
+  eddy::tools::AddConsumeCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
