@@ -51,9 +51,13 @@ class SchedulerImpl final : public Scheduler {
     log->info("worker={} application={} stream={} started ({} retrieval)", config_.worker_id,
               config_.application_name, config_.stream_name,
               config_.retrieval_mode == RetrievalMode::kFanOut ? "fan-out" : "polling");
-    const int64_t lease_interval = std::max<int64_t>(config_.failover_millis / 3, 50);
+    // Renew every failover / 3; look for leases to take at least every second, so leases
+    // released by a worker that shut down are picked up at once.
+    const int64_t renew_interval = std::max<int64_t>(config_.failover_millis / 3, 50);
+    const int64_t take_interval = std::min<int64_t>(renew_interval, 1000);
     int64_t next_sync = 0;
-    int64_t next_leases = 0;
+    int64_t next_renew = 0;
+    int64_t next_take = 0;
     while (!shutdown_.HasBeenNotified()) {
       const int64_t now = config_.clock->NowMillis();
       if (now >= next_sync) {
@@ -64,19 +68,22 @@ class SchedulerImpl final : public Scheduler {
         }
         next_sync = now + config_.shard_sync_interval_millis;
       }
-      if (now >= next_leases) {
+      if (now >= next_renew) {
         for (const std::string& key : coordinator_->RenewAll()) {
           log->info("worker={} shard={} lease lost", config_.worker_id, key);
           auto it = consumers_.find(key);
           if (it != consumers_.end()) it->second->LeaseLost();
         }
+        next_renew = now + renew_interval;
+      }
+      if (now >= next_take) {
         absl::StatusOr<std::vector<std::string>> taken = coordinator_->TakeLeases();
         if (taken.ok()) {
           for (const std::string& key : *taken) {
             log->info("worker={} shard={} lease taken", config_.worker_id, key);
           }
         }
-        next_leases = now + lease_interval;
+        next_take = now + take_interval;
       }
       Reconcile();
       shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));

@@ -81,6 +81,10 @@ class FanOutPublisher final : public RecordsPublisher {
         return batch;
       }
       absl::Status status = reader_->Finish();
+      {
+        absl::MutexLock lock(&mu_);
+        current_ = nullptr;  // Stop() must never reach a reader that is gone
+      }
       reader_.reset();
       if (stopped_.HasBeenNotified()) break;
       if (status.ok()) continue;  // the session ended: resubscribe after the last record

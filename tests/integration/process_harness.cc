@@ -91,6 +91,54 @@ int BrokerProcess::Stop(int signal, std::chrono::milliseconds timeout) {
 
 std::string BrokerProcess::Log() const { return ReadFile(log_path_); }
 
+void BackgroundProcess::Start(const std::string& binary, const std::vector<std::string>& args,
+                              const std::map<std::string, std::string>& env,
+                              const std::string& out_path) {
+  out_path_ = out_path;
+  std::vector<std::string> full = {binary};
+  full.insert(full.end(), args.begin(), args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open((out_path + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> argv = Argv(full);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ > 0) Stop(SIGKILL);
+}
+
+int BackgroundProcess::Stop(int signal, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = -1;
+  if (!WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout)) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    status = -1;
+  }
+  pid_ = -1;
+  return status;
+}
+
+std::vector<std::string> BackgroundProcess::Lines() const {
+  std::vector<std::string> lines;
+  std::ifstream in(out_path_);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!in.eof()) lines.push_back(line);  // only complete lines
+  }
+  return lines;
+}
+
+std::string BackgroundProcess::Err() const { return ReadFile(out_path_ + ".err"); }
+
 CommandResult RunEddy(const std::vector<std::string>& args, const std::string& endpoint,
                       std::chrono::milliseconds timeout) {
   return RunProgram(CliBinary(), args, {{"EDDY_ENDPOINT", endpoint}}, timeout);

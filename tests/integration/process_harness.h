@@ -44,6 +44,25 @@ class BrokerProcess {
   std::string log_path_;
 };
 
+// A long-running child process (an `eddy consume` worker, say) with stdout and stderr in
+// files. The destructor kills it if still running.
+class BackgroundProcess {
+ public:
+  void Start(const std::string& binary, const std::vector<std::string>& args,
+             const std::map<std::string, std::string>& env, const std::string& out_path);
+  ~BackgroundProcess();
+  // Sends `signal` and waits for the exit; returns the waitpid status (-1 on timeout).
+  int Stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  bool running() const { return pid_ > 0; }
+  // Complete lines written to stdout so far.
+  std::vector<std::string> Lines() const;
+  std::string Err() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_;
+};
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;

@@ -1,0 +1,253 @@
+// The consumer framework end to end: real `eddy consume` worker processes (and one
+// in-process scheduler) against a real broker, with short failover times.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "kcl/scheduler.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/integration/produce_check.h"
+
+namespace eddy::testing {
+namespace {
+
+struct Processed {
+  std::string shard;
+  std::string sequence;
+  std::string data;
+  std::string worker;
+};
+
+class ConsumerFrameworkTest : public BrokerTest {
+ protected:
+  std::vector<std::string> BrokerArgs() override {
+    return {"--limits", "none", "--consumer-activation-ms", "0"};
+  }
+
+  BackgroundProcess& StartWorker(const std::string& id, int64_t failover_ms) {
+    workers_[id] = std::make_unique<BackgroundProcess>();
+    workers_[id]->Start(CliBinary(),
+                        {"consume", "--application", "app", "--stream-name", "s", "--worker-id",
+                         id, "--failover-ms", std::to_string(failover_ms), "--initial-position",
+                         "TRIM_HORIZON"},
+                        {{"EDDY_ENDPOINT", broker_.address()}}, dir_.path() + "/" + id + ".out");
+    return *workers_[id];
+  }
+
+  static std::vector<Processed> Parse(const BackgroundProcess& worker) {
+    std::vector<Processed> out;
+    for (const std::string& line : worker.Lines()) {
+      nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+      if (!json.is_object()) continue;
+      std::string data;
+      absl::Base64Unescape(json["Data"].get<std::string>(), &data);
+      out.push_back(Processed{json["ShardId"], json["SequenceNumber"], data, json["WorkerId"]});
+    }
+    return out;
+  }
+
+  size_t CountAll() {
+    size_t total = 0;
+    for (auto& [id, worker] : workers_) total += worker->Lines().size();
+    return total;
+  }
+
+  std::map<std::string, int> LeaseOwners() {
+    CommandResult leases =
+        RunEddy({"leases", "--application", "app", "--output", "json"}, broker_.address());
+    std::map<std::string, int> owners;
+    nlohmann::json json = nlohmann::json::parse(leases.out, nullptr, false);
+    if (!json.is_object()) return owners;
+    for (const auto& lease : json["Leases"]) ++owners[lease["LeaseOwner"].get<std::string>()];
+    return owners;
+  }
+
+  CommandResult Produce(int count, const std::string& rate = "0") {
+    return RunEddy({"produce", "--stream-name", "s", "--count", std::to_string(count), "--keys",
+                    "16", "--size", "64", "--rate", rate, "--key-prefix",
+                    "k" + std::to_string(produced_batches_++) + "-"},
+                   broker_.address());
+  }
+
+  std::map<std::string, std::unique_ptr<BackgroundProcess>> workers_;
+  int produced_batches_ = 0;
+};
+
+TEST_F(ConsumerFrameworkTest, ARestartResumesRightAfterTheCheckpoint) {
+  CreateStream("s", 2);
+  ASSERT_EQ(Produce(1000).exit_code, 0);
+  BackgroundProcess& first = StartWorker("w1", 1000);
+  ASSERT_TRUE(WaitFor([&] { return first.Lines().size() >= 1000; }, std::chrono::seconds(60)))
+      << first.Err();
+  const int status = first.Stop(SIGTERM);  // graceful: checkpoints, releases the leases
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << first.Err();
+  const std::vector<Processed> before = Parse(first);
+  EXPECT_EQ(before.size(), 1000u);
+  for (const auto& [owner, count] : LeaseOwners()) EXPECT_EQ(owner, "") << "released";
+
+  ASSERT_EQ(Produce(500).exit_code, 0);
+  BackgroundProcess& second = StartWorker("w2", 1000);
+  ASSERT_TRUE(WaitFor([&] { return second.Lines().size() >= 500; }, std::chrono::seconds(60)))
+      << second.Err();
+  second.Stop(SIGTERM);
+  const std::vector<Processed> after = Parse(second);
+  EXPECT_EQ(after.size(), 500u) << "no replay before the checkpoint, nothing missing after it";
+  std::set<std::string> seen;
+  for (const Processed& p : before) seen.insert(p.sequence);
+  for (const Processed& p : after) EXPECT_EQ(seen.count(p.sequence), 0u) << "replayed";
+  OrderReport report;
+  std::vector<v1::Record> as_records;
+  for (const Processed& p : after) {
+    v1::Record r;
+    r.set_data(p.data);
+    as_records.push_back(r);
+  }
+  CheckOrder(as_records, &report);
+  EXPECT_EQ(report.records, 500);
+  EXPECT_EQ(report.gaps + report.out_of_order, 0);
+}
+
+TEST_F(ConsumerFrameworkTest, ThreeWorkersShareTwelveShardsFourEach) {
+  CreateStream("s", 12);
+  StartWorker("a", 1000);
+  StartWorker("b", 1000);
+  StartWorker("c", 1000);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto owners = LeaseOwners();
+        return owners["a"] == 4 && owners["b"] == 4 && owners["c"] == 4;
+      },
+      std::chrono::seconds(60)))
+      << "owners: a=" << LeaseOwners()["a"] << " b=" << LeaseOwners()["b"]
+      << " c=" << LeaseOwners()["c"];
+}
+
+TEST_F(ConsumerFrameworkTest, AKilledWorkersShardsAreTakenAndNothingIsLost) {
+  CreateStream("s", 4);
+  StartWorker("a", 1000);
+  StartWorker("b", 1000);
+  StartWorker("c", 1000);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        // Every lease owned (2/1/1, or 2/2/0: nobody holds more than its share of 2).
+        auto owners = LeaseOwners();
+        int owned = 0;
+        for (const auto& [owner, count] : owners) owned += owner.empty() ? 0 : count;
+        return owned == 4;
+      },
+      std::chrono::seconds(60)));
+  CommandResult produced;
+  std::thread producer([&] { produced = Produce(6000, "3000"); });
+  ASSERT_TRUE(WaitFor([&] { return CountAll() >= 1000; }, std::chrono::seconds(60)));
+  std::string victim;
+  for (const auto& [owner, count] : LeaseOwners()) {
+    if (!owner.empty() && count > 0) victim = owner;
+  }
+  ASSERT_FALSE(victim.empty());
+  const size_t victim_lines = workers_[victim]->Lines().size();
+  workers_[victim]->Stop(SIGKILL);
+  producer.join();
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  // Every produced record is processed at least once, by the survivors or the victim.
+  auto all_keys = [&] {
+    std::set<std::string> data;
+    for (auto& [id, worker] : workers_) {
+      for (const Processed& p : Parse(*worker)) data.insert(p.data);
+    }
+    return data;
+  };
+  EXPECT_TRUE(WaitFor([&] { return all_keys().size() >= 6000; }, std::chrono::seconds(60)))
+      << all_keys().size() << " of 6000 distinct records processed";
+  EXPECT_EQ(all_keys().size(), 6000u);
+  EXPECT_EQ(LeaseOwners()[victim], 0) << "the victim's leases were taken";
+  EXPECT_GT(CountAll(), victim_lines);
+}
+
+TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
+  CreateStream("s", 4);
+  StartWorker("a", 60'000);
+  StartWorker("b", 60'000);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto owners = LeaseOwners();
+        return owners["a"] == 2 && owners["b"] == 2;
+      },
+      std::chrono::seconds(60)));
+  const int status = workers_["a"]->Stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "status " << status << "\n" << workers_["a"]->Err();
+  EXPECT_EQ(LeaseOwners()["a"], 0) << "a released its leases on the way out";
+  // With a 60 s failover time, only released leases can move this soon.
+  EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)));
+}
+
+// A processor that throws on every third call: the framework retries the batch.
+class ThrowingProcessor final : public kcl::RecordProcessor {
+ public:
+  ThrowingProcessor(std::mutex& mu, std::vector<std::string>& seen) : mu_(mu), seen_(seen) {}
+  void ProcessRecords(const kcl::ProcessRecordsInput& input) override {
+    if (++calls_ % 3 == 0) throw std::runtime_error("flaky downstream");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& r : input.records) seen_.push_back(r.data);
+    }
+    input.checkpointer.Checkpoint().IgnoreError();
+  }
+  void ShardEnded(kcl::Checkpointer& c) override { c.Checkpoint().IgnoreError(); }
+
+ private:
+  int calls_ = 0;
+  std::mutex& mu_;
+  std::vector<std::string>& seen_;
+};
+
+TEST_F(ConsumerFrameworkTest, AThrowingProcessorLosesNothing) {
+  CreateStream("s", 1);
+  std::mutex mu;
+  std::vector<std::string> seen;
+  kcl::Config config;
+  config.application_name = "app";
+  config.stream_name = "s";
+  config.endpoint = broker_.address();
+  config.worker_id = "in-process";
+  config.failover_millis = 1000;
+  config.initial_position = kcl::InitialPosition::kTrimHorizon;
+  config.retrieval_mode = kcl::RetrievalMode::kPolling;  // many small batches
+  auto scheduler = kcl::Scheduler::Create(config, [&](const std::string&) {
+    return std::make_unique<ThrowingProcessor>(mu, seen);
+  });
+  ASSERT_TRUE(scheduler.ok());
+  std::thread runner([&] { (*scheduler)->Run().IgnoreError(); });
+  for (int round = 0; round < 10; ++round) ASSERT_EQ(Produce(100).exit_code, 0);
+  const bool all = WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return seen.size() >= 1000;
+      },
+      std::chrono::seconds(60));
+  (*scheduler)->Shutdown();
+  runner.join();
+  ASSERT_TRUE(all);
+  std::vector<v1::Record> records;
+  for (const std::string& data : seen) {
+    v1::Record r;
+    r.set_data(data);
+    records.push_back(r);
+  }
+  OrderReport report;
+  CheckOrder(records, &report);
+  EXPECT_EQ(report.records, 1000);
+  EXPECT_EQ(report.gaps, 0) << "a failed batch was skipped";
+  EXPECT_EQ(report.out_of_order, 0);
+}
+
+}  // namespace
+}  // namespace eddy::testing
