@@ -249,5 +249,36 @@ TEST_F(ConsumerFrameworkTest, AThrowingProcessorLosesNothing) {
   EXPECT_EQ(report.out_of_order, 0);
 }
 
+TEST_F(ConsumerFrameworkTest, TheWordCountExampleCountsAndCheckpoints) {
+  CreateStream("s", 1);
+  for (const char* text : {"the quick fox", "the lazy dog", "the end"}) {
+    ASSERT_EQ(RunEddy({"put-record", "--stream-name", "s", "--partition-key", "p", "--data", text,
+                       "--cli-binary-format", "raw-in-base64-out"},
+                      broker_.address())
+                  .exit_code,
+              0);
+  }
+  BackgroundProcess counter;
+  counter.Start(WordCountBinary(),
+                {"--endpoint", broker_.address(), "--stream-name", "s",
+                 "--checkpoint-every-records", "1"},
+                {}, dir_.path() + "/word_count.out");
+  const bool counted = WaitFor(
+      [&] {
+        for (const std::string& line : counter.Lines()) {
+          if (line.find("the=3") != std::string::npos) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(60));
+  const int status = counter.Stop(SIGTERM);
+  ASSERT_TRUE(counted) << counter.Err();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CommandResult leases =
+      RunEddy({"leases", "--application", "word-count", "--output", "json"}, broker_.address());
+  nlohmann::json json = nlohmann::json::parse(leases.out);
+  EXPECT_NE(json["Leases"][0]["Checkpoint"], "TRIM_HORIZON") << "it checkpointed";
+}
+
 }  // namespace
 }  // namespace eddy::testing

@@ -34,6 +34,7 @@ std::vector<char*> Argv(std::vector<std::string>& args) {
 
 std::string BrokerBinary() { return EDDY_BROKER_BIN; }
 std::string CliBinary() { return EDDY_CLI_BIN; }
+std::string WordCountBinary() { return EDDY_WORD_COUNT_BIN; }
 
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -16,6 +16,7 @@ namespace eddy::testing {
 // Paths of the built programs (set by CMake).
 std::string BrokerBinary();
 std::string CliBinary();
+std::string WordCountBinary();
 
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
