@@ -166,4 +166,12 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::CommitCheckpoint(
   });
 }
 
+grpc::ServerWriteReactor<v1::SessionEvent>* CoordinatorServiceImpl::OpenSession(
+    Context* c, const v1::OpenSessionRequest* q) {
+  (void)c;
+  // Sessions are not counted by the gate: they last as long as their worker, and shutting
+  // the server down cancels them (which must not free leases: see SessionReactor::OnCancel).
+  return new SessionReactor(*q, store_, sessions_, stopping_);
+}
+
 }  // namespace eddy::broker

@@ -4,6 +4,7 @@
 // converts the request, calls the store, converts the answer; nothing else.
 
 #include "broker/call_gate.h"
+#include "broker/session_reactor.h"
 #include "eddy/v1/coordinator.grpc.pb.h"
 #include "lease/coordinator_store.h"
 
@@ -14,6 +15,9 @@ class CoordinatorServiceImpl final : public v1::CoordinatorService::CallbackServ
   // `store` and `gate` must outlive the service.
   CoordinatorServiceImpl(lease::CoordinatorStore& store, CallGate& gate)
       : store_(store), gate_(gate) {}
+
+  // From now on, sessions ending are the broker's doing: their workers keep their leases.
+  void BeginShutdown() { stopping_ = true; }
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -47,6 +51,8 @@ class CoordinatorServiceImpl final : public v1::CoordinatorService::CallbackServ
                              v1::ConditionalResponse* r) override;
   Reactor* CommitCheckpoint(Context* c, const v1::CommitCheckpointRequest* q,
                             v1::ConditionalResponse* r) override;
+  grpc::ServerWriteReactor<v1::SessionEvent>* OpenSession(
+      Context* c, const v1::OpenSessionRequest* q) override;
 
  private:
   // Runs `call` if the gate admits it, then finishes the RPC with its status.
@@ -54,6 +60,8 @@ class CoordinatorServiceImpl final : public v1::CoordinatorService::CallbackServ
 
   lease::CoordinatorStore& store_;
   CallGate& gate_;
+  SessionRegistry sessions_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace eddy::broker

@@ -55,6 +55,7 @@ void BrokerServer::Shutdown() {
   // End the push sessions, refuse new calls and let those in flight finish first: gRPC's
   // own Shutdown deadline would also wait out idle client connections.
   broker_->fanout().Stop();
+  coordinator_service_->BeginShutdown();
   gate_.Drain(absl::Seconds(10));
   server_->Shutdown(std::chrono::system_clock::now());
   broker_->Stop();

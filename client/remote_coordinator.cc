@@ -53,6 +53,14 @@ absl::StatusOr<std::vector<std::string>> CoordinatorClient::ListApplications() {
                                   response->applications().end());
 }
 
+std::unique_ptr<grpc::ClientReader<v1::SessionEvent>> CoordinatorClient::OpenSession(
+    grpc::ClientContext* context, const std::string& application, const std::string& worker) {
+  v1::OpenSessionRequest request;
+  request.set_application(application);
+  request.set_worker_id(worker);
+  return stub_->OpenSession(context, request);
+}
+
 RemoteLeaseTable::RemoteLeaseTable(std::shared_ptr<CoordinatorClient> client,
                                    std::string application)
     : client_(std::move(client)), application_(std::move(application)) {}

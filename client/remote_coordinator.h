@@ -25,6 +25,12 @@ class CoordinatorClient {
   absl::StatusOr<bool> DeleteApplication(const std::string& application);
   absl::StatusOr<std::vector<std::string>> ListApplications();
 
+  // Opens this worker's session (see coordinator.proto). Read() returns the first event
+  // once the session is live, then blocks until the session ends; TryCancel on `context`
+  // ends it from this side.
+  std::unique_ptr<grpc::ClientReader<v1::SessionEvent>> OpenSession(
+      grpc::ClientContext* context, const std::string& application, const std::string& worker);
+
   v1::CoordinatorService::Stub& stub() { return *stub_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
 

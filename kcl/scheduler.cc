@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -48,6 +50,7 @@ class SchedulerImpl final : public Scheduler {
         internal::LeaseCoordinatorOptions{config_.worker_id, config_.failover_millis,
                                           config_.max_leases_for_worker,
                                           config_.max_leases_to_steal});
+    StartSession();
     log->info("worker={} application={} stream={} started ({} retrieval)", config_.worker_id,
               config_.application_name, config_.stream_name,
               config_.retrieval_mode == RetrievalMode::kFanOut ? "fan-out" : "polling");
@@ -67,6 +70,16 @@ class SchedulerImpl final : public Scheduler {
                     created.status().ToString());
         }
         next_sync = now + config_.shard_sync_interval_millis;
+      }
+      if (session_broken_.exchange(false)) {
+        // The coordinator saw this worker's session break and freed its leases: stop
+        // processing them at once (others may already hold them).
+        for (const std::string& key : coordinator_->DropAll()) {
+          log->warn("worker={} shard={} coordinator session lost: stopping", config_.worker_id,
+                    key);
+          auto it = consumers_.find(key);
+          if (it != consumers_.end()) it->second->LeaseLost();
+        }
       }
       if (now >= next_renew) {
         for (const std::string& key : coordinator_->RenewAll()) {
@@ -95,9 +108,12 @@ class SchedulerImpl final : public Scheduler {
       coordinator_->Release(held.lease.key).IgnoreError();
     }
     consumers_.clear();
+    StopSession();
     log->info("worker={} stopped; leases released", config_.worker_id);
     return absl::OkStatus();
   }
+
+  ~SchedulerImpl() override { StopSession(); }
 
  private:
   absl::Status Connect() {
@@ -122,12 +138,56 @@ class SchedulerImpl final : public Scheduler {
                   created.status().ToString());
         if (shutdown_.WaitForNotificationWithTimeout(absl::Seconds(1))) return absl::OkStatus();
       }
+      remote_ = remote;
       leases_ = std::make_unique<client::RemoteLeaseTable>(remote, config_.application_name);
       checkpoints_ =
           std::make_unique<client::RemoteCheckpointStore>(remote, config_.application_name);
     }
     if (config_.retrieval_mode == RetrievalMode::kFanOut) return EnsureConsumer();
     return absl::OkStatus();
+  }
+
+  // Holds this worker's coordinator session open (remote coordinator only), reopening it
+  // after a break. While it is open, a crash of this process frees its leases at once.
+  void StartSession() {
+    if (remote_ == nullptr || session_thread_.joinable()) return;
+    session_thread_ = std::thread([this] {
+      absl::Duration backoff = absl::Milliseconds(100);
+      while (!shutdown_.HasBeenNotified()) {
+        grpc::ClientContext context;
+        {
+          absl::MutexLock lock(&session_mu_);
+          session_context_ = &context;
+          if (session_stopping_) context.TryCancel();
+        }
+        auto reader = remote_->OpenSession(&context, config_.application_name, config_.worker_id);
+        v1::SessionEvent event;
+        const bool live = reader->Read(&event);
+        if (live) {
+          backoff = absl::Milliseconds(100);
+          while (reader->Read(&event)) {
+          }
+        }
+        reader->Finish().ok();
+        {
+          absl::MutexLock lock(&session_mu_);
+          session_context_ = nullptr;
+          if (session_stopping_) return;
+        }
+        if (live) session_broken_ = true;
+        shutdown_.WaitForNotificationWithTimeout(backoff);
+        backoff = std::min(backoff * 2, absl::Seconds(2));
+      }
+    });
+  }
+
+  void StopSession() {
+    {
+      absl::MutexLock lock(&session_mu_);
+      session_stopping_ = true;
+      if (session_context_ != nullptr) session_context_->TryCancel();
+    }
+    if (session_thread_.joinable()) session_thread_.join();
   }
 
   // Registers the application as an enhanced fan-out consumer (or finds it) and waits
@@ -213,6 +273,12 @@ class SchedulerImpl final : public Scheduler {
   std::string consumer_arn_;
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
   absl::Notification shutdown_;
+  std::shared_ptr<client::CoordinatorClient> remote_;
+  std::thread session_thread_;
+  std::atomic<bool> session_broken_{false};
+  absl::Mutex session_mu_;
+  grpc::ClientContext* session_context_ ABSL_GUARDED_BY(session_mu_) = nullptr;
+  bool session_stopping_ ABSL_GUARDED_BY(session_mu_) = false;
 };
 
 }  // namespace

@@ -17,6 +17,14 @@ std::vector<HeldLease> LeaseCoordinator::Held() const {
   return held;
 }
 
+std::vector<std::string> LeaseCoordinator::DropAll() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> keys;
+  for (const auto& [key, held] : held_) keys.push_back(key);
+  held_.clear();
+  return keys;
+}
+
 std::optional<HeldLease> LeaseCoordinator::Find(const std::string& key) const {
   absl::MutexLock lock(&mu_);
   auto it = held_.find(key);

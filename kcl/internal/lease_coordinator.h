@@ -61,6 +61,10 @@ class LeaseCoordinator {
   // wait for it to expire.
   absl::Status Release(const std::string& key);
 
+  // Forgets every held lease without touching the table (the coordinator already freed
+  // them: this worker's session broke). Returns their keys.
+  std::vector<std::string> DropAll();
+
   std::vector<HeldLease> Held() const;
   std::optional<HeldLease> Find(const std::string& key) const;
   const std::string& worker_id() const { return options_.worker_id; }

@@ -189,6 +189,22 @@ TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
   EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)));
 }
 
+TEST_F(ConsumerFrameworkTest, ACrashedWorkersLeasesAreFreedAtOnceThroughItsSession) {
+  CreateStream("s", 4);
+  StartWorker("a", 60'000);
+  StartWorker("b", 60'000);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto owners = LeaseOwners();
+        return owners["a"] == 2 && owners["b"] == 2;
+      },
+      std::chrono::seconds(60)));
+  workers_["a"]->Stop(SIGKILL);  // no goodbye: only its session breaking tells the broker
+  // With a 60 s failover time, only a freed lease can move this soon.
+  EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)))
+      << "b holds " << LeaseOwners()["b"] << "\n" << broker_.Log();
+}
+
 // A processor that throws on every third call: the framework retries the batch.
 class ThrowingProcessor final : public kcl::RecordProcessor {
  public:
