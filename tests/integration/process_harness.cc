@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -50,8 +51,10 @@ bool BrokerProcess::Start(const std::string& data_dir,
   const std::string ready = data_dir + ".ready";
   log_path_ = data_dir + ".log";
   unlink(ready.c_str());
-  std::vector<std::string> args = {BrokerBinary(), "--listen", "127.0.0.1:0", "--data-dir",
-                                   data_dir, "--ready-file", ready};
+  std::vector<std::string> args = {BrokerBinary(), "--data-dir", data_dir, "--ready-file", ready};
+  if (std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end()) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});  // an ephemeral port
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
