@@ -5,6 +5,8 @@
 //     One producer writes one record per PutRecord at --rate; one subscriber follows.
 //     Prints p50/p99/max of (producer acknowledgment → subscriber receipt) and of
 //     (producer send → subscriber receipt), in milliseconds.
+//   eddy-fanout-bench processor-latency --endpoint A [--rate 1000] [--seconds 10]
+//     The same, but received by a record processor of the consumer framework (fan-out).
 //   eddy-fanout-bench throughput --endpoint A --subscribers N [--records 100000] [--size 1024]
 //     N consumers read the same backlog of --records from TRIM_HORIZON, then follow a live
 //     producer writing as many again. Prints total delivered MB/s for both phases.
@@ -22,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/stream_client.h"
+#include "kcl/scheduler.h"
 
 namespace {
 
@@ -234,6 +237,88 @@ int Throughput(const std::string& endpoint, int subscribers, int records, int si
   return 0;
 }
 
+// Records when each record (its index in the partition key) reached the processor.
+class TimingProcessor final : public eddy::kcl::RecordProcessor {
+ public:
+  TimingProcessor(std::vector<Clock::time_point>& at, std::vector<char>& got,
+                  std::atomic<int>& count, std::mutex& mu)
+      : at_(at), got_(got), count_(count), mu_(mu) {}
+  void ProcessRecords(const eddy::kcl::ProcessRecordsInput& input) override {
+    const Clock::time_point now = Clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& record : input.records) {
+      int index = 0;
+      if (absl::SimpleAtoi(record.partition_key, &index) && index >= 0 &&
+          index < static_cast<int>(got_.size()) && !got_[index]) {
+        got_[index] = 1;
+        at_[index] = now;
+        ++count_;
+      }
+    }
+  }
+  void ShardEnded(eddy::kcl::Checkpointer& checkpointer) override {
+    checkpointer.Checkpoint().IgnoreError();
+  }
+
+ private:
+  std::vector<Clock::time_point>& at_;
+  std::vector<char>& got_;
+  std::atomic<int>& count_;
+  std::mutex& mu_;
+};
+
+// Producer send → record processor call, through the consumer framework (fan-out).
+int ProcessorLatency(const std::string& endpoint, double rate, double seconds, int size) {
+  StreamClient admin(StreamClientOptions{endpoint});
+  const std::string stream = absl::StrCat("kcl-latency-", time(nullptr));
+  v1::CreateStreamRequest create;
+  create.set_stream_name(stream);
+  create.set_shard_count(1);
+  if (!Check(admin.CreateStream(create).status(), "CreateStream")) return 1;
+  const int count = static_cast<int>(rate * seconds);
+  std::vector<Clock::time_point> sent(count), processed(count);
+  std::vector<char> got(count, 0);
+  std::atomic<int> received{0};
+  std::mutex mu;
+  eddy::kcl::Config config;
+  config.application_name = absl::StrCat("latency-", time(nullptr));
+  config.stream_name = stream;
+  config.endpoint = endpoint;
+  config.initial_position = eddy::kcl::InitialPosition::kTrimHorizon;
+  auto scheduler = eddy::kcl::Scheduler::Create(config, [&](const std::string&) {
+    return std::make_unique<TimingProcessor>(processed, got, received, mu);
+  });
+  if (!Check(scheduler.status(), "Scheduler")) return 1;
+  std::thread worker([&] { (*scheduler)->Run().IgnoreError(); });
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // lease taken, subscription live
+  StreamClient producer(StreamClientOptions{endpoint});
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(i / rate)));
+    v1::PutRecordRequest put;
+    put.mutable_stream()->set_stream_name(stream);
+    put.set_partition_key(std::to_string(i));
+    put.set_data(std::string(static_cast<size_t>(size), 'x'));
+    sent[i] = Clock::now();
+    if (!Check(producer.PutRecord(put).status(), "PutRecord")) break;
+  }
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
+  while (received.load() < count && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (*scheduler)->Shutdown();
+  worker.join();
+  std::vector<double> latency;
+  for (int i = 0; i < count; ++i) {
+    if (got[i]) latency.push_back(Millis(processed[i] - sent[i]));
+  }
+  std::printf("records: %d sent, %d processed, rate %.0f/s, %d bytes\n", count, received.load(),
+              rate, size);
+  PrintPercentiles("send->processor", latency);
+  return received.load() == count ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -247,6 +332,10 @@ int main(int argc, char** argv) {
   latency->add_option("--rate", rate);
   latency->add_option("--seconds", seconds);
   latency->add_option("--size", size);
+  CLI::App* processor = app.add_subcommand("processor-latency");
+  processor->add_option("--rate", rate);
+  processor->add_option("--seconds", seconds);
+  processor->add_option("--size", size);
   CLI::App* throughput = app.add_subcommand("throughput");
   throughput->add_option("--subscribers", subscribers)->check(CLI::Range(1, 20));
   throughput->add_option("--records", records);
@@ -254,5 +343,6 @@ int main(int argc, char** argv) {
   app.fallthrough();
   CLI11_PARSE(app, argc, argv);
   if (latency->parsed()) return Latency(endpoint, rate, seconds, size);
+  if (processor->parsed()) return ProcessorLatency(endpoint, rate, seconds, size);
   return Throughput(endpoint, subscribers, records, size);
 }
