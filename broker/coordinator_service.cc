@@ -116,6 +116,15 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::UpdateLeaseLineage(
   });
 }
 
+CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::RequestLeaseHandoff(
+    Context* c, const v1::RequestLeaseHandoffRequest* q, v1::ConditionalResponse* r) {
+  return Serve(c, [&] {
+    return Answer(
+        store_.RequestHandoff(q->application(), q->key(), q->expected_owner(), q->requester()),
+        r);
+  });
+}
+
 CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::DeleteLease(
     Context* c, const v1::LeaseKeyRequest* q, v1::ConditionalResponse* r) {
   return Serve(c, [&] { return Answer(store_.Delete(q->application(), q->key()), r); });

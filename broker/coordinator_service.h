@@ -41,6 +41,8 @@ class CoordinatorServiceImpl final : public v1::CoordinatorService::CallbackServ
                       v1::ConditionalResponse* r) override;
   Reactor* UpdateLeaseLineage(Context* c, const v1::UpdateLeaseLineageRequest* q,
                               v1::ConditionalResponse* r) override;
+  Reactor* RequestLeaseHandoff(Context* c, const v1::RequestLeaseHandoffRequest* q,
+                               v1::ConditionalResponse* r) override;
   Reactor* DeleteLease(Context* c, const v1::LeaseKeyRequest* q,
                        v1::ConditionalResponse* r) override;
   Reactor* ReadCheckpoint(Context* c, const v1::LeaseKeyRequest* q,

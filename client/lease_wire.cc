@@ -21,6 +21,7 @@ v1::LeaseRecord LeaseToWire(const lease::Lease& lease) {
       common::FormatUint128(lease.hash_range.start));
   record.mutable_hash_key_range()->set_ending_hash_key(common::FormatUint128(lease.hash_range.end));
   record.set_owner_switches_since_checkpoint(lease.owner_switches_since_checkpoint);
+  record.set_handoff_to(lease.handoff_to);
   return record;
 }
 
@@ -57,6 +58,7 @@ absl::StatusOr<lease::Lease> LeaseFromWire(const v1::LeaseRecord& record) {
     lease.hash_range = common::HashKeyRange{*start, *end};
   }
   lease.owner_switches_since_checkpoint = record.owner_switches_since_checkpoint();
+  lease.handoff_to = record.handoff_to();
   return lease;
 }
 

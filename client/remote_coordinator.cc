@@ -139,6 +139,17 @@ absl::StatusOr<bool> RemoteLeaseTable::UpdateLineage(const std::string& key,
   return Won(Call<v1::ConditionalResponse>(*client_, &Stub::UpdateLeaseLineage, request));
 }
 
+absl::StatusOr<bool> RemoteLeaseTable::RequestHandoff(const std::string& key,
+                                                      const std::string& expected_owner,
+                                                      const std::string& requester) {
+  v1::RequestLeaseHandoffRequest request;
+  request.set_application(application_);
+  request.set_key(key);
+  request.set_expected_owner(expected_owner);
+  request.set_requester(requester);
+  return Won(Call<v1::ConditionalResponse>(*client_, &Stub::RequestLeaseHandoff, request));
+}
+
 absl::StatusOr<bool> RemoteLeaseTable::Delete(const std::string& key) {
   v1::LeaseKeyRequest request;
   request.set_application(application_);

@@ -54,6 +54,8 @@ class RemoteLeaseTable final : public lease::LeaseTable {
   absl::StatusOr<bool> Evict(const std::string& key, const std::string& expected_owner) override;
   absl::StatusOr<bool> UpdateLineage(const std::string& key, const std::string& expected_owner,
                                      const std::vector<std::string>& child_shard_ids) override;
+  absl::StatusOr<bool> RequestHandoff(const std::string& key, const std::string& expected_owner,
+                                      const std::string& requester) override;
   absl::StatusOr<bool> Delete(const std::string& key) override;
 
  private:

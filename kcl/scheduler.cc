@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -94,6 +95,15 @@ class SchedulerImpl final : public Scheduler {
         if (taken.ok()) {
           for (const std::string& key : *taken) {
             log->info("worker={} shard={} lease taken", config_.worker_id, key);
+          }
+        }
+        // Another worker asked for a lease (balancing): let the processor checkpoint, then
+        // release it (Reconcile does, once the consumer is done).
+        for (const std::string& key : coordinator_->HandoffRequests()) {
+          auto it = consumers_.find(key);
+          if (it != consumers_.end() && handing_over_.insert(key).second) {
+            log->info("worker={} shard={} handing the lease over", config_.worker_id, key);
+            it->second->RequestShutdown();
           }
         }
         next_take = now + take_interval;
@@ -231,9 +241,11 @@ class SchedulerImpl final : public Scheduler {
       if (consumer.done()) {
         consumer.Join();
         if (consumer.shard_finished() || held.count(it->first) != 0) {
-          // Finished shard (SHARD_END) or stopped by policy: let the lease go.
+          // Finished shard (SHARD_END), handed over, or stopped by policy: let it go.
           coordinator_->Release(it->first).IgnoreError();
+          held.erase(it->first);
         }
+        handing_over_.erase(it->first);
         it = consumers_.erase(it);
         continue;
       }
@@ -272,6 +284,7 @@ class SchedulerImpl final : public Scheduler {
   std::unique_ptr<internal::LeaseCoordinator> coordinator_;
   std::string consumer_arn_;
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
+  std::set<std::string> handing_over_;                                 // likewise
   absl::Notification shutdown_;
   std::shared_ptr<client::CoordinatorClient> remote_;
   std::thread session_thread_;

@@ -75,6 +75,10 @@ class LeaseTableView final : public LeaseTable {
                                      const std::vector<std::string>& children) override {
     return store_.UpdateLineage(app_, key, owner, children);
   }
+  absl::StatusOr<bool> RequestHandoff(const std::string& key, const std::string& owner,
+                                      const std::string& requester) override {
+    return store_.RequestHandoff(app_, key, owner, requester);
+  }
   absl::StatusOr<bool> Delete(const std::string& key) override { return store_.Delete(app_, key); }
 
  private:
@@ -308,6 +312,7 @@ absl::StatusOr<bool> CoordinatorStore::Take(const std::string& app, const std::s
     if (!lease.has_value() || lease->counter != expected_counter) return false;
     if (lease->owner != new_owner) ++lease->owner_switches_since_checkpoint;
     lease->owner = new_owner;
+    lease->handoff_to.clear();
     ++lease->counter;
     ++lease->epoch;
     return true;
@@ -334,6 +339,7 @@ absl::StatusOr<bool> CoordinatorStore::Evict(const std::string& app, const std::
   return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
     if (!lease.has_value() || lease->owner != expected_owner) return false;
     lease->owner.clear();
+    lease->handoff_to.clear();
     ++lease->counter;
     ++lease->epoch;
     return true;
@@ -354,6 +360,19 @@ absl::StatusOr<bool> CoordinatorStore::UpdateLineage(const std::string& app,
   return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
     if (!lease.has_value() || lease->owner != expected_owner) return false;
     lease->child_shard_ids = children;
+    return true;
+  });
+}
+
+absl::StatusOr<bool> CoordinatorStore::RequestHandoff(const std::string& app,
+                                                      const std::string& key,
+                                                      const std::string& expected_owner,
+                                                      const std::string& requester) {
+  if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
+  if (absl::Status s = ValidateOwner(requester, false); !s.ok()) return s;
+  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
+    if (!lease.has_value() || lease->owner != expected_owner) return false;
+    lease->handoff_to = requester;
     return true;
   });
 }

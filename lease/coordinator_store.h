@@ -62,6 +62,9 @@ class CoordinatorStore {
   absl::StatusOr<bool> UpdateLineage(const std::string& app, const std::string& key,
                                      const std::string& expected_owner,
                                      const std::vector<std::string>& child_shard_ids);
+  absl::StatusOr<bool> RequestHandoff(const std::string& app, const std::string& key,
+                                      const std::string& expected_owner,
+                                      const std::string& requester);
   absl::StatusOr<bool> Delete(const std::string& app, const std::string& key);
   absl::StatusOr<checkpoint::CheckpointRecord> ReadCheckpoint(const std::string& app,
                                                               const std::string& key);

@@ -32,6 +32,9 @@ struct Lease {
   // Ownership changes since the last checkpoint (a lease that keeps moving without
   // progress is a smell worth a metric).
   uint64_t owner_switches_since_checkpoint = 0;
+  // A worker that asked the owner to hand this lease over (balancing); cleared by every take
+  // and eviction. The owner lets its processor checkpoint, then releases the lease.
+  std::string handoff_to;
 
   bool operator==(const Lease& other) const;
 };

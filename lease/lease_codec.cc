@@ -5,7 +5,8 @@
 namespace eddy::lease {
 namespace {
 
-constexpr char kVersion = 1;
+constexpr char kVersion1 = 1;  // without handoff_to
+constexpr char kVersion = 2;
 
 void PutVarint(std::string* out, uint64_t value) {
   while (value >= 0x80) {
@@ -82,7 +83,8 @@ bool Lease::operator==(const Lease& o) const {
          pending_checkpoint_state == o.pending_checkpoint_state &&
          parent_shard_ids == o.parent_shard_ids && child_shard_ids == o.child_shard_ids &&
          hash_range == o.hash_range &&
-         owner_switches_since_checkpoint == o.owner_switches_since_checkpoint;
+         owner_switches_since_checkpoint == o.owner_switches_since_checkpoint &&
+         handoff_to == o.handoff_to;
 }
 
 std::string EncodeLease(const Lease& lease) {
@@ -103,12 +105,14 @@ std::string EncodeLease(const Lease& lease) {
   PutHashKey(&out, lease.hash_range.start);
   PutHashKey(&out, lease.hash_range.end);
   PutVarint(&out, lease.owner_switches_since_checkpoint);
+  PutString(&out, lease.handoff_to);
   return out;
 }
 
 absl::StatusOr<Lease> DecodeLease(absl::string_view bytes) {
   auto corrupt = [] { return common::InternalFailure("coordinator: malformed lease record"); };
-  if (bytes.empty() || bytes[0] != kVersion) return corrupt();
+  if (bytes.empty() || (bytes[0] != kVersion && bytes[0] != kVersion1)) return corrupt();
+  const bool has_handoff = bytes[0] == kVersion;
   Reader in(bytes.substr(1));
   Lease lease;
   lease.key = in.String();
@@ -128,6 +132,7 @@ absl::StatusOr<Lease> DecodeLease(absl::string_view bytes) {
   lease.hash_range.start = in.HashKey();
   lease.hash_range.end = in.HashKey();
   lease.owner_switches_since_checkpoint = in.Varint();
+  if (has_handoff) lease.handoff_to = in.String();
   if (!in.ok() || !in.done() || !position.ok()) return corrupt();
   lease.checkpoint = *position;
   if (has_pending) {

@@ -6,10 +6,13 @@
 //   operation        condition                        effect
 //   CreateIfAbsent   key absent                       insert
 //   Take             counter = expected               owner = taker, counter+1, epoch+1,
-//                                                     owner switches+1 if the owner changed
+//                                                     owner switches+1 if the owner changed,
+//                                                     handoff_to cleared
 //   Renew            owner and counter = expected     counter+1
-//   Evict            owner = expected                 owner cleared, counter+1, epoch+1
+//   Evict            owner = expected                 owner cleared, counter+1, epoch+1,
+//                                                     handoff_to cleared
 //   UpdateLineage    owner = expected (empty: none)   child shard ids set
+//   RequestHandoff   owner = expected                 handoff_to = requester
 //   Delete           key present                      removed
 //
 // Errors (not races) come back as a status: unknown application (ResourceNotFound),
@@ -47,6 +50,9 @@ class LeaseTable {
   virtual absl::StatusOr<bool> UpdateLineage(const std::string& key,
                                              const std::string& expected_owner,
                                              const std::vector<std::string>& child_shard_ids) = 0;
+  virtual absl::StatusOr<bool> RequestHandoff(const std::string& key,
+                                              const std::string& expected_owner,
+                                              const std::string& requester) = 0;
   virtual absl::StatusOr<bool> Delete(const std::string& key) = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "kcl/internal/lease_coordinator.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/logging.h"
 
@@ -23,6 +24,11 @@ std::vector<std::string> LeaseCoordinator::DropAll() {
   for (const auto& [key, held] : held_) keys.push_back(key);
   held_.clear();
   return keys;
+}
+
+std::vector<std::string> LeaseCoordinator::HandoffRequests() const {
+  absl::MutexLock lock(&mu_);
+  return handoff_requests_;
 }
 
 std::optional<HeldLease> LeaseCoordinator::Find(const std::string& key) const {
@@ -78,7 +84,12 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
   {
     absl::MutexLock lock(&mu_);
     std::map<std::string, Observation> seen;
+    handoff_requests_.clear();
     for (const lease::Lease& lease : *all) {
+      if (lease.owner == options_.worker_id && held_.count(lease.key) != 0 &&
+          !lease.handoff_to.empty() && lease.handoff_to != options_.worker_id) {
+        handoff_requests_.push_back(lease.key);
+      }
       // A finished shard's lease is nobody's work any more (its children carry on).
       if (lease.checkpoint == checkpoint::ExtendedSequenceNumber::ShardEnd()) continue;
       Observation observation{lease.counter, now};
@@ -117,13 +128,39 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
 
   std::vector<const lease::Lease*> to_take;
   int shortfall = target - mine;
+  {
+    // Hand-offs asked for earlier count as on their way (unless the lease is free or expired
+    // by now: then it is simply taken below).
+    std::set<std::string> available_keys;
+    for (const lease::Lease* lease : available) available_keys.insert(lease->key);
+    absl::MutexLock lock(&mu_);
+    for (auto it = requested_handoffs_.begin(); it != requested_handoffs_.end();) {
+      const lease::Lease* lease = nullptr;
+      for (const lease::Lease& l : *all) {
+        if (l.key == it->first) lease = &l;
+      }
+      if (lease == nullptr || lease->handoff_to != options_.worker_id ||
+          available_keys.count(lease->key) != 0) {
+        it = requested_handoffs_.erase(it);  // released, taken, or gone
+        continue;
+      }
+      if (now - it->second >= 2 * options_.failover_millis) {
+        to_take.push_back(lease);  // the owner would not let go: take it by force
+        it = requested_handoffs_.erase(it);
+      } else {
+        --shortfall;
+        ++it;
+      }
+    }
+  }
   for (const lease::Lease* lease : available) {
     if (shortfall <= 0) break;
     to_take.push_back(lease);
     --shortfall;
   }
   if (shortfall > 0 && to_take.empty()) {
-    // Nothing free: steal from the most loaded worker, if it has more than its share.
+    // Nothing free: ask the most loaded worker to hand one over, if it has more than its
+    // share.
     const std::vector<const lease::Lease*>* most = nullptr;
     for (const auto& [owner, leases] : by_owner) {
       if (owner != options_.worker_id && (most == nullptr || leases.size() > most->size())) {
@@ -133,7 +170,18 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
     if (most != nullptr && static_cast<int>(most->size()) > target) {
       const int steal = std::min({shortfall, static_cast<int>(most->size()) - target,
                                   options_.max_leases_to_steal});
-      for (int i = 0; i < std::max(1, steal); ++i) to_take.push_back((*most)[i]);
+      int asked = 0;
+      for (const lease::Lease* lease : *most) {
+        if (asked >= std::max(1, steal)) break;
+        if (lease->handoff_to == options_.worker_id) continue;
+        absl::StatusOr<bool> won =
+            table_.RequestHandoff(lease->key, lease->owner, options_.worker_id);
+        if (won.ok() && *won) {
+          absl::MutexLock lock(&mu_);
+          requested_handoffs_[lease->key] = now;
+          ++asked;
+        }
+      }
     }
   }
 

@@ -10,6 +10,11 @@
 // most loaded worker, at most max_leases_to_steal per pass. Leases checkpointed at
 // SHARD_END are finished work: never taken, not counted.
 //
+// Stealing is a graceful hand-off: the stealer asks the owner (RequestHandoff), the owner's
+// processor gets ShutdownRequested and may checkpoint, then the owner releases the lease
+// and the stealer takes it on its next pass. An owner that does not let go within two
+// failover times loses the lease by force.
+//
 // The passes are driven by the caller (the scheduler's timers, or a test with a fake
 // clock). Thread-safe.
 
@@ -57,6 +62,10 @@ class LeaseCoordinator {
   // Scans the table and takes this worker's share; returns the keys taken.
   absl::StatusOr<std::vector<std::string>> TakeLeases();
 
+  // Keys of held leases another worker asked this one to hand over (seen by the last
+  // TakeLeases pass).
+  std::vector<std::string> HandoffRequests() const;
+
   // Gives a held lease up at once (graceful shutdown, hand-over): the next taker does not
   // wait for it to expire.
   absl::Status Release(const std::string& key);
@@ -81,6 +90,8 @@ class LeaseCoordinator {
   mutable absl::Mutex mu_;
   std::map<std::string, HeldLease> held_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Observation> observed_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> handoff_requests_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> requested_handoffs_ ABSL_GUARDED_BY(mu_);  // key → since
 };
 
 }  // namespace eddy::kcl::internal

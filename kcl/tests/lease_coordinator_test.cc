@@ -65,15 +65,17 @@ TEST_F(LeaseCoordinatorTest, WorkersBalanceByExpiryAndThenBySteals) {
   auto b = Worker("b");
   auto c = Worker("c");
   ASSERT_EQ(a->TakeLeases()->size(), 12u);
-  // b and c see a's leases as alive (their counters move): they steal one per pass.
+  // b and c see a's leases as alive (their counters move): they ask a to hand one over per
+  // pass, and a — as its scheduler does once the processor has checkpointed — lets go.
   for (int pass = 0; pass < 20; ++pass) {
     clock_.AdvanceMillis(1000);
-    a->RenewAll();
-    b->RenewAll();
-    c->RenewAll();
-    ASSERT_TRUE(b->TakeLeases().ok());
-    ASSERT_TRUE(c->TakeLeases().ok());
-    ASSERT_TRUE(a->TakeLeases().ok());
+    for (auto* worker : {a.get(), b.get(), c.get()}) {
+      worker->RenewAll();
+      ASSERT_TRUE(worker->TakeLeases().ok());
+      for (const std::string& key : worker->HandoffRequests()) {
+        ASSERT_TRUE(worker->Release(key).ok());
+      }
+    }
   }
   auto counts = OwnerCounts();
   EXPECT_EQ(counts["a"], 4);
@@ -87,14 +89,14 @@ TEST_F(LeaseCoordinatorTest, LeasesExpireOnlyAfterAFailoverTimeOnTheObserversClo
   auto a = Worker("a");
   auto b = Worker("b");
   ASSERT_EQ(a->TakeLeases()->size(), 4u);
-  // First sight stamps a's leases "now": none is expired; b may only steal, one per pass.
-  ASSERT_LE(b->TakeLeases()->size(), 1u);
-  // a stops renewing (it died). Before a failover time has passed, b only balances (2/2).
+  // First sight stamps a's leases "now": none is expired; b may only ask for a hand-off.
+  ASSERT_TRUE(b->TakeLeases()->empty());
+  // a stops renewing (it died). Before a failover time has passed, b takes nothing.
   clock_.AdvanceMillis(9'999);
   auto early = b->TakeLeases();
   ASSERT_TRUE(early.ok());
-  EXPECT_LE(early->size(), 1u);
-  EXPECT_EQ(OwnerCounts()["a"], 2);
+  EXPECT_TRUE(early->empty());
+  EXPECT_EQ(OwnerCounts()["a"], 4);
   clock_.AdvanceMillis(1);
   auto late = b->TakeLeases();
   ASSERT_TRUE(late.ok());
@@ -102,6 +104,29 @@ TEST_F(LeaseCoordinatorTest, LeasesExpireOnlyAfterAFailoverTimeOnTheObserversClo
   // so b's share is everything.
   EXPECT_EQ(b->Held().size(), 4u);
   EXPECT_EQ(OwnerCounts()["b"], 4);
+}
+
+TEST_F(LeaseCoordinatorTest, StealingAsksTheOwnerFirstAndTakesByForceOnlyLate) {
+  AddLeases(2);
+  auto a = Worker("a");
+  auto b = Worker("b");
+  ASSERT_EQ(a->TakeLeases()->size(), 2u);
+  ASSERT_TRUE(b->TakeLeases().ok());
+  auto leases = *table_->List();
+  int asked = 0;
+  for (const lease::Lease& lease : leases) asked += lease.handoff_to == "b" ? 1 : 0;
+  EXPECT_EQ(asked, 1) << "b asked a to hand one lease over";
+  EXPECT_EQ(OwnerCounts()["a"], 2) << "without taking it";
+  ASSERT_TRUE(a->TakeLeases().ok());
+  EXPECT_EQ(a->HandoffRequests().size(), 1u) << "a sees the request";
+  // a keeps renewing but never lets go: after two failover times b takes it anyway.
+  for (int step = 0; step < 21; ++step) {
+    clock_.AdvanceMillis(1000);
+    a->RenewAll();
+    ASSERT_TRUE(b->TakeLeases().ok());
+  }
+  EXPECT_EQ(OwnerCounts()["b"], 1);
+  EXPECT_EQ(OwnerCounts()["a"], 1);
 }
 
 TEST_F(LeaseCoordinatorTest, ALostLeaseIsDroppedAtRenewal) {

@@ -19,6 +19,7 @@ TEST(LeaseCodecTest, RoundTripsEveryField) {
   lease.child_shard_ids = {"shardId-000000000009"};
   lease.hash_range = common::HashKeyRange{5, common::kMaxHashKey};
   lease.owner_switches_since_checkpoint = 4;
+  lease.handoff_to = "worker-2";
   absl::StatusOr<Lease> back = DecodeLease(EncodeLease(lease));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, lease);

@@ -237,6 +237,40 @@ TEST_F(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
   EXPECT_EQ(report.gaps, 0) << "a record was skipped across the drop";
 }
 
+TEST_F(ConsumerFrameworkTest, BalancingHandsALeaseOverWithoutDuplicates) {
+  CreateStream("s", 2);
+  BackgroundProcess& a = StartWorker("a", 10'000);
+  ASSERT_TRUE(WaitFor([&] { return LeaseOwners()["a"] == 2; }, std::chrono::seconds(60)));
+  CommandResult produced;
+  std::thread producer([&] { produced = Produce(8000, "2000"); });  // writing throughout
+  ASSERT_TRUE(WaitFor([&] { return a.Lines().size() >= 500; }, std::chrono::seconds(60)));
+  BackgroundProcess& b = StartWorker("b", 10'000);
+  // b asks a for a lease; a's processor checkpoints in ShutdownRequested, a lets go, b takes.
+  const bool balanced = WaitFor(
+      [&] {
+        auto owners = LeaseOwners();
+        return owners["a"] == 1 && owners["b"] == 1;
+      },
+      std::chrono::seconds(60));
+  producer.join();
+  ASSERT_TRUE(balanced);
+  ASSERT_EQ(produced.exit_code, 0);
+  auto everything = [&] {
+    std::set<std::string> distinct;
+    for (const Processed& p : Parse(a)) distinct.insert(p.data);
+    for (const Processed& p : Parse(b)) distinct.insert(p.data);
+    return distinct.size();
+  };
+  ASSERT_TRUE(WaitFor([&] { return everything() >= 8000; }, std::chrono::seconds(60)));
+  // The moved shard: what a processed and what b processed do not overlap.
+  std::set<std::string> by_a;
+  for (const Processed& p : Parse(a)) by_a.insert(p.sequence);
+  int duplicates = 0;
+  for (const Processed& p : Parse(b)) duplicates += by_a.count(p.sequence) != 0 ? 1 : 0;
+  EXPECT_EQ(duplicates, 0) << "b re-processed records a had checkpointed before handing over";
+  EXPECT_NE(a.Err().find("handing the lease over"), std::string::npos);
+}
+
 // A processor that throws on every third call: the framework retries the batch.
 class ThrowingProcessor final : public kcl::RecordProcessor {
  public:

@@ -172,6 +172,24 @@ TYPED_TEST(CoordinatorConformanceTest, LineageUpdatesNeedTheOwnerAndDeleteNeedsT
   EXPECT_FALSE(this->leases_->Get("s")->has_value());
 }
 
+TYPED_TEST(CoordinatorConformanceTest, HandoffRequestsNeedTheOwnerAndClearOnTakeOrEvict) {
+  ASSERT_TRUE(*this->leases_->CreateIfAbsent(this->NewLease("s")));
+  ASSERT_TRUE(*this->leases_->Take("s", 0, "w1"));
+  EXPECT_FALSE(*this->leases_->RequestHandoff("s", "w9", "w2"));
+  ASSERT_TRUE(*this->leases_->RequestHandoff("s", "w1", "w2"));
+  Lease asked = this->MustGet("s");
+  EXPECT_EQ(asked.handoff_to, "w2");
+  EXPECT_EQ(asked.counter, 1u) << "asking does not touch the counter";
+  ASSERT_TRUE(*this->leases_->Evict("s", "w1"));
+  EXPECT_TRUE(this->MustGet("s").handoff_to.empty());
+  ASSERT_TRUE(*this->leases_->Take("s", 2, "w1"));
+  ASSERT_TRUE(*this->leases_->RequestHandoff("s", "w1", "w2"));
+  ASSERT_TRUE(*this->leases_->Take("s", 3, "w2"));
+  EXPECT_TRUE(this->MustGet("s").handoff_to.empty());
+  EXPECT_EQ(ErrorType(this->leases_->RequestHandoff("s", "w2", "").status()),
+            common::kInvalidArgument);
+}
+
 TYPED_TEST(CoordinatorConformanceTest, ManyTakersOneWinner) {
   ASSERT_TRUE(*this->leases_->CreateIfAbsent(this->NewLease("contested")));
   std::atomic<int> winners{0};
