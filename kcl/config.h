@@ -31,6 +31,8 @@ struct Config {
   int max_leases_for_worker = 1 << 30;
   int max_leases_to_steal = 1;
   RetrievalMode retrieval_mode = RetrievalMode::kFanOut;
+  // The coordinator (lease table and checkpoints); empty: the broker at `endpoint`.
+  std::string coordinator_endpoint;
   // Non-empty: keep leases in an embedded RocksDB here (one process only).
   std::string embedded_coordinator_path;
   ProcessorErrorPolicy on_processor_error = ProcessorErrorPolicy::kRetry;

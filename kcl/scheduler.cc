@@ -138,8 +138,9 @@ class SchedulerImpl final : public Scheduler {
       leases_ = embedded_->Leases(config_.application_name);
       checkpoints_ = embedded_->Checkpoints(config_.application_name);
     } else {
-      auto remote = std::make_shared<client::CoordinatorClient>(
-          client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)});
+      auto remote = std::make_shared<client::CoordinatorClient>(client::StreamClientOptions{
+          config_.coordinator_endpoint.empty() ? config_.endpoint : config_.coordinator_endpoint,
+          std::chrono::seconds(30)});
       while (true) {
         absl::StatusOr<bool> created = remote->CreateApplication(config_.application_name);
         if (created.ok()) break;
