@@ -88,6 +88,25 @@ void PrintPercentiles(const char* name, std::vector<double> values) {
               at(0.99), values.back());
 }
 
+// Writes sent->size() records, one PutRecord each, at `rate` per second; record i has
+// partition key "i". Fills in when each was sent and acknowledged.
+void ProducePaced(const std::string& endpoint, const std::string& stream, double rate, int size,
+                  std::vector<Clock::time_point>* sent, std::vector<Clock::time_point>* acked) {
+  StreamClient producer(StreamClientOptions{endpoint});
+  const Clock::time_point start = Clock::now();
+  for (size_t i = 0; i < sent->size(); ++i) {
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(i / rate)));
+    v1::PutRecordRequest put;
+    put.mutable_stream()->set_stream_name(stream);
+    put.set_partition_key(std::to_string(i));
+    put.set_data(std::string(static_cast<size_t>(size), 'x'));
+    (*sent)[i] = Clock::now();
+    if (!Check(producer.PutRecord(put).status(), "PutRecord")) break;
+    (*acked)[i] = Clock::now();
+  }
+}
+
 int Latency(const std::string& endpoint, double rate, double seconds, int size) {
   StreamClient admin(StreamClientOptions{endpoint});
   std::vector<std::string> arns;
@@ -118,19 +137,7 @@ int Latency(const std::string& endpoint, double rate, double seconds, int size) 
     reader->Cancel();
   });
 
-  StreamClient producer(StreamClientOptions{endpoint});
-  const Clock::time_point start = Clock::now();
-  for (int i = 0; i < count; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double>(i / rate)));
-    v1::PutRecordRequest put;
-    put.mutable_stream()->set_stream_name(stream);
-    put.set_partition_key(std::to_string(i));
-    put.set_data(std::string(static_cast<size_t>(size), 'x'));
-    sent[i] = Clock::now();
-    if (!Check(producer.PutRecord(put).status(), "PutRecord")) break;
-    acked[i] = Clock::now();
-  }
+  ProducePaced(endpoint, stream, rate, size, &sent, &acked);
   const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
   while (received_count.load() < count && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -291,18 +298,8 @@ int ProcessorLatency(const std::string& endpoint, double rate, double seconds, i
   if (!Check(scheduler.status(), "Scheduler")) return 1;
   std::thread worker([&] { (*scheduler)->Run().IgnoreError(); });
   std::this_thread::sleep_for(std::chrono::seconds(3));  // lease taken, subscription live
-  StreamClient producer(StreamClientOptions{endpoint});
-  const Clock::time_point start = Clock::now();
-  for (int i = 0; i < count; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double>(i / rate)));
-    v1::PutRecordRequest put;
-    put.mutable_stream()->set_stream_name(stream);
-    put.set_partition_key(std::to_string(i));
-    put.set_data(std::string(static_cast<size_t>(size), 'x'));
-    sent[i] = Clock::now();
-    if (!Check(producer.PutRecord(put).status(), "PutRecord")) break;
-  }
+  std::vector<Clock::time_point> acked(count);
+  ProducePaced(endpoint, stream, rate, size, &sent, &acked);
   const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
   while (received.load() < count && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

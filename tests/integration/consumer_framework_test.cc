@@ -77,6 +77,19 @@ class ConsumerFrameworkTest : public BrokerTest {
                    broker_.address());
   }
 
+  // Workers "a" and "b" with two of four shards each.
+  void TwoWorkersShareFourShards(int64_t failover_ms) {
+    CreateStream("s", 4);
+    StartWorker("a", failover_ms);
+    StartWorker("b", failover_ms);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto owners = LeaseOwners();
+          return owners["a"] == 2 && owners["b"] == 2;
+        },
+        std::chrono::seconds(60)));
+  }
+
   std::map<std::string, std::unique_ptr<BackgroundProcess>> workers_;
   int produced_batches_ = 0;
 };
@@ -172,15 +185,7 @@ TEST_F(ConsumerFrameworkTest, AKilledWorkersShardsAreTakenAndNothingIsLost) {
 }
 
 TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
-  CreateStream("s", 4);
-  StartWorker("a", 60'000);
-  StartWorker("b", 60'000);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto owners = LeaseOwners();
-        return owners["a"] == 2 && owners["b"] == 2;
-      },
-      std::chrono::seconds(60)));
+  ASSERT_NO_FATAL_FAILURE(TwoWorkersShareFourShards(60'000));
   const int status = workers_["a"]->Stop(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "status " << status << "\n" << workers_["a"]->Err();
@@ -190,15 +195,7 @@ TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
 }
 
 TEST_F(ConsumerFrameworkTest, ACrashedWorkersLeasesAreFreedAtOnceThroughItsSession) {
-  CreateStream("s", 4);
-  StartWorker("a", 60'000);
-  StartWorker("b", 60'000);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto owners = LeaseOwners();
-        return owners["a"] == 2 && owners["b"] == 2;
-      },
-      std::chrono::seconds(60)));
+  ASSERT_NO_FATAL_FAILURE(TwoWorkersShareFourShards(60'000));
   workers_["a"]->Stop(SIGKILL);  // no goodbye: only its session breaking tells the broker
   // With a 60 s failover time, only a freed lease can move this soon.
   EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)))
