@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <sstream>
 
@@ -33,6 +34,20 @@ v1::StreamRef StreamRefOf(const std::string& name, const std::string& arn) {
   ref.set_stream_name(name);
   ref.set_stream_arn(arn);
   return ref;
+}
+
+absl::StatusOr<v1::ShardIteratorType> ParseIteratorType(const std::string& name) {
+  static const std::map<std::string, v1::ShardIteratorType> kTypes = {
+      {"AT_SEQUENCE_NUMBER", v1::AT_SEQUENCE_NUMBER},
+      {"AFTER_SEQUENCE_NUMBER", v1::AFTER_SEQUENCE_NUMBER},
+      {"TRIM_HORIZON", v1::TRIM_HORIZON},
+      {"LATEST", v1::LATEST},
+      {"AT_TIMESTAMP", v1::AT_TIMESTAMP_ITERATOR}};
+  auto type = kTypes.find(name);
+  if (type == kTypes.end()) {
+    return absl::InvalidArgumentError("Unknown shard iterator type '" + name + "'");
+  }
+  return type->second;
 }
 
 void PrintJson(const Json& value) { std::cout << value.dump(4) << std::endl; }

@@ -41,6 +41,10 @@ void AddStreamOptions(CLI::App* command, std::string* name, std::string* arn);
 // The stream reference of --stream-name / --stream-arn.
 v1::StreamRef StreamRefOf(const std::string& name, const std::string& arn);
 
+// The wire value of a shard iterator type name ("TRIM_HORIZON", "AT_TIMESTAMP", …);
+// InvalidArgument for anything else.
+absl::StatusOr<v1::ShardIteratorType> ParseIteratorType(const std::string& name);
+
 // Prints `value` as aws does (4-space indentation) to stdout.
 void PrintJson(const Json& value);
 

@@ -137,20 +137,12 @@ void AddList(CLI::App& app, CliContext& context) {
 
 // Parses --starting-position "Type=…[,SequenceNumber=…][,Timestamp=…]".
 absl::Status ParseStartingPosition(const std::string& text, v1::StartingPosition* out) {
-  static const std::map<std::string, v1::ShardIteratorType> kTypes = {
-      {"AT_SEQUENCE_NUMBER", v1::AT_SEQUENCE_NUMBER},
-      {"AFTER_SEQUENCE_NUMBER", v1::AFTER_SEQUENCE_NUMBER},
-      {"TRIM_HORIZON", v1::TRIM_HORIZON},
-      {"LATEST", v1::LATEST},
-      {"AT_TIMESTAMP", v1::AT_TIMESTAMP_ITERATOR}};
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
     if (kv.first == "Type") {
-      auto type = kTypes.find(kv.second);
-      if (type == kTypes.end()) {
-        return absl::InvalidArgumentError("Unknown StartingPosition Type '" + kv.second + "'");
-      }
-      out->set_type(type->second);
+      absl::StatusOr<v1::ShardIteratorType> type = ParseIteratorType(kv.second);
+      if (!type.ok()) return type.status();
+      out->set_type(*type);
     } else if (kv.first == "SequenceNumber") {
       out->set_sequence_number(kv.second);
     } else if (kv.first == "Timestamp") {

@@ -140,13 +140,9 @@ void AddGetShardIterator(CLI::App& app, CliContext& context) {
       v1::GetShardIteratorRequest request;
       *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_shard_id(args->shard);
-      static const std::map<std::string, v1::ShardIteratorType> kTypes = {
-          {"AT_SEQUENCE_NUMBER", v1::AT_SEQUENCE_NUMBER},
-          {"AFTER_SEQUENCE_NUMBER", v1::AFTER_SEQUENCE_NUMBER},
-          {"TRIM_HORIZON", v1::TRIM_HORIZON},
-          {"LATEST", v1::LATEST},
-          {"AT_TIMESTAMP", v1::AT_TIMESTAMP_ITERATOR}};
-      request.set_shard_iterator_type(kTypes.at(args->type));
+      absl::StatusOr<v1::ShardIteratorType> type = ParseIteratorType(args->type);
+      if (!type.ok()) return ReportError(type.status(), "GetShardIterator", context);
+      request.set_shard_iterator_type(*type);
       request.set_starting_sequence_number(args->sequence);
       if (!args->timestamp.empty()) {
         absl::StatusOr<int64_t> millis = ParseTimestamp(args->timestamp);
