@@ -1,22 +1,19 @@
 #include "common/hash_key.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/md5.h"
 
 namespace eddy::common {
 
 HashKey HashKeyOfPartitionKey(absl::string_view partition_key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(partition_key.data(), partition_key.size(), digest, &length, EVP_md5(), nullptr);
+  const std::string digest = Md5(partition_key);
   uint64_t high = 0;
   uint64_t low = 0;
-  for (int i = 0; i < 8; ++i) high = (high << 8) | digest[i];
-  for (int i = 8; i < 16; ++i) low = (low << 8) | digest[i];
+  for (int i = 0; i < 8; ++i) high = (high << 8) | static_cast<uint8_t>(digest[i]);
+  for (int i = 8; i < 16; ++i) low = (low << 8) | static_cast<uint8_t>(digest[i]);
   return absl::MakeUint128(high, low);
 }
 
