@@ -65,10 +65,14 @@ class SchedulerImpl final : public Scheduler {
     while (!shutdown_.HasBeenNotified()) {
       const int64_t now = config_.clock->NowMillis();
       if (now >= next_sync) {
-        absl::StatusOr<int> created = internal::SyncShards(streams_, config_, *leases_);
-        if (!created.ok()) {
+        absl::StatusOr<internal::ShardSyncResult> synced =
+            internal::SyncShards(streams_, config_, *leases_);
+        if (!synced.ok()) {
           log->warn("worker={} shard sync failed: {}", config_.worker_id,
-                    created.status().ToString());
+                    synced.status().ToString());
+        } else if (synced->created + synced->removed > 0) {
+          log->info("worker={} shard sync: {} leases created, {} finished leases removed",
+                    config_.worker_id, synced->created, synced->removed);
         }
         next_sync = now + config_.shard_sync_interval_millis;
       }
@@ -262,7 +266,7 @@ class SchedulerImpl final : public Scheduler {
       context.checkpoints = checkpoints_.get();
       context.config = &config_;
       context.processor = factory_(key);
-      const std::string shard = key;
+      const internal::ShardInfo shard{key, lease.lease.hash_range};
       context.make_publisher = [this, shard](const internal::StartPosition& start) {
         if (config_.retrieval_mode == RetrievalMode::kFanOut) {
           return internal::MakeFanOutPublisher(streams_, consumer_arn_, shard, start);

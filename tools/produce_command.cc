@@ -4,13 +4,20 @@
 // each partition key's counter runs 0, 1, 2, … in the order the broker acknowledged them
 // (docs/cli.md). Keys are split among --concurrency senders, each sending its batches one at
 // a time and retrying throttled records before new ones, so every key's order is preserved.
+//
+// --aggregate packs records into KPL aggregates (aggregation/aggregate.h). Each aggregate
+// holds one partition key's records only, so it always lies within a single shard: a
+// reshard racing the producer can never make consumers drop one (they drop aggregates that
+// straddle shards, as the KCL does), and per-key order is kept.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "aggregation/aggregate.h"
 #include "common/errors.h"
 #include "tools/commands.h"
 
@@ -23,13 +30,19 @@ struct ProduceArgs {
   double rate = 0;
   int keys = 16, size = 100, batch_size = 500, concurrency = 1;
   double max_seconds = 600;
+  bool aggregate = false;
+  int aggregate_max_bytes = static_cast<int>(aggregation::kDefaultMaxAggregateBytes);
 };
 
 struct SenderTotals {
   std::atomic<int64_t> acknowledged{0};
   std::atomic<int64_t> throttled{0};
   std::atomic<int64_t> retried_calls{0};
+  std::atomic<int64_t> stream_records{0};  // PutRecords entries accepted (aggregates count 1)
 };
+
+// Which of a batch's records each PutRecords entry carries.
+using EntryRecords = std::vector<std::vector<size_t>>;
 
 std::string RecordData(const std::string& key, int64_t counter, int size) {
   std::string data = absl::StrCat("eddy-produce|", key, "|", counter, "|");
@@ -37,15 +50,56 @@ std::string RecordData(const std::string& key, int64_t counter, int size) {
   return data;
 }
 
+struct Pending {
+  int key;
+  int64_t counter;
+};
+
+// Adds `batch` to `request` as aggregates, one partition key's records in each (in order,
+// up to --aggregate-max-bytes); returns which records each entry carries.
+EntryRecords AddAggregates(const ProduceArgs& args, const std::vector<Pending>& batch,
+                           v1::PutRecordsRequest* request) {
+  std::vector<int> key_order;
+  std::map<int, std::vector<size_t>> by_key;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto [it, inserted] = by_key.try_emplace(batch[i].key);
+    if (inserted) key_order.push_back(batch[i].key);
+    it->second.push_back(i);
+  }
+  EntryRecords entries;
+  aggregation::AggregateBuilder builder(static_cast<size_t>(args.aggregate_max_bytes));
+  std::vector<size_t> carried;
+  auto flush = [&] {
+    if (builder.empty()) return;
+    v1::PutRecordsRequestEntry* entry = request->add_records();
+    entry->set_partition_key(std::string(aggregation::kAggregatePartitionKey));
+    entry->set_explicit_hash_key(builder.ExplicitHashKey());
+    entry->set_data(builder.Build());
+    entries.push_back(carried);
+    builder.Clear();
+    carried.clear();
+  };
+  for (int key : key_order) {
+    const std::string partition_key = absl::StrCat(args.key_prefix, key);
+    for (size_t index : by_key[key]) {
+      aggregation::UserRecord user{partition_key, "",
+                                   RecordData(partition_key, batch[index].counter, args.size)};
+      if (!builder.Add(user)) {
+        flush();
+        builder.Add(std::move(user));
+      }
+      carried.push_back(index);
+    }
+    flush();
+  }
+  return entries;
+}
+
 // Sends `quota` records for the keys k with k % concurrency == sender. Returns the first
 // non-retryable failure.
 absl::Status RunSender(const ProduceArgs& args, int sender, int64_t quota,
                        client::StreamClient& client, SenderTotals& totals,
                        std::chrono::steady_clock::time_point deadline) {
-  struct Pending {
-    int key;
-    int64_t counter;
-  };
   std::vector<int> my_keys;
   for (int k = sender; k < args.keys; k += args.concurrency) my_keys.push_back(k);
   if (my_keys.empty()) return absl::OkStatus();
@@ -75,11 +129,17 @@ absl::Status RunSender(const ProduceArgs& args, int sender, int64_t quota,
     v1::PutRecordsRequest request;
     request.mutable_stream()->set_stream_name(args.name);
     request.mutable_stream()->set_stream_arn(args.arn);
-    for (const Pending& p : batch) {
-      v1::PutRecordsRequestEntry* entry = request.add_records();
-      const std::string key = absl::StrCat(args.key_prefix, p.key);
-      entry->set_partition_key(key);
-      entry->set_data(RecordData(key, p.counter, args.size));
+    EntryRecords entries;
+    if (args.aggregate) {
+      entries = AddAggregates(args, batch, &request);
+    } else {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        v1::PutRecordsRequestEntry* entry = request.add_records();
+        const std::string key = absl::StrCat(args.key_prefix, batch[i].key);
+        entry->set_partition_key(key);
+        entry->set_data(RecordData(key, batch[i].counter, args.size));
+        entries.push_back({i});
+      }
     }
     absl::StatusOr<v1::PutRecordsResponse> response = client.PutRecords(request);
     if (!response.ok()) {
@@ -93,10 +153,12 @@ absl::Status RunSender(const ProduceArgs& args, int sender, int64_t quota,
     }
     backoff = std::chrono::milliseconds(20);
     for (int i = 0; i < response->records_size(); ++i) {
+      const std::vector<size_t>& carried = entries[static_cast<size_t>(i)];
       if (response->records(i).error_code().empty()) {
-        ++acknowledged;
+        acknowledged += static_cast<int64_t>(carried.size());
+        totals.stream_records++;
       } else {
-        retry.push_back(batch[static_cast<size_t>(i)]);
+        for (size_t index : carried) retry.push_back(batch[index]);
       }
     }
     totals.acknowledged += static_cast<int64_t>(batch.size() - retry.size());
@@ -138,6 +200,12 @@ void AddProduceCommand(CLI::App& app, CliContext& context) {
       ->capture_default_str();
   cmd->add_option("--key-prefix", args->key_prefix, "partition keys are <prefix><n>")
       ->capture_default_str();
+  cmd->add_flag("--aggregate", args->aggregate,
+               "pack records into KPL aggregates (one partition key per aggregate)");
+  cmd->add_option("--aggregate-max-bytes", args->aggregate_max_bytes,
+                  "largest aggregate, in bytes")
+      ->check(CLI::Range(64, 1 << 20))
+      ->capture_default_str();
   cmd->add_option("--max-seconds", args->max_seconds, "give up after this long")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -177,6 +245,7 @@ void AddProduceCommand(CLI::App& app, CliContext& context) {
           {"RecordsPerSecond", seconds > 0 ? static_cast<double>(acked) / seconds : 0.0},
           {"MegabytesPerSecond",
            seconds > 0 ? static_cast<double>(acked) * args->size / seconds / 1e6 : 0.0},
+          {"StreamRecords", totals.stream_records.load()},
           {"ThrottledRecords", totals.throttled.load()},
           {"RetriedCalls", totals.retried_calls.load()}});
       for (const absl::Status& status : results) {

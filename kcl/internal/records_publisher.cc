@@ -5,21 +5,12 @@
 
 #include "common/errors.h"
 #include "common/logging.h"
+#include "kcl/internal/deaggregation.h"
 
 namespace eddy::kcl::internal {
 namespace {
 
 using checkpoint::ExtendedSequenceNumber;
-
-KinesisClientRecord FromWire(const v1::Record& record, const std::string& shard_id) {
-  KinesisClientRecord out;
-  out.shard_id = shard_id;
-  out.sequence_number = record.sequence_number();
-  out.partition_key = record.partition_key();
-  out.data = record.data();
-  out.approximate_arrival_timestamp_millis = record.approximate_arrival_timestamp_millis();
-  return out;
-}
 
 // The wire starting position for resuming after `position`.
 void SetStart(const ExtendedSequenceNumber& position, int64_t timestamp_millis,
@@ -44,6 +35,21 @@ void SetStart(const ExtendedSequenceNumber& position, int64_t timestamp_millis,
   }
 }
 
+std::vector<ChildShardInfo> ChildShards(
+    const google::protobuf::RepeatedPtrField<v1::ChildShard>& wire) {
+  std::vector<ChildShardInfo> out;
+  for (const v1::ChildShard& child : wire) {
+    ChildShardInfo info;
+    info.id = child.shard_id();
+    info.parent_ids.assign(child.parent_shards().begin(), child.parent_shards().end());
+    common::ParseDecimalUint128(child.hash_key_range().starting_hash_key(),
+                                &info.hash_range.start);
+    common::ParseDecimalUint128(child.hash_key_range().ending_hash_key(), &info.hash_range.end);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 // Drops records at or before `after` (the last position already handed out).
 void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClientRecord>* records) {
   if (after.is_sentinel()) return;
@@ -54,11 +60,11 @@ void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClien
 
 class FanOutPublisher final : public RecordsPublisher {
  public:
-  FanOutPublisher(client::StreamClient& client, std::string consumer_arn, std::string shard_id,
+  FanOutPublisher(client::StreamClient& client, std::string consumer_arn, ShardInfo shard,
                   StartPosition start)
       : client_(client),
         consumer_arn_(std::move(consumer_arn)),
-        shard_id_(std::move(shard_id)),
+        shard_(std::move(shard)),
         last_(start.checkpoint),
         timestamp_millis_(start.timestamp_millis) {}
 
@@ -70,13 +76,13 @@ class FanOutPublisher final : public RecordsPublisher {
       if (reader_->Next(&event)) {
         backoff_ = absl::Milliseconds(50);
         Batch batch;
-        for (const v1::Record& r : event.records()) batch.records.push_back(FromWire(r, shard_id_));
+        for (const v1::Record& r : event.records()) {
+          AppendUserRecords(r, shard_.id, shard_.hash_range, &batch.records);
+        }
         DropDelivered(last_, &batch.records);
         if (!batch.records.empty()) last_ = batch.records.back().position();
         batch.millis_behind_latest = event.millis_behind_latest();
-        for (const v1::ChildShard& child : event.child_shards()) {
-          batch.child_shard_ids.push_back(child.shard_id());
-        }
+        batch.child_shards = ChildShards(event.child_shards());
         batch.shard_ended = event.child_shards_size() > 0;
         return batch;
       }
@@ -93,7 +99,7 @@ class FanOutPublisher final : public RecordsPublisher {
         return status;
       }
       common::Logger("eddy.kcl")->warn("shard={} subscription failed, resubscribing: {}",
-                                       shard_id_, status.ToString());
+                                       shard_.id, status.ToString());
       if (stopped_.WaitForNotificationWithTimeout(backoff_)) break;
       backoff_ = std::min(backoff_ * 2, absl::Seconds(2));
       if (absl::Now() > deadline) return Batch{};
@@ -111,7 +117,7 @@ class FanOutPublisher final : public RecordsPublisher {
   void Subscribe() {
     v1::SubscribeToShardRequest request;
     request.set_consumer_arn(consumer_arn_);
-    request.set_shard_id(shard_id_);
+    request.set_shard_id(shard_.id);
     v1::ShardIteratorType type;
     std::string sequence;
     int64_t timestamp = 0;
@@ -127,7 +133,7 @@ class FanOutPublisher final : public RecordsPublisher {
 
   client::StreamClient& client_;
   const std::string consumer_arn_;
-  const std::string shard_id_;
+  const ShardInfo shard_;
   ExtendedSequenceNumber last_;  // the last record handed out (or the start)
   const int64_t timestamp_millis_;
   std::unique_ptr<client::ShardSubscriptionReader> reader_;
@@ -139,11 +145,11 @@ class FanOutPublisher final : public RecordsPublisher {
 
 class PollingPublisher final : public RecordsPublisher {
  public:
-  PollingPublisher(client::StreamClient& client, std::string stream_name, std::string shard_id,
+  PollingPublisher(client::StreamClient& client, std::string stream_name, ShardInfo shard,
                    StartPosition start, absl::Duration idle)
       : client_(client),
         stream_name_(std::move(stream_name)),
-        shard_id_(std::move(shard_id)),
+        shard_(std::move(shard)),
         last_(start.checkpoint),
         timestamp_millis_(start.timestamp_millis),
         idle_(idle) {}
@@ -154,7 +160,7 @@ class PollingPublisher final : public RecordsPublisher {
       if (iterator_.empty()) {
         v1::GetShardIteratorRequest request;
         request.mutable_stream()->set_stream_name(stream_name_);
-        request.set_shard_id(shard_id_);
+        request.set_shard_id(shard_.id);
         v1::ShardIteratorType type;
         std::string sequence;
         int64_t timestamp = 0;
@@ -182,16 +188,16 @@ class PollingPublisher final : public RecordsPublisher {
         continue;
       }
       Batch batch;
-      for (const v1::Record& r : response->records()) batch.records.push_back(FromWire(r, shard_id_));
+      for (const v1::Record& r : response->records()) {
+        AppendUserRecords(r, shard_.id, shard_.hash_range, &batch.records);
+      }
       DropDelivered(last_, &batch.records);
       if (!batch.records.empty()) last_ = batch.records.back().position();
       batch.millis_behind_latest = response->millis_behind_latest();
       iterator_ = response->next_shard_iterator();
       if (iterator_.empty()) {
         batch.shard_ended = true;
-        for (const v1::ChildShard& child : response->child_shards()) {
-          batch.child_shard_ids.push_back(child.shard_id());
-        }
+        batch.child_shards = ChildShards(response->child_shards());
         return batch;
       }
       if (!batch.records.empty()) return batch;
@@ -207,7 +213,7 @@ class PollingPublisher final : public RecordsPublisher {
  private:
   client::StreamClient& client_;
   const std::string stream_name_;
-  const std::string shard_id_;
+  const ShardInfo shard_;
   ExtendedSequenceNumber last_;
   const int64_t timestamp_millis_;
   const absl::Duration idle_;
@@ -218,17 +224,16 @@ class PollingPublisher final : public RecordsPublisher {
 }  // namespace
 
 std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamClient& client,
-                                                      std::string consumer_arn,
-                                                      std::string shard_id, StartPosition start) {
-  return std::make_unique<FanOutPublisher>(client, std::move(consumer_arn), std::move(shard_id),
+                                                      std::string consumer_arn, ShardInfo shard,
+                                                      StartPosition start) {
+  return std::make_unique<FanOutPublisher>(client, std::move(consumer_arn), std::move(shard),
                                            start);
 }
 
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamClient& client,
-                                                       std::string stream_name,
-                                                       std::string shard_id, StartPosition start,
-                                                       absl::Duration idle) {
-  return std::make_unique<PollingPublisher>(client, std::move(stream_name), std::move(shard_id),
+                                                       std::string stream_name, ShardInfo shard,
+                                                       StartPosition start, absl::Duration idle) {
+  return std::make_unique<PollingPublisher>(client, std::move(stream_name), std::move(shard),
                                             start, idle);
 }
 

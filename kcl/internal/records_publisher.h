@@ -17,16 +17,31 @@
 #include "absl/time/time.h"
 #include "checkpoint/extended_sequence_number.h"
 #include "client/stream_client.h"
+#include "common/hash_key.h"
 #include "kcl/record.h"
 
 namespace eddy::kcl::internal {
+
+// The shard being read: its id and the hash keys it owns (aggregates with records outside
+// them are dropped, see deaggregation.h).
+struct ShardInfo {
+  std::string id;
+  common::HashKeyRange hash_range;
+};
+
+// A child of a shard that ended, as the stream reports it.
+struct ChildShardInfo {
+  std::string id;
+  std::vector<std::string> parent_ids;
+  common::HashKeyRange hash_range;
+};
 
 struct Batch {
   std::vector<KinesisClientRecord> records;
   int64_t millis_behind_latest = 0;
   // The shard was read to its end; these are its children.
   bool shard_ended = false;
-  std::vector<std::string> child_shard_ids;
+  std::vector<ChildShardInfo> child_shards;
 };
 
 // Where to start: after `checkpoint` (a real position or a sentinel).
@@ -45,11 +60,10 @@ class RecordsPublisher {
 };
 
 std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamClient& client,
-                                                      std::string consumer_arn,
-                                                      std::string shard_id, StartPosition start);
+                                                      std::string consumer_arn, ShardInfo shard,
+                                                      StartPosition start);
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamClient& client,
-                                                       std::string stream_name,
-                                                       std::string shard_id, StartPosition start,
-                                                       absl::Duration idle);
+                                                       std::string stream_name, ShardInfo shard,
+                                                       StartPosition start, absl::Duration idle);
 
 }  // namespace eddy::kcl::internal

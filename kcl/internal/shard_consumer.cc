@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/logging.h"
+#include "kcl/internal/lineage.h"
 
 namespace eddy::kcl::internal {
 namespace {
@@ -68,14 +69,31 @@ absl::Status ShardConsumer::Call(const char* what, const std::function<void()>& 
 }
 
 bool ShardConsumer::ParentsDone() {
-  for (const std::string& parent : context_.parent_shard_ids) {
-    absl::StatusOr<std::optional<lease::Lease>> lease = context_.leases->Get(parent);
-    if (!lease.ok()) return false;
-    if (lease->has_value() && (*lease)->checkpoint != ExtendedSequenceNumber::ShardEnd()) {
-      return false;  // a parent that still has a lease must reach SHARD_END first
+  absl::StatusOr<bool> finished = ParentsFinished(*context_.leases, context_.parent_shard_ids);
+  return finished.ok() && *finished;
+}
+
+void ShardConsumer::FollowLineage(const std::vector<ChildShardInfo>& children) {
+  auto log = common::Logger("eddy.kcl");
+  const Config& config = *context_.config;
+  for (const ChildShardInfo& child : children) {
+    for (absl::Duration backoff = absl::Milliseconds(100); !lease_lost_;
+         backoff = std::min(backoff * 2, absl::Seconds(5))) {
+      absl::StatusOr<bool> has_lease = CreateChildLeaseIfParentsFinished(*context_.leases, child);
+      if (has_lease.ok()) {
+        log->info("worker={} shard={} child {} {}", config.worker_id, context_.shard_id,
+                  child.id,
+                  *has_lease ? "has its lease" : "waits for its other parent to finish");
+        break;
+      }
+      log->warn("worker={} shard={} creating the lease of child {} failed, retrying: {}",
+                config.worker_id, context_.shard_id, child.id, has_lease.status().ToString());
+      // Shutting down: the SHARD_END checkpoint is written, so shard sync on any worker
+      // finishes the job.
+      if (stop_.HasBeenNotified()) break;
+      stop_.WaitForNotificationWithTimeout(backoff);
     }
   }
-  return true;
 }
 
 void ShardConsumer::Run() {
@@ -128,6 +146,7 @@ void ShardConsumer::Run() {
 
   state_ = ShardConsumerState::kProcessing;
   bool shard_ended = already_ended;
+  std::vector<ChildShardInfo> children;
   absl::Duration backoff = absl::Milliseconds(100);
   while (!shard_ended && !stop_.HasBeenNotified()) {
     absl::StatusOr<Batch> batch = publisher_->Next(absl::Seconds(1));
@@ -163,17 +182,32 @@ void ShardConsumer::Run() {
       backoff = absl::Milliseconds(100);
     }
     shard_ended = batch->shard_ended;
+    if (shard_ended) children = batch->child_shards;
   }
 
   state_ = ShardConsumerState::kShuttingDown;
   if (lease_lost_) {
     Call("LeaseLost", [&] { processor.LeaseLost(); }).IgnoreError();
   } else if (shard_ended) {
+    // Record the children on the lease first: it tells operators (and cleanup) where the
+    // shard's keys went, even while the processor has not checkpointed yet.
+    std::vector<std::string> child_ids;
+    for (const ChildShardInfo& child : children) child_ids.push_back(child.id);
+    if (!child_ids.empty()) {
+      absl::StatusOr<bool> recorded =
+          context_.leases->UpdateLineage(shard, context_.ownership.owner, child_ids);
+      if (!recorded.ok() || !*recorded) {
+        log->warn("worker={} shard={} recording child shards on the lease failed: {}",
+                  config.worker_id, shard,
+                  recorded.ok() ? "not the owner any more" : recorded.status().ToString());
+      }
+    }
     checkpointer_->SetShardEnded();
     // The processor must checkpoint SHARD_END, or the children never start.
     for (int attempt = 0; !lease_lost_; ++attempt) {
       absl::Status s = Call("ShardEnded", [&] { processor.ShardEnded(*checkpointer_); });
       if (s.ok() && checkpointer_->last_checkpoint() == ExtendedSequenceNumber::ShardEnd()) {
+        FollowLineage(children);
         shard_finished_ = true;
         break;
       }

@@ -63,6 +63,9 @@ class ShardConsumer {
  private:
   void Run();
   bool ParentsDone();
+  // After the SHARD_END checkpoint: creates the children's leases whose parents are all
+  // finished (lineage.h), retrying storage failures while the lease is held.
+  void FollowLineage(const std::vector<ChildShardInfo>& children);
   // Calls the processor, turning exceptions into a status (user code is untrusted).
   absl::Status Call(const char* what, const std::function<void()>& call);
 

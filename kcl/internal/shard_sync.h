@@ -1,19 +1,47 @@
 #pragma once
-// Shard sync: makes sure every shard of the stream has a lease in the application's table.
-// A shard whose parent is still listed starts at TRIM_HORIZON (it follows its parent); a
-// root shard starts at the configured initial position. Idempotent (create-if-absent).
+// Shard sync: keeps the application's lease table in step with the stream's shards —
+// creating the leases new shards need, in a way that respects their ancestry, and deleting
+// finished ones. Runs on every worker every Config::shard_sync_interval_millis; every step
+// is a conditional write, so workers running it at once agree.
+//
+// Rules, for each listed shard without a lease, parents before children:
+// - a shard with a parent that has (or gets, in this pass) a lease is a descendant: it gets
+//   a TRIM_HORIZON lease naming its parents once every such parent lease is at SHARD_END
+//   (normally the parent's worker has already done so at shard end; this is the backstop
+//   for one that died in between);
+// - any other shard is a root for this application: it starts at the initial position —
+//   except that at LATEST, closed shards get no lease (nothing after "latest" is left in
+//   them) and their open children start at LATEST themselves.
+// A lease at SHARD_END is deleted once every child has a lease that has started
+// (checkpointed past TRIM_HORIZON), or when its shard is gone and it has no known children.
 
 #include <string>
+#include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "client/stream_client.h"
 #include "kcl/config.h"
 #include "lease/lease_table.h"
 
 namespace eddy::kcl::internal {
 
-// Returns how many leases it created.
-absl::StatusOr<int> SyncShards(client::StreamClient& client, const Config& config,
-                               lease::LeaseTable& leases);
+struct ShardSyncPlan {
+  std::vector<lease::Lease> create;
+  std::vector<std::string> remove;
+};
+
+// What the rules above do to `existing` given the stream's `shards`. Pure.
+ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
+                            const std::vector<lease::Lease>& existing,
+                            InitialPosition initial_position);
+
+struct ShardSyncResult {
+  int created = 0;
+  int removed = 0;
+};
+
+// Lists the stream's shards and the leases, and carries the plan out.
+absl::StatusOr<ShardSyncResult> SyncShards(client::StreamClient& client, const Config& config,
+                                           lease::LeaseTable& leases);
 
 }  // namespace eddy::kcl::internal

@@ -1,0 +1,74 @@
+#include "kcl/internal/deaggregation.h"
+
+#include <gtest/gtest.h>
+
+#include "aggregation/aggregate.h"
+
+namespace eddy::kcl::internal {
+namespace {
+
+v1::Record Wire(const std::string& sequence, const std::string& key, const std::string& data) {
+  v1::Record record;
+  record.set_sequence_number(sequence);
+  record.set_partition_key(key);
+  record.set_data(data);
+  return record;
+}
+
+const common::HashKeyRange kAll{0, common::kMaxHashKey};
+
+TEST(DeaggregationTest, APlainRecordPassesThroughAsSubSequenceZero) {
+  std::vector<KinesisClientRecord> out;
+  EXPECT_TRUE(AppendUserRecords(Wire("42", "k", "hello"), "shard-1", kAll, &out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, "hello");
+  EXPECT_EQ(out[0].partition_key, "k");
+  EXPECT_EQ(out[0].sequence_number, "42");
+  EXPECT_EQ(out[0].sub_sequence_number, 0u);
+  EXPECT_EQ(out[0].shard_id, "shard-1");
+}
+
+TEST(DeaggregationTest, AnAggregateBecomesItsUserRecordsWithSubSequenceNumbers) {
+  aggregation::AggregateBuilder builder;
+  builder.Add({"alpha", "", "1"});
+  builder.Add({"beta", "", "2"});
+  builder.Add({"alpha", "", "3"});
+  std::vector<KinesisClientRecord> out;
+  EXPECT_TRUE(AppendUserRecords(Wire("77", "a", builder.Build()), "s", kAll, &out));
+  ASSERT_EQ(out.size(), 3u);
+  const std::vector<std::string> keys = {"alpha", "beta", "alpha"};
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].sequence_number, "77");
+    EXPECT_EQ(out[i].sub_sequence_number, i);
+    EXPECT_EQ(out[i].partition_key, keys[i]);
+    EXPECT_EQ(out[i].data, std::to_string(i + 1));
+  }
+  EXPECT_LT(out[0].position(), out[1].position()) << "sub-records are distinct positions";
+}
+
+TEST(DeaggregationTest, AMalformedAggregatePassesThroughUnchanged) {
+  aggregation::AggregateBuilder builder;
+  builder.Add({"alpha", "", "1"});
+  std::string damaged = builder.Build();
+  damaged.back() ^= 1;
+  std::vector<KinesisClientRecord> out;
+  EXPECT_TRUE(AppendUserRecords(Wire("5", "a", damaged), "s", kAll, &out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, damaged);
+  EXPECT_EQ(out[0].partition_key, "a");
+}
+
+TEST(DeaggregationTest, AnAggregateReachingOutsideTheShardIsDroppedWhole) {
+  aggregation::AggregateBuilder builder;
+  builder.Add({"k1", "10", "in"});
+  builder.Add({"k2", "500", "out"});
+  const std::string data = builder.Build();
+  std::vector<KinesisClientRecord> out;
+  EXPECT_FALSE(AppendUserRecords(Wire("5", "a", data), "s", common::HashKeyRange{0, 100}, &out));
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(AppendUserRecords(Wire("5", "a", data), "s", common::HashKeyRange{0, 500}, &out));
+  EXPECT_EQ(out.size(), 2u) << "range ends are inclusive";
+}
+
+}  // namespace
+}  // namespace eddy::kcl::internal

@@ -1,0 +1,134 @@
+// The shard sync plan: which leases new shards get, respecting ancestry, and which
+// finished leases go.
+#include "kcl/internal/shard_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace eddy::kcl::internal {
+namespace {
+
+using checkpoint::ExtendedSequenceNumber;
+
+v1::Shard MakeShard(const std::string& id, const std::string& parent = "",
+                    const std::string& adjacent = "", bool closed = false) {
+  v1::Shard shard;
+  shard.set_shard_id(id);
+  shard.set_parent_shard_id(parent);
+  shard.set_adjacent_parent_shard_id(adjacent);
+  shard.mutable_hash_key_range()->set_starting_hash_key("0");
+  shard.mutable_hash_key_range()->set_ending_hash_key("100");
+  shard.mutable_sequence_number_range()->set_starting_sequence_number("1");
+  if (closed) shard.mutable_sequence_number_range()->set_ending_sequence_number("9");
+  return shard;
+}
+
+lease::Lease MakeLease(const std::string& key, ExtendedSequenceNumber checkpoint,
+                       std::vector<std::string> children = {}) {
+  lease::Lease lease;
+  lease.key = key;
+  lease.checkpoint = checkpoint;
+  lease.child_shard_ids = std::move(children);
+  return lease;
+}
+
+ExtendedSequenceNumber At(const std::string& sequence) {
+  return *ExtendedSequenceNumber::Of(sequence, 0);
+}
+
+std::map<std::string, lease::Lease> Created(const ShardSyncPlan& plan) {
+  std::map<std::string, lease::Lease> out;
+  for (const lease::Lease& lease : plan.create) out[lease.key] = lease;
+  return out;
+}
+
+// A (closed) split into B and C; D open and untouched. Listed children first on purpose:
+// the plan must follow lineage, not listing order.
+std::vector<v1::Shard> SplitStream() {
+  return {MakeShard("B", "A"), MakeShard("C", "A"), MakeShard("A", "", "", true),
+          MakeShard("D")};
+}
+
+TEST(ShardSyncPlanTest, AFreshTrimHorizonApplicationStartsAtTheRootsOnly) {
+  auto created = Created(PlanShardSync(SplitStream(), {}, InitialPosition::kTrimHorizon));
+  ASSERT_EQ(created.size(), 2u) << "A and D; B and C wait for A to finish";
+  EXPECT_EQ(created["A"].checkpoint, ExtendedSequenceNumber::TrimHorizon());
+  EXPECT_EQ(created["D"].checkpoint, ExtendedSequenceNumber::TrimHorizon());
+  EXPECT_TRUE(created["A"].parent_shard_ids.empty());
+}
+
+TEST(ShardSyncPlanTest, AFreshLatestApplicationSkipsClosedShardsAndStartsTheirChildren) {
+  auto created = Created(PlanShardSync(SplitStream(), {}, InitialPosition::kLatest));
+  ASSERT_EQ(created.size(), 3u);
+  EXPECT_EQ(created.count("A"), 0u) << "nothing after LATEST is left in a closed shard";
+  for (const char* id : {"B", "C", "D"}) {
+    EXPECT_EQ(created[id].checkpoint, ExtendedSequenceNumber::Latest()) << id;
+    EXPECT_TRUE(created[id].parent_shard_ids.empty()) << id;
+  }
+}
+
+TEST(ShardSyncPlanTest, ChildrenGetLeasesOnlyOnceTheirParentFinished) {
+  const std::vector<lease::Lease> running = {MakeLease("A", At("5")),
+                                             MakeLease("D", At("7"))};
+  EXPECT_TRUE(PlanShardSync(SplitStream(), running, InitialPosition::kLatest).create.empty());
+
+  const std::vector<lease::Lease> finished = {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
+                                              MakeLease("D", At("7"))};
+  auto created = Created(PlanShardSync(SplitStream(), finished, InitialPosition::kLatest));
+  ASSERT_EQ(created.size(), 2u);
+  for (const char* id : {"B", "C"}) {
+    EXPECT_EQ(created[id].checkpoint, ExtendedSequenceNumber::TrimHorizon())
+        << id << ": a child starts where its parent ended, whatever the initial position";
+    EXPECT_EQ(created[id].parent_shard_ids, std::vector<std::string>{"A"});
+  }
+}
+
+TEST(ShardSyncPlanTest, AMergedChildWaitsForBothParents) {
+  const std::vector<v1::Shard> shards = {MakeShard("B", "", "", true), MakeShard("C", "", "", true),
+                                         MakeShard("E", "B", "C")};
+  const std::vector<lease::Lease> one = {MakeLease("B", ExtendedSequenceNumber::ShardEnd()),
+                                         MakeLease("C", At("3"))};
+  EXPECT_TRUE(PlanShardSync(shards, one, InitialPosition::kTrimHorizon).create.empty());
+  const std::vector<lease::Lease> both = {MakeLease("B", ExtendedSequenceNumber::ShardEnd()),
+                                          MakeLease("C", ExtendedSequenceNumber::ShardEnd())};
+  auto created = Created(PlanShardSync(shards, both, InitialPosition::kTrimHorizon));
+  ASSERT_EQ(created.count("E"), 1u);
+  EXPECT_EQ(created["E"].parent_shard_ids, (std::vector<std::string>{"B", "C"}));
+}
+
+TEST(ShardSyncPlanTest, AParentLeaseOutlivingItsExpiredShardStillMakesTheChildADescendant) {
+  // A's records expired and it is no longer listed, but its lease says where B starts.
+  const std::vector<v1::Shard> shards = {MakeShard("B", "A")};
+  const std::vector<lease::Lease> leases = {MakeLease("A", ExtendedSequenceNumber::ShardEnd())};
+  auto created = Created(PlanShardSync(shards, leases, InitialPosition::kLatest));
+  ASSERT_EQ(created.count("B"), 1u);
+  EXPECT_EQ(created["B"].checkpoint, ExtendedSequenceNumber::TrimHorizon());
+}
+
+TEST(ShardSyncPlanTest, FinishedLeasesGoOnceEveryChildHasStarted) {
+  const auto shards = SplitStream();
+  auto removed = [&](const std::vector<lease::Lease>& leases) {
+    return PlanShardSync(shards, leases, InitialPosition::kTrimHorizon).remove;
+  };
+  const auto end = ExtendedSequenceNumber::ShardEnd();
+  EXPECT_TRUE(removed({MakeLease("A", end, {"B", "C"})}).empty()) << "children have no lease";
+  EXPECT_TRUE(removed({MakeLease("A", end, {"B", "C"}), MakeLease("B", At("12")),
+                       MakeLease("C", ExtendedSequenceNumber::TrimHorizon())})
+                  .empty())
+      << "C has not started";
+  EXPECT_EQ(removed({MakeLease("A", end, {"B", "C"}), MakeLease("B", At("12")),
+                     MakeLease("C", end)}),
+            std::vector<std::string>{"A"});
+  // Children known from the listing count even when the lease never recorded them.
+  EXPECT_TRUE(removed({MakeLease("A", end), MakeLease("B", At("12"))}).empty());
+  EXPECT_TRUE(removed({MakeLease("A", At("4"), {"B", "C"}), MakeLease("B", At("12")),
+                       MakeLease("C", At("13"))})
+                  .empty())
+      << "only finished leases go";
+  EXPECT_EQ(removed({MakeLease("Z", end)}), std::vector<std::string>{"Z"})
+      << "a finished lease of a shard that is gone, with no children";
+}
+
+}  // namespace
+}  // namespace eddy::kcl::internal
