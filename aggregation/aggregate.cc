@@ -3,7 +3,6 @@
 #include <map>
 
 #include "absl/strings/match.h"
-
 #include "common/errors.h"
 #include "common/hash_key.h"
 #include "common/md5.h"

@@ -36,8 +36,7 @@ bool HasMagic(absl::string_view data);
 // Collects user records into one aggregate of at most `max_bytes` encoded.
 class AggregateBuilder {
  public:
-  explicit AggregateBuilder(size_t max_bytes = kDefaultMaxAggregateBytes)
-      : max_bytes_(max_bytes) {}
+  explicit AggregateBuilder(size_t max_bytes = kDefaultMaxAggregateBytes) : max_bytes_(max_bytes) {}
 
   // Adds `record` if the aggregate stays within max_bytes; the first record is always
   // taken (an aggregate of one record may exceed it — the stream's own limit decides).

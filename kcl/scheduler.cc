@@ -247,7 +247,7 @@ class SchedulerImpl final : public Scheduler {
         consumer.Join();
         if (consumer.shard_finished() || held.count(it->first) != 0) {
           // Finished shard (SHARD_END), handed over, or stopped by policy: let it go.
-          coordinator_->Release(it->first).IgnoreError();
+          coordinator_->Release(it->first, handing_over_.count(it->first) != 0).IgnoreError();
           held.erase(it->first);
         }
         handing_over_.erase(it->first);

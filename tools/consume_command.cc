@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/time/clock.h"
 #include "common/logging.h"
 #include "kcl/scheduler.h"
 #include "tools/commands.h"
@@ -23,13 +24,16 @@ class PrintingProcessor final : public kcl::RecordProcessor {
   void ProcessRecords(const kcl::ProcessRecordsInput& input) override {
     {
       std::lock_guard<std::mutex> lock(out_mu_);
+      const int64_t now_micros = absl::ToUnixMicros(absl::Now());
       for (const kcl::KinesisClientRecord& r : input.records) {
         std::cout << Json{{"ShardId", r.shard_id},
                           {"SequenceNumber", r.sequence_number},
                           {"SubSequenceNumber", r.sub_sequence_number},
                           {"PartitionKey", r.partition_key},
                           {"Data", absl::Base64Escape(r.data)},
-                          {"WorkerId", worker_id_}}
+                          {"WorkerId", worker_id_},
+                          {"ProcessedAtMicros", now_micros},
+                          {"MillisBehindLatest", input.millis_behind_latest}}
                          .dump()
                   << "\n";
       }
@@ -90,15 +94,16 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
       config.worker_id = args->worker_id;
       config.initial_position = args->position == "LATEST" ? kcl::InitialPosition::kLatest
                                                            : kcl::InitialPosition::kTrimHorizon;
-      config.retrieval_mode = args->retrieval == "polling" ? kcl::RetrievalMode::kPolling
-                                                           : kcl::RetrievalMode::kFanOut;
+      config.retrieval_mode =
+          args->retrieval == "polling" ? kcl::RetrievalMode::kPolling : kcl::RetrievalMode::kFanOut;
       config.failover_millis = args->failover_ms;
       config.max_leases_for_worker = args->max_leases;
       config.embedded_coordinator_path = args->coordinator_path;
       auto out_mu = std::make_shared<std::mutex>();
       std::string worker_id;
       auto scheduler = kcl::Scheduler::Create(
-          config, [&worker_id, out_mu](const std::string&) -> std::unique_ptr<kcl::RecordProcessor> {
+          config,
+          [&worker_id, out_mu](const std::string&) -> std::unique_ptr<kcl::RecordProcessor> {
             return std::make_unique<PrintingProcessor>(worker_id, *out_mu);
           });
       if (!scheduler.ok()) return ReportError(scheduler.status(), "Consume", context);

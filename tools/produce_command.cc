@@ -168,9 +168,8 @@ absl::Status RunSender(const ProduceArgs& args, int sender, int64_t quota,
     }
   }
   if (acknowledged < quota) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("stopped after --max-seconds with ", acknowledged, " of ", quota,
-                     " records acknowledged"));
+    return absl::DeadlineExceededError(absl::StrCat(
+        "stopped after --max-seconds with ", acknowledged, " of ", quota, " records acknowledged"));
   }
   return absl::OkStatus();
 }
@@ -182,12 +181,14 @@ void AddProduceCommand(CLI::App& app, CliContext& context) {
   CLI::App* cmd = app.add_subcommand(
       "produce", "Generate load: records carrying their partition key and a per-key counter");
   AddStreamOptions(cmd, &args->name, &args->arn);
-  cmd->add_option("--count", args->count, "records to write")->check(CLI::PositiveNumber)
+  cmd->add_option("--count", args->count, "records to write")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--rate", args->rate, "records per second in all (0 = as fast as possible)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--keys", args->keys, "distinct partition keys")->check(CLI::Range(1, 1000000))
+  cmd->add_option("--keys", args->keys, "distinct partition keys")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--size", args->size, "bytes of data per record")
       ->check(CLI::Range(1, 10 << 20))
@@ -201,9 +202,8 @@ void AddProduceCommand(CLI::App& app, CliContext& context) {
   cmd->add_option("--key-prefix", args->key_prefix, "partition keys are <prefix><n>")
       ->capture_default_str();
   cmd->add_flag("--aggregate", args->aggregate,
-               "pack records into KPL aggregates (one partition key per aggregate)");
-  cmd->add_option("--aggregate-max-bytes", args->aggregate_max_bytes,
-                  "largest aggregate, in bytes")
+                "pack records into KPL aggregates (one partition key per aggregate)");
+  cmd->add_option("--aggregate-max-bytes", args->aggregate_max_bytes, "largest aggregate, in bytes")
       ->check(CLI::Range(64, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--max-seconds", args->max_seconds, "give up after this long")
@@ -213,9 +213,8 @@ void AddProduceCommand(CLI::App& app, CliContext& context) {
     context.run = [&context, args]() -> int {
       SenderTotals totals;
       const auto start = std::chrono::steady_clock::now();
-      const auto deadline =
-          start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                      std::chrono::duration<double>(args->max_seconds));
+      const auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                        std::chrono::duration<double>(args->max_seconds));
       // Quotas follow the keys each sender owns, so every key gets its share.
       const int senders = std::min(args->concurrency, args->keys);
       args->concurrency = senders;
@@ -236,18 +235,17 @@ void AddProduceCommand(CLI::App& app, CliContext& context) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const int64_t acked = totals.acknowledged.load();
-      PrintJson(Json{
-          {"StreamName", args->name},
-          {"RecordsAcknowledged", acked},
-          {"Keys", args->keys},
-          {"RecordBytes", args->size},
-          {"Seconds", seconds},
-          {"RecordsPerSecond", seconds > 0 ? static_cast<double>(acked) / seconds : 0.0},
-          {"MegabytesPerSecond",
-           seconds > 0 ? static_cast<double>(acked) * args->size / seconds / 1e6 : 0.0},
-          {"StreamRecords", totals.stream_records.load()},
-          {"ThrottledRecords", totals.throttled.load()},
-          {"RetriedCalls", totals.retried_calls.load()}});
+      PrintJson(Json{{"StreamName", args->name},
+                     {"RecordsAcknowledged", acked},
+                     {"Keys", args->keys},
+                     {"RecordBytes", args->size},
+                     {"Seconds", seconds},
+                     {"RecordsPerSecond", seconds > 0 ? static_cast<double>(acked) / seconds : 0.0},
+                     {"MegabytesPerSecond",
+                      seconds > 0 ? static_cast<double>(acked) * args->size / seconds / 1e6 : 0.0},
+                     {"StreamRecords", totals.stream_records.load()},
+                     {"ThrottledRecords", totals.throttled.load()},
+                     {"RetriedCalls", totals.retried_calls.load()}});
       for (const absl::Status& status : results) {
         if (!status.ok()) return ReportError(status, "PutRecords", context);
       }

@@ -88,9 +88,9 @@ TEST(AggregateTest, MalformedAggregatesAreRefusedSoTheyPassThrough) {
           .ok());
   // The same explicit-hash-key aggregate with a numeric key is fine (the test above is not
   // failing for another reason).
-  EXPECT_TRUE(
-      Deaggregate(wrap(std::string("\x0A\x01k\x12\x02\x34\x32\x1A\x07\x08\x00\x10\x00\x1A\x01x", 16)))
-          .ok());
+  EXPECT_TRUE(Deaggregate(wrap(std::string(
+                              "\x0A\x01k\x12\x02\x34\x32\x1A\x07\x08\x00\x10\x00\x1A\x01x", 16)))
+                  .ok());
 }
 
 }  // namespace

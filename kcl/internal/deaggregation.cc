@@ -41,9 +41,10 @@ bool AppendUserRecords(const v1::Record& record, const std::string& shard_id,
   for (const aggregation::UserRecord& user : *users) {
     if (!range.Contains(EffectiveHashKey(user))) {
       common::Logger("eddy.kcl")
-          ->warn("shard={} aggregate {} dropped: user record with partition key '{}' lies "
-                 "outside the shard's hash key range (routed by a stale shard map)",
-                 shard_id, record.sequence_number(), user.partition_key);
+          ->warn(
+              "shard={} aggregate {} dropped: user record with partition key '{}' lies "
+              "outside the shard's hash key range (routed by a stale shard map)",
+              shard_id, record.sequence_number(), user.partition_key);
       return false;
     }
   }

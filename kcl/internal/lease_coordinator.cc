@@ -153,10 +153,25 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
       }
     }
   }
-  for (const lease::Lease* lease : available) {
-    if (shortfall <= 0) break;
-    to_take.push_back(lease);
-    --shortfall;
+  {
+    absl::MutexLock lock(&mu_);
+    // Forget a hand-over once someone has taken the lease since, or after a failover time.
+    for (const lease::Lease& lease : *all) {
+      auto it = handed_over_.find(lease.key);
+      if (it != handed_over_.end() && (!lease.owner.empty() || lease.epoch > it->second.epoch)) {
+        handed_over_.erase(it);
+      }
+    }
+    for (auto it = handed_over_.begin(); it != handed_over_.end();) {
+      it = now - it->second.millis >= options_.failover_millis ? handed_over_.erase(it)
+                                                               : std::next(it);
+    }
+    for (const lease::Lease* lease : available) {
+      if (shortfall <= 0) break;
+      if (handed_over_.count(lease->key) != 0) continue;  // the asker's to take
+      to_take.push_back(lease);
+      --shortfall;
+    }
   }
   if (shortfall > 0 && to_take.empty()) {
     // Nothing free: ask the most loaded worker to hand one over, if it has more than its
@@ -168,8 +183,8 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
       }
     }
     if (most != nullptr && static_cast<int>(most->size()) > target) {
-      const int steal = std::min({shortfall, static_cast<int>(most->size()) - target,
-                                  options_.max_leases_to_steal});
+      const int steal = std::min(
+          {shortfall, static_cast<int>(most->size()) - target, options_.max_leases_to_steal});
       int asked = 0;
       for (const lease::Lease* lease : *most) {
         if (asked >= std::max(1, steal)) break;
@@ -201,10 +216,15 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
   return taken;
 }
 
-absl::Status LeaseCoordinator::Release(const std::string& key) {
+absl::Status LeaseCoordinator::Release(const std::string& key, bool handed_over) {
   {
     absl::MutexLock lock(&mu_);
-    if (held_.erase(key) == 0) return absl::OkStatus();
+    auto it = held_.find(key);
+    if (it == held_.end()) return absl::OkStatus();
+    // Evict bumps the epoch once; any take after it bumps it again.
+    if (handed_over)
+      handed_over_[key] = HandedOver{clock_.NowMillis(), it->second.ownership.epoch + 1};
+    held_.erase(it);
   }
   absl::StatusOr<bool> evicted = table_.Evict(key, options_.worker_id);
   return evicted.status();

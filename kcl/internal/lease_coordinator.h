@@ -67,8 +67,9 @@ class LeaseCoordinator {
   std::vector<std::string> HandoffRequests() const;
 
   // Gives a held lease up at once (graceful shutdown, hand-over): the next taker does not
-  // wait for it to expire.
-  absl::Status Release(const std::string& key);
+  // wait for it to expire. A lease `handed_over` to a worker that asked for it is not taken
+  // back by this worker for a failover time — the asker gets it, not whoever passes first.
+  absl::Status Release(const std::string& key, bool handed_over = false);
 
   // Forgets every held lease without touching the table (the coordinator already freed
   // them: this worker's session broke). Returns their keys.
@@ -92,6 +93,11 @@ class LeaseCoordinator {
   std::map<std::string, Observation> observed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> handoff_requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> requested_handoffs_ ABSL_GUARDED_BY(mu_);  // key → since
+  struct HandedOver {
+    int64_t millis = 0;
+    uint64_t epoch = 0;  // the lease's epoch right after the release
+  };
+  std::map<std::string, HandedOver> handed_over_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace eddy::kcl::internal

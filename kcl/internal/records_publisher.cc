@@ -42,8 +42,7 @@ std::vector<ChildShardInfo> ChildShards(
     ChildShardInfo info;
     info.id = child.shard_id();
     info.parent_ids.assign(child.parent_shards().begin(), child.parent_shards().end());
-    common::ParseDecimalUint128(child.hash_key_range().starting_hash_key(),
-                                &info.hash_range.start);
+    common::ParseDecimalUint128(child.hash_key_range().starting_hash_key(), &info.hash_range.start);
     common::ParseDecimalUint128(child.hash_key_range().ending_hash_key(), &info.hash_range.end);
     out.push_back(std::move(info));
   }
@@ -53,9 +52,10 @@ std::vector<ChildShardInfo> ChildShards(
 // Drops records at or before `after` (the last position already handed out).
 void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClientRecord>* records) {
   if (after.is_sentinel()) return;
-  records->erase(std::remove_if(records->begin(), records->end(),
-                                [&](const KinesisClientRecord& r) { return r.position() <= after; }),
-                 records->end());
+  records->erase(
+      std::remove_if(records->begin(), records->end(),
+                     [&](const KinesisClientRecord& r) { return r.position() <= after; }),
+      records->end());
 }
 
 class FanOutPublisher final : public RecordsPublisher {
@@ -98,8 +98,8 @@ class FanOutPublisher final : public RecordsPublisher {
           status.message().find("deleted") != absl::string_view::npos) {
         return status;
       }
-      common::Logger("eddy.kcl")->warn("shard={} subscription failed, resubscribing: {}",
-                                       shard_.id, status.ToString());
+      common::Logger("eddy.kcl")
+          ->warn("shard={} subscription failed, resubscribing: {}", shard_.id, status.ToString());
       if (stopped_.WaitForNotificationWithTimeout(backoff_)) break;
       backoff_ = std::min(backoff_ * 2, absl::Seconds(2));
       if (absl::Now() > deadline) return Batch{};
@@ -233,8 +233,8 @@ std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamClient& clie
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamClient& client,
                                                        std::string stream_name, ShardInfo shard,
                                                        StartPosition start, absl::Duration idle) {
-  return std::make_unique<PollingPublisher>(client, std::move(stream_name), std::move(shard),
-                                            start, idle);
+  return std::make_unique<PollingPublisher>(client, std::move(stream_name), std::move(shard), start,
+                                            idle);
 }
 
 }  // namespace eddy::kcl::internal

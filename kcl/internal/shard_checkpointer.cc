@@ -51,8 +51,7 @@ absl::Status ShardCheckpointer::CheckRange(const ExtendedSequenceNumber& value) 
   if (value < last_checkpoint_ || largest_delivered_ < value) {
     return common::InvalidArgument(absl::StrCat(
         "Checkpoint ", value.ToString(), " for ", shard_id_, " is outside [last checkpoint ",
-        last_checkpoint_.ToString(), ", largest delivered ", largest_delivered_.ToString(),
-        "]."));
+        last_checkpoint_.ToString(), ", largest delivered ", largest_delivered_.ToString(), "]."));
   }
   return absl::OkStatus();
 }

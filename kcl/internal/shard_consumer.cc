@@ -35,7 +35,9 @@ ShardConsumer::~ShardConsumer() {
   Join();
 }
 
-void ShardConsumer::Start() { thread_ = std::thread([this] { Run(); }); }
+void ShardConsumer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ShardConsumer::Join() {
   if (thread_.joinable()) thread_.join();
@@ -81,8 +83,7 @@ void ShardConsumer::FollowLineage(const std::vector<ChildShardInfo>& children) {
          backoff = std::min(backoff * 2, absl::Seconds(5))) {
       absl::StatusOr<bool> has_lease = CreateChildLeaseIfParentsFinished(*context_.leases, child);
       if (has_lease.ok()) {
-        log->info("worker={} shard={} child {} {}", config.worker_id, context_.shard_id,
-                  child.id,
+        log->info("worker={} shard={} child {} {}", config.worker_id, context_.shard_id, child.id,
                   *has_lease ? "has its lease" : "waits for its other parent to finish");
         break;
       }
@@ -128,9 +129,11 @@ void ShardConsumer::Run() {
                                                         context_.ownership, record->checkpoint);
     if (lease_lost_) checkpointer_->MarkLeaseLost();
   }
-  if (absl::Status s = Call("Initialize", [&] {
-        processor.Initialize(InitializationInput{shard, record->checkpoint, record->pending});
-      });
+  if (absl::Status s = Call(
+          "Initialize",
+          [&] {
+            processor.Initialize(InitializationInput{shard, record->checkpoint, record->pending});
+          });
       !s.ok()) {
     log->error("worker={} shard={} {}", config.worker_id, shard, s.ToString());
   }
@@ -218,8 +221,7 @@ void ShardConsumer::Run() {
       if (stop_.WaitForNotificationWithTimeout(absl::Seconds(std::min(attempt + 1, 10)))) break;
     }
   } else {
-    Call("ShutdownRequested", [&] { processor.ShutdownRequested(*checkpointer_); })
-        .IgnoreError();
+    Call("ShutdownRequested", [&] { processor.ShutdownRequested(*checkpointer_); }).IgnoreError();
   }
   state_ = ShardConsumerState::kDone;
 }

@@ -66,10 +66,24 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
   };
   for (const v1::Shard& shard : shards) visit(shard);
 
+  // A shard with a leased descendant was processed already (its lease finished and was
+  // cleaned up): it must never be leased — and read — again.
+  std::map<std::string, std::vector<std::string>> children;
+  for (const v1::Shard& shard : shards) {
+    for (const std::string& parent : ParentIds(shard)) children[parent].push_back(shard.shard_id());
+  }
+  std::function<bool(const std::string&)> has_leased_descendant = [&](const std::string& id) {
+    for (const std::string& child : children[id]) {
+      if (leases.count(child) != 0 || has_leased_descendant(child)) return true;
+    }
+    return false;
+  };
+
   ShardSyncPlan plan;
   std::set<std::string> planned;
   for (const v1::Shard* shard : order) {
     if (leases.count(shard->shard_id()) != 0) continue;
+    if (has_leased_descendant(shard->shard_id())) continue;
     std::vector<std::string> leased_parents;
     bool parents_finished = true;
     for (const std::string& parent : ParentIds(*shard)) {

@@ -4,7 +4,8 @@
 // finished ones. Runs on every worker every Config::shard_sync_interval_millis; every step
 // is a conditional write, so workers running it at once agree.
 //
-// Rules, for each listed shard without a lease, parents before children:
+// Rules, for each listed shard without a lease, parents before children (a shard with a
+// leased descendant is skipped: it was finished and its lease cleaned up):
 // - a shard with a parent that has (or gets, in this pass) a lease is a descendant: it gets
 //   a TRIM_HORIZON lease naming its parents once every such parent lease is at SHARD_END
 //   (normally the parent's worker has already done so at shard end; this is the backstop

@@ -27,8 +27,8 @@ class LeaseCoordinatorTest : public ::testing::Test {
   }
 
   std::unique_ptr<LeaseCoordinator> Worker(const std::string& id) {
-    return std::make_unique<LeaseCoordinator>(
-        *table_, clock_, LeaseCoordinatorOptions{id, 10'000, 1 << 30, 1});
+    return std::make_unique<LeaseCoordinator>(*table_, clock_,
+                                              LeaseCoordinatorOptions{id, 10'000, 1 << 30, 1});
   }
 
   std::map<std::string, int> OwnerCounts() {
@@ -127,6 +127,26 @@ TEST_F(LeaseCoordinatorTest, StealingAsksTheOwnerFirstAndTakesByForceOnlyLate) {
   }
   EXPECT_EQ(OwnerCounts()["b"], 1);
   EXPECT_EQ(OwnerCounts()["a"], 1);
+}
+
+TEST_F(LeaseCoordinatorTest, AHandedOverLeaseGoesToTheAskerEvenIfTheOwnerPassesFirst) {
+  AddLeases(2);
+  auto a = Worker("a");
+  auto b = Worker("b");
+  ASSERT_EQ(a->TakeLeases()->size(), 2u);
+  ASSERT_TRUE(b->TakeLeases().ok());  // b asks for one
+  ASSERT_TRUE(a->TakeLeases().ok());
+  ASSERT_EQ(a->HandoffRequests().size(), 1u);
+  const std::string key = a->HandoffRequests()[0];
+  ASSERT_TRUE(a->Release(key, /*handed_over=*/true).ok());
+  // a passes before b: b holds nothing, so a counts one live worker and would want both.
+  clock_.AdvanceMillis(100);
+  EXPECT_TRUE(a->TakeLeases()->empty()) << "a does not take back what it handed over";
+  EXPECT_EQ(*b->TakeLeases(), std::vector<std::string>{key});
+  // Once b has taken it — even if a never saw b holding it — a released lease is free for
+  // anyone again, a included.
+  ASSERT_TRUE(b->Release(key).ok());
+  EXPECT_EQ(*a->TakeLeases(), std::vector<std::string>{key});
 }
 
 TEST_F(LeaseCoordinatorTest, ALostLeaseIsDroppedAtRenewal) {

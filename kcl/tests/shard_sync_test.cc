@@ -46,8 +46,7 @@ std::map<std::string, lease::Lease> Created(const ShardSyncPlan& plan) {
 // A (closed) split into B and C; D open and untouched. Listed children first on purpose:
 // the plan must follow lineage, not listing order.
 std::vector<v1::Shard> SplitStream() {
-  return {MakeShard("B", "A"), MakeShard("C", "A"), MakeShard("A", "", "", true),
-          MakeShard("D")};
+  return {MakeShard("B", "A"), MakeShard("C", "A"), MakeShard("A", "", "", true), MakeShard("D")};
 }
 
 TEST(ShardSyncPlanTest, AFreshTrimHorizonApplicationStartsAtTheRootsOnly) {
@@ -69,8 +68,7 @@ TEST(ShardSyncPlanTest, AFreshLatestApplicationSkipsClosedShardsAndStartsTheirCh
 }
 
 TEST(ShardSyncPlanTest, ChildrenGetLeasesOnlyOnceTheirParentFinished) {
-  const std::vector<lease::Lease> running = {MakeLease("A", At("5")),
-                                             MakeLease("D", At("7"))};
+  const std::vector<lease::Lease> running = {MakeLease("A", At("5")), MakeLease("D", At("7"))};
   EXPECT_TRUE(PlanShardSync(SplitStream(), running, InitialPosition::kLatest).create.empty());
 
   const std::vector<lease::Lease> finished = {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
@@ -106,6 +104,20 @@ TEST(ShardSyncPlanTest, AParentLeaseOutlivingItsExpiredShardStillMakesTheChildAD
   EXPECT_EQ(created["B"].checkpoint, ExtendedSequenceNumber::TrimHorizon());
 }
 
+TEST(ShardSyncPlanTest, AShardWhoseFinishedLeaseWasCleanedUpIsNeverLeasedAgain) {
+  // A was processed, its lease removed once B and C started: A must not start over.
+  for (InitialPosition position : {InitialPosition::kTrimHorizon, InitialPosition::kLatest}) {
+    const std::vector<lease::Lease> leases = {MakeLease("B", At("12")), MakeLease("C", At("13")),
+                                              MakeLease("D", At("7"))};
+    EXPECT_TRUE(PlanShardSync(SplitStream(), leases, position).create.empty());
+  }
+  // Nor a grandparent whose grandchild holds the only lease left.
+  const std::vector<v1::Shard> shards = {MakeShard("A", "", "", true),
+                                         MakeShard("B", "A", "", true), MakeShard("C", "B")};
+  EXPECT_TRUE(PlanShardSync(shards, {MakeLease("C", At("3"))}, InitialPosition::kTrimHorizon)
+                  .create.empty());
+}
+
 TEST(ShardSyncPlanTest, FinishedLeasesGoOnceEveryChildHasStarted) {
   const auto shards = SplitStream();
   auto removed = [&](const std::vector<lease::Lease>& leases) {
@@ -117,9 +129,9 @@ TEST(ShardSyncPlanTest, FinishedLeasesGoOnceEveryChildHasStarted) {
                        MakeLease("C", ExtendedSequenceNumber::TrimHorizon())})
                   .empty())
       << "C has not started";
-  EXPECT_EQ(removed({MakeLease("A", end, {"B", "C"}), MakeLease("B", At("12")),
-                     MakeLease("C", end)}),
-            std::vector<std::string>{"A"});
+  EXPECT_EQ(
+      removed({MakeLease("A", end, {"B", "C"}), MakeLease("B", At("12")), MakeLease("C", end)}),
+      std::vector<std::string>{"A"});
   // Children known from the listing count even when the lease never recorded them.
   EXPECT_TRUE(removed({MakeLease("A", end), MakeLease("B", At("12"))}).empty());
   EXPECT_TRUE(removed({MakeLease("A", At("4"), {"B", "C"}), MakeLease("B", At("12")),

@@ -1,14 +1,14 @@
 #pragma once
 // A test fixture with a fresh eddy-broker process and a client of it.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "client/stream_client.h"
+#include "common/hash_key.h"
 #include "common/testing/temp_dir.h"
 #include "tests/integration/process_harness.h"
 
@@ -41,6 +41,49 @@ class BrokerTest : public ::testing::Test {
     request.set_shard_count(shards);
     auto response = client_->CreateStream(request);
     ASSERT_TRUE(response.ok()) << response.status();
+  }
+
+  std::vector<v1::Shard> Shards(const std::string& stream) {
+    v1::ListShardsRequest request;
+    request.mutable_stream()->set_stream_name(stream);
+    auto response = client_->ListShards(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok()
+               ? std::vector<v1::Shard>(response->shards().begin(), response->shards().end())
+               : std::vector<v1::Shard>{};
+  }
+
+  static common::HashKey Key(const std::string& decimal) {
+    common::HashKey key = 0;
+    EXPECT_TRUE(common::ParseDecimalUint128(decimal, &key)) << decimal;
+    return key;
+  }
+
+  absl::Status Split(const std::string& stream, const std::string& shard, common::HashKey key) {
+    v1::SplitShardRequest request;
+    request.mutable_stream()->set_stream_name(stream);
+    request.set_shard_to_split(shard);
+    request.set_new_starting_hash_key(common::FormatUint128(key));
+    return client_->SplitShard(request).status();
+  }
+
+  // Splits `shard` in the middle of its hash key range.
+  absl::Status SplitInHalf(const std::string& stream, const std::string& shard) {
+    for (const v1::Shard& s : Shards(stream)) {
+      if (s.shard_id() != shard) continue;
+      const common::HashKey start = Key(s.hash_key_range().starting_hash_key());
+      const common::HashKey end = Key(s.hash_key_range().ending_hash_key());
+      return Split(stream, shard, start + (end - start) / 2 + 1);
+    }
+    return absl::NotFoundError(shard);
+  }
+
+  absl::Status Merge(const std::string& stream, const std::string& a, const std::string& b) {
+    v1::MergeShardsRequest request;
+    request.mutable_stream()->set_stream_name(stream);
+    request.set_shard_to_merge(a);
+    request.set_adjacent_shard_to_merge(b);
+    return client_->MergeShards(request).status();
   }
 
   // Every record of `shard` from TRIM_HORIZON up to the current end.

@@ -13,70 +13,14 @@
 
 #include "absl/strings/escaping.h"
 #include "kcl/scheduler.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/consumer_fixture.h"
 #include "tests/integration/produce_check.h"
 
 namespace eddy::testing {
 namespace {
 
-struct Processed {
-  std::string shard;
-  std::string sequence;
-  std::string data;
-  std::string worker;
-};
-
-class ConsumerFrameworkTest : public BrokerTest {
+class ConsumerFrameworkTest : public ConsumerTest {
  protected:
-  std::vector<std::string> BrokerArgs() override {
-    return {"--limits", "none", "--consumer-activation-ms", "0"};
-  }
-
-  BackgroundProcess& StartWorker(const std::string& id, int64_t failover_ms) {
-    workers_[id] = std::make_unique<BackgroundProcess>();
-    workers_[id]->Start(CliBinary(),
-                        {"consume", "--application", "app", "--stream-name", "s", "--worker-id",
-                         id, "--failover-ms", std::to_string(failover_ms), "--initial-position",
-                         "TRIM_HORIZON"},
-                        {{"EDDY_ENDPOINT", broker_.address()}}, dir_.path() + "/" + id + ".out");
-    return *workers_[id];
-  }
-
-  static std::vector<Processed> Parse(const BackgroundProcess& worker) {
-    std::vector<Processed> out;
-    for (const std::string& line : worker.Lines()) {
-      nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-      if (!json.is_object()) continue;
-      std::string data;
-      absl::Base64Unescape(json["Data"].get<std::string>(), &data);
-      out.push_back(Processed{json["ShardId"], json["SequenceNumber"], data, json["WorkerId"]});
-    }
-    return out;
-  }
-
-  size_t CountAll() {
-    size_t total = 0;
-    for (auto& [id, worker] : workers_) total += worker->Lines().size();
-    return total;
-  }
-
-  std::map<std::string, int> LeaseOwners() {
-    CommandResult leases =
-        RunEddy({"leases", "--application", "app", "--output", "json"}, broker_.address());
-    std::map<std::string, int> owners;
-    nlohmann::json json = nlohmann::json::parse(leases.out, nullptr, false);
-    if (!json.is_object()) return owners;
-    for (const auto& lease : json["Leases"]) ++owners[lease["LeaseOwner"].get<std::string>()];
-    return owners;
-  }
-
-  CommandResult Produce(int count, const std::string& rate = "0") {
-    return RunEddy({"produce", "--stream-name", "s", "--count", std::to_string(count), "--keys",
-                    "16", "--size", "64", "--rate", rate, "--key-prefix",
-                    "k" + std::to_string(produced_batches_++) + "-"},
-                   broker_.address());
-  }
-
   // Workers "a" and "b" with two of four shards each.
   void TwoWorkersShareFourShards(int64_t failover_ms) {
     CreateStream("s", 4);
@@ -89,9 +33,6 @@ class ConsumerFrameworkTest : public BrokerTest {
         },
         std::chrono::seconds(60)));
   }
-
-  std::map<std::string, std::unique_ptr<BackgroundProcess>> workers_;
-  int produced_batches_ = 0;
 };
 
 TEST_F(ConsumerFrameworkTest, ARestartResumesRightAfterTheCheckpoint) {

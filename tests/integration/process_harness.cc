@@ -36,6 +36,7 @@ std::vector<char*> Argv(std::vector<std::string>& args) {
 std::string BrokerBinary() { return EDDY_BROKER_BIN; }
 std::string CliBinary() { return EDDY_CLI_BIN; }
 std::string WordCountBinary() { return EDDY_WORD_COUNT_BIN; }
+std::string ShardEndWorkerBinary() { return EDDY_SHARD_END_WORKER_BIN; }
 
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@ namespace eddy::testing {
 std::string BrokerBinary();
 std::string CliBinary();
 std::string WordCountBinary();
+std::string ShardEndWorkerBinary();
 
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);

@@ -22,38 +22,6 @@ class ReshardingTest : public BrokerTest {
  protected:
   std::vector<std::string> BrokerArgs() override { return args_; }
 
-  std::vector<v1::Shard> Shards(const std::string& stream) {
-    v1::ListShardsRequest request;
-    request.mutable_stream()->set_stream_name(stream);
-    auto response = client_->ListShards(request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? std::vector<v1::Shard>(response->shards().begin(),
-                                                  response->shards().end())
-                         : std::vector<v1::Shard>{};
-  }
-
-  static common::HashKey Key(const std::string& decimal) {
-    common::HashKey key = 0;
-    EXPECT_TRUE(common::ParseDecimalUint128(decimal, &key)) << decimal;
-    return key;
-  }
-
-  absl::Status Split(const std::string& stream, const std::string& shard, common::HashKey key) {
-    v1::SplitShardRequest request;
-    request.mutable_stream()->set_stream_name(stream);
-    request.set_shard_to_split(shard);
-    request.set_new_starting_hash_key(common::FormatUint128(key));
-    return client_->SplitShard(request).status();
-  }
-
-  absl::Status Merge(const std::string& stream, const std::string& a, const std::string& b) {
-    v1::MergeShardsRequest request;
-    request.mutable_stream()->set_stream_name(stream);
-    request.set_shard_to_merge(a);
-    request.set_adjacent_shard_to_merge(b);
-    return client_->MergeShards(request).status();
-  }
-
   // Open shards must tile [0, 2^128-1]: sorted, adjacent, no hole, no overlap.
   void ExpectOpenShardsTileTheKeySpace(const std::string& stream) {
     std::vector<std::pair<common::HashKey, common::HashKey>> open;

@@ -1,0 +1,133 @@
+#pragma once
+// A broker plus consumer worker processes (`eddy consume`, or another worker binary that
+// prints the same JSON lines), and the helpers to drive and judge them.
+
+#include <signal.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "tests/integration/broker_fixture.h"
+#include "tools/processing_verdict.h"
+
+namespace eddy::testing {
+
+struct Processed {
+  std::string shard;
+  std::string sequence;
+  std::string data;
+  std::string worker;
+};
+
+class ConsumerTest : public BrokerTest {
+ protected:
+  std::vector<std::string> BrokerArgs() override {
+    return {"--limits", "none", "--consumer-activation-ms", "0"};
+  }
+
+  // Starts `eddy consume` (or `binary` with the same arguments) as worker `id` of
+  // application "app" on stream "s", with `extra` arguments.
+  BackgroundProcess& StartWorker(const std::string& id, int64_t failover_ms,
+                                 const std::string& binary = "",
+                                 const std::vector<std::string>& extra = {}) {
+    workers_[id] = std::make_unique<BackgroundProcess>();
+    std::vector<std::string> args = {"--application",      "app",
+                                     "--stream-name",      "s",
+                                     "--worker-id",        id,
+                                     "--failover-ms",      std::to_string(failover_ms),
+                                     "--initial-position", "TRIM_HORIZON"};
+    if (binary.empty()) args.insert(args.begin(), "consume");
+    args.insert(args.end(), extra.begin(), extra.end());
+    workers_[id]->Start(binary.empty() ? CliBinary() : binary, args,
+                        {{"EDDY_ENDPOINT", broker_.address()}}, dir_.path() + "/" + id + ".out");
+    return *workers_[id];
+  }
+
+  static std::vector<Processed> Parse(const BackgroundProcess& worker) {
+    std::vector<Processed> out;
+    for (const std::string& line : worker.Lines()) {
+      nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+      if (!json.is_object()) continue;
+      std::string data;
+      absl::Base64Unescape(json["Data"].get<std::string>(), &data);
+      out.push_back(Processed{json["ShardId"], json["SequenceNumber"], data, json["WorkerId"]});
+    }
+    return out;
+  }
+
+  // Every record every worker processed, for the verdict.
+  std::vector<tools::ProcessedRecord> AllProcessed() {
+    std::vector<tools::ProcessedRecord> out;
+    for (auto& [id, worker] : workers_) {
+      for (const std::string& line : worker->Lines()) {
+        tools::ProcessedRecord record;
+        if (tools::ParseProcessedLine(line, &record)) out.push_back(std::move(record));
+      }
+    }
+    return out;
+  }
+
+  // Distinct records (by data) processed by all workers.
+  size_t DistinctProcessed() {
+    std::set<std::string> data;
+    for (auto& [id, worker] : workers_) {
+      for (const Processed& p : Parse(*worker)) data.insert(p.data);
+    }
+    return data.size();
+  }
+
+  size_t CountAll() {
+    size_t total = 0;
+    for (auto& [id, worker] : workers_) total += worker->Lines().size();
+    return total;
+  }
+
+  nlohmann::json Leases() {
+    CommandResult leases =
+        RunEddy({"leases", "--application", "app", "--output", "json"}, broker_.address());
+    nlohmann::json json = nlohmann::json::parse(leases.out, nullptr, false);
+    return json.is_object() ? json["Leases"] : nlohmann::json::array();
+  }
+
+  std::map<std::string, int> LeaseOwners() {
+    std::map<std::string, int> owners;
+    for (const auto& lease : Leases()) ++owners[lease["LeaseOwner"].get<std::string>()];
+    return owners;
+  }
+
+  // `eddy produce` on stream "s" over 16 keys (or `keys`), each call with fresh keys.
+  CommandResult Produce(int count, const std::string& rate = "0", int keys = 16,
+                        const std::vector<std::string>& extra = {}) {
+    last_key_prefix_ = "k" + std::to_string(produced_batches_++) + "-";
+    std::vector<std::string> args = {"produce",
+                                     "--stream-name",
+                                     "s",
+                                     "--count",
+                                     std::to_string(count),
+                                     "--keys",
+                                     std::to_string(keys),
+                                     "--size",
+                                     "64",
+                                     "--rate",
+                                     rate,
+                                     "--key-prefix",
+                                     last_key_prefix_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const auto& [key, n] : tools::ProducedPerKey(count, keys, last_key_prefix_)) {
+      produced_[key] = n;
+    }
+    return RunEddy(args, broker_.address());
+  }
+
+  std::map<std::string, std::unique_ptr<BackgroundProcess>> workers_;
+  int produced_batches_ = 0;
+  std::string last_key_prefix_;
+  std::map<std::string, int64_t> produced_;  // per key, over every Produce call
+};
+
+}  // namespace eddy::testing
