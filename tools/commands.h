@@ -13,5 +13,6 @@ void AddProduceCommand(CLI::App& app, CliContext& context);
 void AddConsumerCommands(CLI::App& app, CliContext& context);
 void AddLeaseCommands(CLI::App& app, CliContext& context);
 void AddConsumeCommand(CLI::App& app, CliContext& context);
+void AddDemoCommand(CLI::App& app, CliContext& context);
 
 }  // namespace eddy::tools

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   eddy::tools::AddConsumerCommands(app, context);
   eddy::tools::AddLeaseCommands(app, context);
   eddy::tools::AddConsumeCommand(app, context);
+  eddy::tools::AddDemoCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
