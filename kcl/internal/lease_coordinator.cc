@@ -182,9 +182,12 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
         most = &leases;
       }
     }
-    if (most != nullptr && static_cast<int>(most->size()) > target) {
-      const int steal = std::min(
-          {shortfall, static_cast<int>(most->size()) - target, options_.max_leases_to_steal});
+    // As the KCL: steal from a worker above its share; or, when this worker is two or more
+    // short, from one exactly at it (2/2/0 becomes 2/1/1, not left as it is).
+    const int most_held = most == nullptr ? 0 : static_cast<int>(most->size());
+    if (most != nullptr && (most_held > target || (shortfall >= 2 && most_held == target))) {
+      const int steal =
+          std::min({shortfall, std::max(1, most_held - target), options_.max_leases_to_steal});
       int asked = 0;
       for (const lease::Lease* lease : *most) {
         if (asked >= std::max(1, steal)) break;

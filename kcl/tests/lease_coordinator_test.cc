@@ -129,6 +129,30 @@ TEST_F(LeaseCoordinatorTest, StealingAsksTheOwnerFirstAndTakesByForceOnlyLate) {
   EXPECT_EQ(OwnerCounts()["a"], 1);
 }
 
+TEST_F(LeaseCoordinatorTest, ANewcomerFarBelowItsShareAsksAWorkerHoldingExactlyItsShare) {
+  AddLeases(4);
+  auto a = Worker("a");
+  auto b = Worker("b");
+  auto c = Worker("c");
+  ASSERT_EQ(a->TakeLeases()->size(), 4u);
+  ASSERT_TRUE(b->TakeLeases().ok());  // b asks a for one (a holds 4 > its share of 2)
+  ASSERT_TRUE(a->TakeLeases().ok());
+  for (const std::string& key : a->HandoffRequests()) ASSERT_TRUE(a->Release(key, true).ok());
+  ASSERT_TRUE(b->TakeLeases().ok());
+  ASSERT_TRUE(b->TakeLeases().ok());  // b asks for its second
+  ASSERT_TRUE(a->TakeLeases().ok());
+  for (const std::string& key : a->HandoffRequests()) ASSERT_TRUE(a->Release(key, true).ok());
+  ASSERT_TRUE(b->TakeLeases().ok());
+  ASSERT_EQ(OwnerCounts()["a"], 2);
+  ASSERT_EQ(OwnerCounts()["b"], 2);
+  // c joins: target ceil(4/3) = 2, the others hold exactly 2, c holds 0 — two short.
+  ASSERT_TRUE(c->TakeLeases().ok());
+  const auto leases = *table_->List();
+  int asked = 0;
+  for (const lease::Lease& lease : leases) asked += lease.handoff_to == "c" ? 1 : 0;
+  EXPECT_EQ(asked, 1) << "c asks for one lease";
+}
+
 TEST_F(LeaseCoordinatorTest, AHandedOverLeaseGoesToTheAskerEvenIfTheOwnerPassesFirst) {
   AddLeases(2);
   auto a = Worker("a");
