@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
-#include <map>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -56,8 +56,8 @@ int ReportError(const absl::Status& status, const std::string& operation,
                 const CliContext& context) {
   if (status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kDeadlineExceeded) {
-    std::cerr << "\nCould not connect to the endpoint URL: \"http://" << context.endpoint
-              << "/\" (" << status.message() << ")" << std::endl;
+    std::cerr << "\nCould not connect to the endpoint URL: \"http://" << context.endpoint << "/\" ("
+              << status.message() << ")" << std::endl;
     return kExitOtherError;
   }
   if (!common::HasErrorType(status)) {  // refused here, before any call: like aws, 252
@@ -89,10 +89,9 @@ absl::StatusOr<std::string> BlobArgument(const std::string& value, const CliCont
   if (!text.ok()) return text.status();
   if (context.cli_binary_format == "raw-in-base64-out") return *text;
   // Strict, as aws is: only the base64 alphabet, whole 4-character groups.
-  const bool alphabet_only =
-      std::all_of(text->begin(), text->end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
-      });
+  const bool alphabet_only = std::all_of(text->begin(), text->end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
+  });
   std::string decoded;
   if (!alphabet_only || text->size() % 4 != 0 || !absl::Base64Unescape(*text, &decoded)) {
     return absl::InvalidArgumentError(
@@ -114,8 +113,8 @@ absl::StatusOr<int64_t> ParseTimestamp(const std::string& text) {
   }
   absl::Time time;
   std::string error;
-  for (const char* format : {absl::RFC3339_full, "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S",
-                             "%Y-%m-%d"}) {
+  for (const char* format :
+       {absl::RFC3339_full, "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
     if (absl::ParseTime(format, text, absl::UTCTimeZone(), &time, &error)) {
       return absl::ToUnixMillis(time);
     }

@@ -2,6 +2,7 @@
 // JSON line and checkpoints after every batch — the `kcat` of Eddy.
 #include <signal.h>
 
+#include <atomic>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "common/logging.h"
 #include "kcl/scheduler.h"
 #include "tools/commands.h"
+#include "tools/interrupt_watcher.h"
 
 namespace eddy::tools {
 namespace {
@@ -82,11 +84,11 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
                   "keep leases in a local RocksDB directory instead of the broker");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
-      sigset_t signals;
-      sigemptyset(&signals);
-      sigaddset(&signals, SIGINT);
-      sigaddset(&signals, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+      // Before anything starts threads (gRPC does): SIGTERM / Ctrl-C shut down gracefully.
+      std::atomic<kcl::Scheduler*> running{nullptr};
+      InterruptWatcher watcher([&] {
+        if (kcl::Scheduler* scheduler = running.load()) scheduler->Shutdown();
+      });
       kcl::Config config;
       config.application_name = args->application;
       config.stream_name = args->stream;
@@ -108,14 +110,10 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
           });
       if (!scheduler.ok()) return ReportError(scheduler.status(), "Consume", context);
       worker_id = (*scheduler)->config().worker_id;
-      std::thread watcher([&] {
-        int received = 0;
-        sigwait(&signals, &received);
-        (*scheduler)->Shutdown();
-      });
-      absl::Status status = (*scheduler)->Run();
-      kill(getpid(), SIGTERM);  // wakes the watcher if Run ended by itself
-      watcher.join();
+      running = scheduler->get();
+      if (watcher.interrupted()) (*scheduler)->Shutdown();
+      const absl::Status status = (*scheduler)->Run();
+      running = nullptr;
       return status.ok() ? 0 : ReportError(status, "Consume", context);
     };
   });

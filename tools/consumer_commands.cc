@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_split.h"
 #include "tools/commands.h"
+#include "tools/interrupt_watcher.h"
 #include "tools/json_format.h"
 
 namespace eddy::tools {
@@ -182,26 +183,16 @@ void AddSubscribe(CLI::App& app, CliContext& context) {
       v1::SubscribeToShardRequest request;
       request.set_consumer_arn(args->consumer_arn);
       request.set_shard_id(args->shard);
-      if (absl::Status s = ParseStartingPosition(args->position,
-                                                 request.mutable_starting_position());
+      if (absl::Status s =
+              ParseStartingPosition(args->position, request.mutable_starting_position());
           !s.ok()) {
         return ReportError(s, "SubscribeToShard", context);
       }
-      // Ctrl-C (or SIGTERM) ends the subscription cleanly: a watcher thread takes the
-      // signals (blocked everywhere else) and cancels the call.
-      sigset_t signals;
-      sigemptyset(&signals);
-      sigaddset(&signals, SIGINT);
-      sigaddset(&signals, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+      // Ctrl-C (or SIGTERM) ends the subscription cleanly: the call is cancelled.
       std::atomic<bool> interrupted{false};
-      std::atomic<bool> done{false};
       std::mutex mu;
       client::ShardSubscriptionReader* current = nullptr;
-      std::thread watcher([&] {
-        int received = 0;
-        sigwait(&signals, &received);
-        if (done.load()) return;
+      InterruptWatcher watcher([&] {
         interrupted = true;
         std::lock_guard<std::mutex> lock(mu);
         if (current != nullptr) current->Cancel();
@@ -257,9 +248,6 @@ void AddSubscribe(CLI::App& app, CliContext& context) {
         request.mutable_starting_position()->set_sequence_number(continuation);
         request.mutable_starting_position()->set_timestamp_millis(0);
       }
-      done = true;
-      kill(getpid(), SIGTERM);  // wakes the watcher, which sees `done` and returns
-      watcher.join();
       return exit_code;
     };
   });

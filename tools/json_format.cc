@@ -84,12 +84,11 @@ Json StreamSummaryJson(const v1::StreamDescriptionSummary& s) {
 }
 
 Json RecordJson(const v1::Record& record) {
-  return Json{
-      {"SequenceNumber", record.sequence_number()},
-      {"ApproximateArrivalTimestamp",
-       FormatTimestamp(record.approximate_arrival_timestamp_millis())},
-      {"Data", absl::Base64Escape(record.data())},
-      {"PartitionKey", record.partition_key()}};
+  return Json{{"SequenceNumber", record.sequence_number()},
+              {"ApproximateArrivalTimestamp",
+               FormatTimestamp(record.approximate_arrival_timestamp_millis())},
+              {"Data", absl::Base64Escape(record.data())},
+              {"PartitionKey", record.partition_key()}};
 }
 
 Json GetRecordsJson(const v1::GetRecordsResponse& response) {

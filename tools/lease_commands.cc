@@ -75,12 +75,11 @@ void AddLeaseCommands(CLI::App& app, CliContext& context) {
         if (lease.pending_checkpoint) {
           position += " (pending " + lease.pending_checkpoint->ToString() + ")";
         }
-        rows.push_back({lease.key, lease.owner.empty() ? "-" : lease.owner,
-                        std::to_string(lease.counter), position,
-                        lease.parent_shard_ids.empty() ? "-"
-                                                       : absl::StrJoin(lease.parent_shard_ids, ","),
-                        lease.child_shard_ids.empty() ? "-"
-                                                      : absl::StrJoin(lease.child_shard_ids, ",")});
+        rows.push_back(
+            {lease.key, lease.owner.empty() ? "-" : lease.owner, std::to_string(lease.counter),
+             position,
+             lease.parent_shard_ids.empty() ? "-" : absl::StrJoin(lease.parent_shard_ids, ","),
+             lease.child_shard_ids.empty() ? "-" : absl::StrJoin(lease.child_shard_ids, ",")});
       }
       PrintTable(rows);
       return 0;

@@ -13,8 +13,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   eddy::tools::CliContext context;
   const char* env_endpoint = std::getenv("EDDY_ENDPOINT");
-  context.endpoint = env_endpoint != nullptr && *env_endpoint != '\0' ? env_endpoint
-                                                                       : "127.0.0.1:4567";
+  context.endpoint =
+      env_endpoint != nullptr && *env_endpoint != '\0' ? env_endpoint : "127.0.0.1:4567";
   app.add_option("--endpoint,--endpoint-url", context.endpoint,
                  "broker address (default $EDDY_ENDPOINT or 127.0.0.1:4567)");
   app.add_option("--cli-binary-format", context.cli_binary_format,

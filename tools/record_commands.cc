@@ -62,8 +62,7 @@ void AddPutRecord(CLI::App& app, CliContext& context) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("put-record", "Write one record");
   AddStreamOptions(cmd, &args->name, &args->arn);
-  cmd->add_option("--data", args->data, "the record (base64 unless raw-in-base64-out)")
-      ->required();
+  cmd->add_option("--data", args->data, "the record (base64 unless raw-in-base64-out)")->required();
   cmd->add_option("--partition-key", args->key, "routes the record to a shard")->required();
   cmd->add_option("--explicit-hash-key", args->hash_key, "route by this hash key instead");
   cmd->add_option("--sequence-number-for-ordering", args->ordering,
@@ -132,8 +131,7 @@ void AddGetShardIterator(CLI::App& app, CliContext& context) {
       ->required()
       ->check(CLI::IsMember({"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON",
                              "LATEST", "AT_TIMESTAMP"}));
-  cmd->add_option("--starting-sequence-number", args->sequence,
-                  "with AT_/AFTER_SEQUENCE_NUMBER");
+  cmd->add_option("--starting-sequence-number", args->sequence, "with AT_/AFTER_SEQUENCE_NUMBER");
   cmd->add_option("--timestamp", args->timestamp, "with AT_TIMESTAMP: epoch seconds or ISO 8601");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
@@ -164,7 +162,8 @@ void AddGetRecords(CLI::App& app, CliContext& context) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("get-records", "Read records at a shard iterator");
-  cmd->add_option("--shard-iterator", args->iterator, "from get-shard-iterator or a previous "
+  cmd->add_option("--shard-iterator", args->iterator,
+                  "from get-shard-iterator or a previous "
                   "get-records")
       ->required();
   cmd->add_option("--limit", args->limit, "at most this many records (1 … 10000)");

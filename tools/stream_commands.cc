@@ -212,14 +212,14 @@ void AddListShards(CLI::App& app, CliContext& context) {
         auto fields = ParseShorthand(args->filter);
         if (!fields.ok()) return ReportError(fields.status(), "ListShards", context);
         static const std::map<std::string, v1::ShardFilterType> kTypes = {
-            {"AFTER_SHARD_ID", v1::AFTER_SHARD_ID},   {"AT_TRIM_HORIZON", v1::AT_TRIM_HORIZON},
+            {"AFTER_SHARD_ID", v1::AFTER_SHARD_ID},       {"AT_TRIM_HORIZON", v1::AT_TRIM_HORIZON},
             {"FROM_TRIM_HORIZON", v1::FROM_TRIM_HORIZON}, {"AT_LATEST", v1::AT_LATEST},
-            {"AT_TIMESTAMP", v1::AT_TIMESTAMP},       {"FROM_TIMESTAMP", v1::FROM_TIMESTAMP}};
+            {"AT_TIMESTAMP", v1::AT_TIMESTAMP},           {"FROM_TIMESTAMP", v1::FROM_TIMESTAMP}};
         auto type = kTypes.find((*fields)["Type"]);
         if (type == kTypes.end()) {
-          return ReportError(absl::InvalidArgumentError("Unknown ShardFilter Type '" +
-                                                        (*fields)["Type"] + "'"),
-                             "ListShards", context);
+          return ReportError(
+              absl::InvalidArgumentError("Unknown ShardFilter Type '" + (*fields)["Type"] + "'"),
+              "ListShards", context);
         }
         request.mutable_shard_filter()->set_type(type->second);
         request.mutable_shard_filter()->set_shard_id((*fields)["ShardId"]);
@@ -272,10 +272,9 @@ void AddRetentionCommand(CLI::App& app, CliContext& context, bool increase) {
       auto response = increase ? context.Client().IncreaseStreamRetentionPeriod(request)
                                : context.Client().DecreaseStreamRetentionPeriod(request);
       if (response.ok()) return 0;
-      return ReportError(response.status(),
-                         increase ? "IncreaseStreamRetentionPeriod"
-                                  : "DecreaseStreamRetentionPeriod",
-                         context);
+      return ReportError(
+          response.status(),
+          increase ? "IncreaseStreamRetentionPeriod" : "DecreaseStreamRetentionPeriod", context);
     };
   });
 }
@@ -289,8 +288,9 @@ void AddReshardCommands(CLI::App& app, CliContext& context) {
   CLI::App* split = app.add_subcommand("split-shard", "Split an open shard in two");
   AddStreamOptions(split, &split_args->name, &split_args->arn);
   split->add_option("--shard-to-split", split_args->shard, "the shard")->required();
-  split->add_option("--new-starting-hash-key", split_args->key,
-                    "first hash key of the upper child (decimal)")
+  split
+      ->add_option("--new-starting-hash-key", split_args->key,
+                   "first hash key of the upper child (decimal)")
       ->required();
   split->callback([&context, split_args] {
     context.run = [&context, split_args]() -> int {
@@ -320,8 +320,8 @@ void AddReshardCommands(CLI::App& app, CliContext& context) {
   });
 
   auto count_args = std::make_shared<Args>();
-  CLI::App* count = app.add_subcommand("update-shard-count",
-                                       "Scale to a number of open shards (½× … 2×)");
+  CLI::App* count =
+      app.add_subcommand("update-shard-count", "Scale to a number of open shards (½× … 2×)");
   AddStreamOptions(count, &count_args->name, &count_args->arn);
   count->add_option("--target-shard-count", count_args->target, "open shards wanted")->required();
   count->add_option("--scaling-type", count_args->scaling, "UNIFORM_SCALING")

@@ -1,12 +1,10 @@
 // `eddy demo`: see tools/demo/demo_runner.h and docs/demo.md.
-#include <signal.h>
-
 #include <atomic>
 #include <iostream>
-#include <thread>
 
 #include "tools/commands.h"
 #include "tools/demo/demo_runner.h"
+#include "tools/interrupt_watcher.h"
 
 namespace eddy::tools {
 
@@ -28,23 +26,9 @@ void AddDemoCommand(CLI::App& app, CliContext& context) {
       ->capture_default_str();
   cmd->callback([&context, options] {
     context.run = [options]() -> int {
-      sigset_t signals;
-      sigemptyset(&signals);
-      sigaddset(&signals, SIGINT);
-      sigaddset(&signals, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
       std::atomic<bool> interrupted{false};
-      std::atomic<bool> finished{false};
-      std::thread watcher([&] {
-        int received = 0;
-        sigwait(&signals, &received);
-        if (!finished) interrupted = true;
-      });
-      const int code = demo::RunDemo(*options, std::cout, interrupted);
-      finished = true;
-      kill(getpid(), SIGTERM);  // wakes the watcher
-      watcher.join();
-      return code;
+      InterruptWatcher watcher([&] { interrupted = true; });
+      return demo::RunDemo(*options, std::cout, interrupted);
     };
   });
 }
