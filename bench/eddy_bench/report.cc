@@ -1,0 +1,143 @@
+#include "bench/eddy_bench/report.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace eddy::bench {
+namespace {
+
+struct MetricSpec {
+  std::string workload;
+  std::string metric;
+  std::string title;
+  bool higher_is_better;
+};
+
+const std::vector<MetricSpec>& Specs() {
+  static const std::vector<MetricSpec> specs = {
+      {"ingest", "RecordsPerSecond", "Ingest, one producer, batches of 500 — records/s", true},
+      {"ingest", "MBPerSecond", "Ingest — MB/s", true},
+      {"latency", "P50Millis", "Propagation latency, 1 000 records/s — p50 ms", false},
+      {"latency", "P99Millis", "Propagation latency — p99 ms", false},
+      {"latency", "MaxMillis", "Propagation latency — max ms", false},
+      {"fanout-backlog-1", "MBPerSecond", "Fan-out from a 100 k backlog, 1 consumer — total MB/s",
+       true},
+      {"fanout-backlog-5", "MBPerSecond", "Fan-out from the backlog, 5 consumers — total MB/s",
+       true},
+      {"fanout-backlog-20", "MBPerSecond", "Fan-out from the backlog, 20 consumers — total MB/s",
+       true},
+      {"fanout-live-1", "MBPerSecond", "Fan-out following a live producer, 1 consumer — total MB/s",
+       true},
+      {"fanout-live-5", "MBPerSecond", "Fan-out following a live producer, 5 consumers — total MB/s",
+       true},
+      {"fanout-live-20", "MBPerSecond",
+       "Fan-out following a live producer, 20 consumers — total MB/s", true},
+      {"checkpoints-1", "CheckpointsPerSecond", "Eddy: checkpoints/s, 1 thread", true},
+      {"checkpoints-8", "CheckpointsPerSecond", "Eddy: checkpoints/s, 8 threads", true},
+      {"failover-crash", "Millis",
+       "Eddy: failover after SIGKILL of a worker → first record processed by the new owner, ms",
+       false},
+      {"failover-graceful", "Millis", "Eddy: failover after graceful shutdown, ms", false},
+      {"fanout-backlog-5", "BrokerCpuSecondsPerGB",
+       "Eddy: broker CPU seconds per GB delivered (5 consumers, backlog)", false},
+  };
+  return specs;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+bool IsEddy(const std::string& system) { return absl::StartsWith(system, "eddy"); }
+
+std::string Number(double value) {
+  if (value >= 100) return absl::StrFormat("%.0f", value);
+  if (value >= 10) return absl::StrFormat("%.1f", value);
+  return absl::StrFormat("%.3g", value);
+}
+
+}  // namespace
+
+std::string MarkdownReport(const std::vector<nlohmann::json>& results) {
+  // (workload, metric) → system → values over runs
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<double>>> values;
+  std::vector<std::string> failures;
+  for (const nlohmann::json& r : results) {
+    const std::string system = r.value("System", "?");
+    const std::string workload = r.value("Workload", "?");
+    if (r.contains("Error")) {
+      failures.push_back(absl::StrCat(system, " ", workload, " (run ", r.value("Run", 0),
+                                      "): ", r["Error"].get<std::string>()));
+      continue;
+    }
+    if (!r.contains("Metrics")) continue;
+    for (const auto& [metric, value] : r["Metrics"].items()) {
+      if (value.is_number()) values[{workload, metric}][system].push_back(value.get<double>());
+    }
+    if (r.contains("Notes")) {
+      failures.push_back(absl::StrCat(system, " ", workload, " (run ", r.value("Run", 0),
+                                      "): ", r["Notes"].get<std::string>()));
+    }
+  }
+  std::string out;
+  for (const MetricSpec& spec : Specs()) {
+    auto it = values.find({spec.workload, spec.metric});
+    if (it == values.end()) continue;
+    const auto& by_system = it->second;
+    bool have_peer = false;
+    double best_peer = 0;
+    std::string best_peer_name;
+    for (const auto& [system, runs] : by_system) {
+      if (IsEddy(system)) continue;
+      const double m = Median(runs);
+      if (!have_peer || (spec.higher_is_better ? m > best_peer : m < best_peer)) {
+        best_peer = m;
+        best_peer_name = system;
+      }
+      have_peer = true;
+    }
+    absl::StrAppend(&out, "### ", spec.title, "\n\n",
+                    "| system | median | min – max | runs | vs best peer |\n",
+                    "|---|---:|---:|---:|---|\n");
+    std::vector<std::string> order;
+    for (const auto& [system, runs] : by_system) {
+      if (IsEddy(system)) order.push_back(system);
+    }
+    for (const auto& [system, runs] : by_system) {
+      if (!IsEddy(system)) order.push_back(system);
+    }
+    for (const std::string& system : order) {
+      const std::vector<double>& runs = by_system.at(system);
+      const double median = Median(runs);
+      const auto [lo, hi] = std::minmax_element(runs.begin(), runs.end());
+      std::string ratio = "";
+      if (have_peer && best_peer > 0) {
+        if (IsEddy(system)) {
+          const double r = median / best_peer;
+          const bool better = spec.higher_is_better ? r >= 1 : r <= 1;
+          ratio = absl::StrFormat("%.2f× %s (%s)", r, better ? "✅" : "❌", best_peer_name);
+        } else if (system == best_peer_name) {
+          ratio = "best peer";
+        }
+      }
+      absl::StrAppend(&out, "| ", IsEddy(system) ? "**" + system + "**" : system, " | ",
+                      Number(median), " | ", Number(*lo), " – ", Number(*hi), " | ", runs.size(),
+                      " | ", ratio, " |\n");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  if (!failures.empty()) {
+    absl::StrAppend(&out, "### Runs that failed or fell short\n\n");
+    for (const std::string& f : failures) absl::StrAppend(&out, "- ", f, "\n");
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+}  // namespace eddy::bench

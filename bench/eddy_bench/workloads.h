@@ -1,0 +1,41 @@
+#pragma once
+// The benchmark workloads (docs/benchmarks.md). Each returns one JSON result object:
+// {"Workload", "Metrics": {name: value}, "Notes"?}. Every loop is bounded in count and time.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "bench/eddy_bench/stream_system.h"
+
+namespace eddy::bench {
+
+struct BenchScale {
+  bool smoke = false;  // every workload for about a second (the smoke test)
+  int record_bytes = 1024;
+  // Seconds of steady work per workload, and the fan-out backlog, in the full run.
+  double ingest_seconds = 10;
+  double latency_seconds = 10;
+  int latency_rate = 1000;
+  int backlog_records = 100'000;
+  double live_seconds = 5;
+
+  static BenchScale For(bool smoke);
+};
+
+// One producer, batches of 500 (pipelined / PutRecords): records/s and MB/s.
+nlohmann::json RunIngest(StreamSystem& system, const BenchScale& scale);
+// One record every 1/rate s; producer send → consumer receipt p50 / p99 / max, in ms.
+nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale);
+// `consumers` readers of the same stream: from a backlog (live = false) or following a
+// producer writing as fast as it can (live = true). Total delivered MB/s.
+nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale);
+
+// Eddy only.
+// Checkpoints per second through the broker's coordinator from `threads` threads.
+nlohmann::json RunCheckpoints(const std::string& endpoint, int threads, const BenchScale& scale);
+// Time from stopping a worker (SIGKILL, or SIGTERM when `graceful`) to the first record
+// processed by the other worker, with default settings. `eddy_cli` runs the workers.
+nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli,
+                           bool graceful, const BenchScale& scale);
+
+}  // namespace eddy::bench
