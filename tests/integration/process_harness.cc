@@ -37,6 +37,8 @@ std::string BrokerBinary() { return EDDY_BROKER_BIN; }
 std::string CliBinary() { return EDDY_CLI_BIN; }
 std::string WordCountBinary() { return EDDY_WORD_COUNT_BIN; }
 std::string ShardEndWorkerBinary() { return EDDY_SHARD_END_WORKER_BIN; }
+std::string BenchBinary() { return EDDY_BENCH_BIN; }
+std::string SourceDirectory() { return EDDY_SOURCE_DIR; }
 
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

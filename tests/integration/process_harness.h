@@ -17,6 +17,9 @@ std::string BrokerBinary();
 std::string CliBinary();
 std::string WordCountBinary();
 std::string ShardEndWorkerBinary();
+std::string BenchBinary();
+// The repository root (for scripts the tests run).
+std::string SourceDirectory();
 
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
