@@ -3,7 +3,7 @@
 //
 //   eddy-bench run --system eddy|redis|nats|kinesalite --endpoint HOST:PORT --label NAME
 //                  [--workloads ingest,latency,fanout,checkpoints,failover] [--smoke]
-//                  [--run N] [--broker-pid PID] [--eddy-cli PATH]
+//                  [--run N] [--server-pid PID] [--eddy-cli PATH]
 //       prints one JSON object per result line
 //   eddy-bench report RESULTS.jsonl...
 //       prints the markdown tables (median, min–max, ratio to the best peer)
@@ -12,7 +12,6 @@
 #include <iostream>
 
 #include "absl/strings/str_split.h"
-#include "bench/eddy_bench/cpu_time.h"
 #include "bench/eddy_bench/report.h"
 #include "bench/eddy_bench/workloads.h"
 
@@ -22,7 +21,7 @@ struct RunArgs {
   std::string system, endpoint, label, workloads = "ingest,latency,fanout", eddy_cli;
   bool smoke = false;
   int run = 1;
-  int broker_pid = 0;
+  int server_pid = 0;
 };
 
 int Run(const RunArgs& args) {
@@ -49,15 +48,7 @@ int Run(const RunArgs& args) {
     } else if (workload == "fanout") {
       for (bool live : {false, true}) {
         for (int consumers : {1, 5, 20}) {
-          const double cpu_before = args.broker_pid > 0 ? CpuSeconds(args.broker_pid) : 0;
-          nlohmann::json result = RunFanOut(**system, consumers, live, scale);
-          if (args.broker_pid > 0 && result.contains("Delivered")) {
-            const double gigabytes =
-                result["Delivered"].get<double>() * scale.record_bytes / 1e9;
-            result["Metrics"]["BrokerCpuSecondsPerGB"] =
-                (CpuSeconds(args.broker_pid) - cpu_before) / gigabytes;
-          }
-          emit(result);
+          emit(RunFanOut(**system, consumers, live, scale, args.server_pid));
         }
       }
     } else if (workload == "checkpoints") {
@@ -89,7 +80,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_flag("--smoke", args.smoke, "each workload for about a second");
   run->add_option("--run", args.run, "run number, recorded in the results");
-  run->add_option("--broker-pid", args.broker_pid, "measure this broker's CPU in fan-out");
+  run->add_option("--server-pid", args.server_pid,
+                  "measure this server process's CPU per GB delivered in fan-out");
   run->add_option("--eddy-cli", args.eddy_cli, "the eddy binary (failover workload)");
   std::vector<std::string> files;
   CLI::App* report = app.add_subcommand("report", "markdown tables from result files");

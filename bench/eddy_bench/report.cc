@@ -42,8 +42,10 @@ const std::vector<MetricSpec>& Specs() {
        "Eddy: failover after SIGKILL of a worker → first record processed by the new owner, ms",
        false},
       {"failover-graceful", "Millis", "Eddy: failover after graceful shutdown, ms", false},
-      {"fanout-backlog-5", "BrokerCpuSecondsPerGB",
-       "Eddy: broker CPU seconds per GB delivered (5 consumers, backlog)", false},
+      {"fanout-backlog-5", "ServerCpuSecondsPerGB",
+       "Server CPU seconds per GB delivered (5 consumers, backlog)", false},
+      {"fanout-live-20", "ServerCpuSecondsPerGB",
+       "Server CPU seconds per GB delivered (20 consumers, live)", false},
   };
   return specs;
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "bench/eddy_bench/cpu_time.h"
 
 namespace eddy::bench {
 namespace {
@@ -140,7 +141,8 @@ nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale) {
           {"Received", millis.size()}};
 }
 
-nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale) {
+nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale,
+                         int server_pid) {
   const std::string workload =
       absl::StrCat("fanout-", live ? "live" : "backlog", "-", consumers);
   if (absl::Status s = system.Reset("bench-fanout"); !s.ok()) return Failed(workload, s);
@@ -157,6 +159,7 @@ nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const B
   std::atomic<bool> stop{false};
   std::vector<std::atomic<int64_t>> received(static_cast<size_t>(consumers));
   std::vector<absl::Status> statuses(static_cast<size_t>(consumers));
+  const double cpu_before = server_pid > 0 ? CpuSeconds(server_pid) : 0;
   const auto start = Clock::now();
   std::vector<std::thread> readers;
   for (int r = 0; r < consumers; ++r) {
@@ -187,6 +190,7 @@ nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const B
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const double seconds = Seconds(Clock::now() - start);
+  const double cpu_seconds = server_pid > 0 ? CpuSeconds(server_pid) - cpu_before : 0;
   stop = true;
   for (std::thread& t : readers) t.join();
   if (!write_status.ok()) return Failed(workload, write_status);
@@ -204,6 +208,10 @@ nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const B
       {"RecordsPerConsumer", target.load()},
       {"Delivered", delivered},
       {"Seconds", seconds}};
+  if (server_pid > 0 && delivered > 0) {
+    result["Metrics"]["ServerCpuSecondsPerGB"] =
+        cpu_seconds / (static_cast<double>(delivered) * scale.record_bytes / 1e9);
+  }
   if (!complete) result["Notes"] = "deadline reached before every reader had every record";
   return result;
 }

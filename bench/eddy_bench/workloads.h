@@ -27,8 +27,10 @@ nlohmann::json RunIngest(StreamSystem& system, const BenchScale& scale);
 // One record every 1/rate s; producer send → consumer receipt p50 / p99 / max, in ms.
 nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale);
 // `consumers` readers of the same stream: from a backlog (live = false) or following a
-// producer writing as fast as it can (live = true). Total delivered MB/s.
-nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale);
+// producer writing as fast as it can (live = true). Total delivered MB/s; with a
+// `server_pid`, also that process's CPU seconds per GB delivered while the readers ran.
+nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale,
+                         int server_pid = 0);
 
 // Eddy only.
 // Checkpoints per second through the broker's coordinator from `threads` threads.
