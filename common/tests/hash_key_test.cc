@@ -32,6 +32,20 @@ TEST(HashKeyTest, ParsesTheWholeRangeAndNothingElse) {
   }
 }
 
+TEST(HashKeyTest, FormatsEveryDigitAcrossTheChunkBoundaries) {
+  const absl::uint128 ten19 = 10'000'000'000'000'000'000ULL;
+  EXPECT_EQ(FormatUint128(0), "0");
+  EXPECT_EQ(FormatUint128(7), "7");
+  EXPECT_EQ(FormatUint128(ten19 - 1), "9999999999999999999");
+  EXPECT_EQ(FormatUint128(ten19), "10000000000000000000");
+  EXPECT_EQ(FormatUint128(ten19 + 5), "10000000000000000005");
+  EXPECT_EQ(FormatUint128(ten19 * ten19 - 1), std::string(38, '9'));
+  EXPECT_EQ(FormatUint128(ten19 * ten19), "1" + std::string(38, '0'));
+  EXPECT_EQ(FormatUint128(ten19 * ten19 + ten19 + 1),
+            "1" + std::string(18, '0') + "1" + std::string(18, '0') + "1");
+  EXPECT_EQ(FormatUint128(kMaxHashKey), "340282366920938463463374607431768211455");
+}
+
 TEST(HashKeyTest, FormatRoundTripsAtTheEdges) {
   for (HashKey v : {HashKey(0), HashKey(1), HashKey(9), HashKey(10),
                     absl::MakeUint128(1, 0), kMaxHashKey - 1, kMaxHashKey}) {
