@@ -58,7 +58,9 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::CreateLease(
   return Serve(c, [&] {
     absl::StatusOr<lease::Lease> lease = client::LeaseFromWire(q->lease());
     if (!lease.ok()) return lease.status();
-    return Answer(store_.CreateIfAbsent(q->application(), *lease), r);
+    absl::StatusOr<bool> won = store_.CreateIfAbsent(q->application(), *lease);
+    if (won.ok() && *won) sessions_.NotifyLeasesAvailable(q->application());
+    return Answer(won, r);
   });
 }
 
@@ -103,7 +105,9 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::RenewLease(
 CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::EvictLease(
     Context* c, const v1::EvictLeaseRequest* q, v1::ConditionalResponse* r) {
   return Serve(c, [&] {
-    return Answer(store_.Evict(q->application(), q->key(), q->expected_owner()), r);
+    absl::StatusOr<bool> won = store_.Evict(q->application(), q->key(), q->expected_owner());
+    if (won.ok() && *won) sessions_.NotifyLeasesAvailable(q->application());
+    return Answer(won, r);
   });
 }
 

@@ -6,11 +6,29 @@
 
 namespace eddy::broker {
 
-uint64_t SessionRegistry::Open(const std::string& application, const std::string& worker) {
+uint64_t SessionRegistry::Open(const std::string& application, const std::string& worker,
+                               SessionReactor* reactor) {
   absl::MutexLock lock(&mu_);
   const uint64_t id = next_id_++;
   newest_[{application, worker}] = id;
+  live_[application].insert(reactor);
   return id;
+}
+
+void SessionRegistry::Remove(const std::string& application, SessionReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(application);
+  if (it == live_.end()) return;
+  it->second.erase(reactor);
+  if (it->second.empty()) live_.erase(it);
+}
+
+void SessionRegistry::NotifyLeasesAvailable(const std::string& application) {
+  // Under mu_: a reactor leaves the set (Remove) before it is deleted.
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(application);
+  if (it == live_.end()) return;
+  for (SessionReactor* reactor : it->second) reactor->NotifyLeasesAvailable();
 }
 
 bool SessionRegistry::Close(const std::string& application, const std::string& worker,
@@ -35,17 +53,51 @@ SessionReactor::SessionReactor(const v1::OpenSessionRequest& request,
     valid = absl::InvalidArgumentError("OpenSession needs a worker_id of 1–256 bytes.");
   }
   if (!valid.ok()) {
-    absl::MutexLock lock(&mu_);
-    finished_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+    }
     Finish(proto::ToGrpcStatus(valid, nullptr));
     return;
   }
-  id_ = registry_.Open(application_, worker_);
-  event_.set_server_time_millis(absl::ToUnixMillis(absl::Now()));
-  StartWrite(&event_);  // "the session is live"; then nothing until the call ends
+  {
+    absl::MutexLock lock(&mu_);
+    PrepareWriteLocked(false);  // "the session is live"
+  }
+  id_ = registry_.Open(application_, worker_, this);
+  StartWrite(&event_);
 }
 
-void SessionReactor::OnWriteDone(bool /*ok*/) {}
+void SessionReactor::PrepareWriteLocked(bool leases_available) {
+  writing_ = true;
+  event_.set_server_time_millis(absl::ToUnixMillis(absl::Now()));
+  event_.set_leases_available(leases_available ? 1 : 0);
+}
+
+// StartWrite is called without mu_ held: gRPC may run OnWriteDone inline.
+void SessionReactor::NotifyLeasesAvailable() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (writing_) {
+      notify_pending_ = true;  // one event after the current write covers every notice
+      return;
+    }
+    PrepareWriteLocked(true);
+  }
+  StartWrite(&event_);
+}
+
+void SessionReactor::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok || finished_ || !notify_pending_) return;
+    notify_pending_ = false;
+    PrepareWriteLocked(true);
+  }
+  StartWrite(&event_);
+}
 
 void SessionReactor::OnCancel() {
   // The worker went away without a goodbye.
@@ -71,9 +123,11 @@ void SessionReactor::FreeLeases() {
   common::Logger("eddy.broker")
       ->info("application={} worker={} session broke: {} leases freed", application_, worker_,
              freed);
+  if (freed > 0) registry_.NotifyLeasesAvailable(application_);
 }
 
 void SessionReactor::OnDone() {
+  registry_.Remove(application_, this);
   registry_.Close(application_, worker_, id_);
   delete this;
 }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -24,17 +25,25 @@
 
 namespace eddy::broker {
 
+class SessionReactor;
+
 class SessionRegistry {
  public:
-  // Records a new session; returns its id.
-  uint64_t Open(const std::string& application, const std::string& worker);
+  // Records a new live session; returns its id.
+  uint64_t Open(const std::string& application, const std::string& worker,
+                SessionReactor* reactor);
   // Forgets session `id`; true if it was the worker's newest (so its leases may be freed).
   bool Close(const std::string& application, const std::string& worker, uint64_t id);
+  // The reactor is going away: never notify it again.
+  void Remove(const std::string& application, SessionReactor* reactor);
+  // Tells every live session of `application` that leases became available.
+  void NotifyLeasesAvailable(const std::string& application);
 
  private:
   absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::pair<std::string, std::string>, uint64_t> newest_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::set<SessionReactor*>> live_ ABSL_GUARDED_BY(mu_);
 };
 
 class SessionReactor final : public grpc::ServerWriteReactor<v1::SessionEvent> {
@@ -49,7 +58,14 @@ class SessionReactor final : public grpc::ServerWriteReactor<v1::SessionEvent> {
   void OnCancel() override;
   void OnDone() override;
 
+  // Sends a "leases available" event (after the one in flight, if any).
+  void NotifyLeasesAvailable();
+
  private:
+  // Fills event_ for the next write and marks a write in flight (the caller then calls
+  // StartWrite, without mu_).
+  void PrepareWriteLocked(bool leases_available) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Evicts the worker's leases (the session broke).
   void FreeLeases();
 
@@ -61,7 +77,9 @@ class SessionReactor final : public grpc::ServerWriteReactor<v1::SessionEvent> {
   uint64_t id_ = 0;
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  v1::SessionEvent event_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool notify_pending_ ABSL_GUARDED_BY(mu_) = false;
+  v1::SessionEvent event_;  // written under mu_ only while no write is in flight
 };
 
 }  // namespace eddy::broker

@@ -41,6 +41,7 @@ class SchedulerImpl final : public Scheduler {
 
   void Shutdown() override {
     if (!shutdown_.HasBeenNotified()) shutdown_.Notify();
+    Wake(false);
   }
 
   absl::Status Run() override {
@@ -113,7 +114,14 @@ class SchedulerImpl final : public Scheduler {
         next_take = now + take_interval;
       }
       Reconcile();
-      shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
+      // Every 100 ms, or at once when the coordinator says leases became available.
+      absl::MutexLock lock(&wake_mu_);
+      wake_mu_.AwaitWithTimeout(absl::Condition(&wake_), absl::Milliseconds(100));
+      wake_ = false;
+      if (take_now_) {
+        take_now_ = false;
+        next_take = 0;
+      }
     }
     // Graceful: processors may checkpoint, then the leases go back at once.
     for (auto& [key, consumer] : consumers_) consumer->RequestShutdown();
@@ -130,6 +138,13 @@ class SchedulerImpl final : public Scheduler {
   ~SchedulerImpl() override { StopSession(); }
 
  private:
+  // Wakes the scheduler loop; with `take`, it looks for leases to take at once.
+  void Wake(bool take) {
+    absl::MutexLock lock(&wake_mu_);
+    wake_ = true;
+    take_now_ = take_now_ || take;
+  }
+
   absl::Status Connect() {
     auto log = common::Logger("eddy.kcl");
     if (!config_.embedded_coordinator_path.empty()) {
@@ -181,6 +196,7 @@ class SchedulerImpl final : public Scheduler {
         if (live) {
           backoff = absl::Milliseconds(100);
           while (reader->Read(&event)) {
+            if (event.leases_available() > 0) Wake(true);
           }
         }
         reader->Finish().ok();
@@ -291,6 +307,9 @@ class SchedulerImpl final : public Scheduler {
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
   std::set<std::string> handing_over_;                                 // likewise
   absl::Notification shutdown_;
+  absl::Mutex wake_mu_;
+  bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
+  bool take_now_ ABSL_GUARDED_BY(wake_mu_) = false;
   std::shared_ptr<client::CoordinatorClient> remote_;
   std::thread session_thread_;
   std::atomic<bool> session_broken_{false};
