@@ -375,13 +375,19 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListStreamConsumers(
   return Finish(context, result.status());
 }
 
-grpc::ServerWriteReactor<v1::SubscribeToShardEvent>* StreamServiceImpl::SubscribeToShard(
-    grpc::CallbackServerContext* context, const v1::SubscribeToShardRequest* request) {
-  if (!BeginCall()) {
-    auto* refused = new SubscribeRefusal(context);
-    return refused;
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamServiceImpl::SubscribeToShard(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  v1::SubscribeToShardRequest parsed;
+  grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer
+  if (!grpc::SerializationTraits<v1::SubscribeToShardRequest>::Deserialize(&bytes, &parsed)
+           .ok()) {
+    return new SubscribeRefusal(
+        context, common::InvalidArgument("SubscribeToShard request does not parse."));
   }
-  return new SubscribeReactor(context, broker_, *request, [this] { EndCall(); });
+  if (!BeginCall()) {
+    return new SubscribeRefusal(context, absl::UnavailableError("the broker is shutting down"));
+  }
+  return new SubscribeReactor(context, broker_, parsed, [this] { EndCall(); });
 }
 
 }  // namespace eddy::broker

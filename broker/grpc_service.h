@@ -12,7 +12,10 @@
 
 namespace eddy::broker {
 
-class StreamServiceImpl final : public v1::StreamService::CallbackService {
+// SubscribeToShard is served raw (bytes out, see event_encoder.h); every other method typed.
+class StreamServiceImpl final
+    : public v1::StreamService::WithRawCallbackMethod_SubscribeToShard<
+          v1::StreamService::CallbackService> {
  public:
   // `broker` and `gate` must outlive the service.
   StreamServiceImpl(StreamBroker& broker, CallGate& gate) : broker_(broker), gate_(gate) {}
@@ -74,8 +77,8 @@ class StreamServiceImpl final : public v1::StreamService::CallbackService {
   grpc::ServerUnaryReactor* ListStreamConsumers(grpc::CallbackServerContext* context,
                                                 const v1::ListStreamConsumersRequest* request,
                                                 v1::ListStreamConsumersResponse* response) override;
-  grpc::ServerWriteReactor<v1::SubscribeToShardEvent>* SubscribeToShard(
-      grpc::CallbackServerContext* context, const v1::SubscribeToShardRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeToShard(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
  private:
   // Admits a call (false once draining); every admitted call is ended with EndCall().

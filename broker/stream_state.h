@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/limits.h"
+#include "broker/catch_up_cache.h"
 #include "broker/shard_tail.h"
 #include "common/clock.h"
 #include "common/hash_key.h"
@@ -58,6 +59,8 @@ class ShardState {
 
   // The newest records, in memory (see shard_tail.h).
   ShardTail& tail() { return *tail_; }
+  // Recent catch-up reads below the tail, shared by subscribers (catch_up_cache.h).
+  CatchUpCache& catch_up() { return catch_up_; }
 
   // Ingress since the last TakeIngress (on-demand capacity decisions).
   struct Ingress {
@@ -77,6 +80,7 @@ class ShardState {
  private:
   const int64_t tail_bytes_;
   std::unique_ptr<ShardTail> tail_;
+  CatchUpCache catch_up_;
   absl::Mutex ingress_mu_;
   Ingress ingress_ ABSL_GUARDED_BY(ingress_mu_);
 };

@@ -1,7 +1,6 @@
 #include "broker/subscribe_reactor.h"
 
-#include "broker/sequence_number.h"
-#include "common/hash_key.h"
+#include "broker/event_encoder.h"
 #include "proto/grpc_status.h"
 
 namespace eddy::broker {
@@ -26,33 +25,12 @@ SubscribeReactor::SubscribeReactor(grpc::CallbackServerContext* context, StreamB
 }
 
 void SubscribeReactor::Send(SubscriptionEvent event) {
-  event_.Clear();
-  for (const SharedRecord& record : event.records) {
-    v1::Record* out = event_.add_records();
-    out->set_sequence_number(
-        FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index, record->counter}));
-    out->set_approximate_arrival_timestamp_millis(MillisOfCounter(record->counter));
-    out->set_data(record->data);
-    out->set_partition_key(record->partition_key);
-    out->set_encryption_type("NONE");
-  }
-  if (event.continuation_counter != 0) {
-    event_.set_continuation_sequence_number(FormatSequenceNumber(
-        SequenceNumber{event.stream_tag, event.shard_index, event.continuation_counter}));
-  }
-  event_.set_millis_behind_latest(event.millis_behind_latest);
-  for (const ChildShardInfo& child : event.child_shards) {
-    v1::ChildShard* out = event_.add_child_shards();
-    out->set_shard_id(child.shard_id);
-    for (const std::string& parent : child.parent_shards) out->add_parent_shards(parent);
-    out->mutable_hash_key_range()->set_starting_hash_key(common::FormatUint128(child.hash_range.start));
-    out->mutable_hash_key_range()->set_ending_hash_key(common::FormatUint128(child.hash_range.end));
-  }
+  event_ = EncodeEvent(event);
   StartWrite(&event_);
 }
 
 void SubscribeReactor::Finish(const absl::Status& status) {
-  grpc::ServerWriteReactor<v1::SubscribeToShardEvent>::Finish(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(
       proto::ToGrpcStatus(status, context_));
 }
 
@@ -72,8 +50,9 @@ void SubscribeReactor::OnDone() {
   delete this;
 }
 
-SubscribeRefusal::SubscribeRefusal(grpc::CallbackServerContext* context) {
-  Finish(proto::ToGrpcStatus(absl::UnavailableError("the broker is shutting down"), context));
+SubscribeRefusal::SubscribeRefusal(grpc::CallbackServerContext* context,
+                                   const absl::Status& status) {
+  Finish(proto::ToGrpcStatus(status, context));
 }
 
 }  // namespace eddy::broker

@@ -1,6 +1,7 @@
 #pragma once
 // SubscribeReactor: the gRPC server stream of one SubscribeToShard call, and the EventSink
-// of its Subscription. It converts events to the wire message and nothing else; it owns
+// of its Subscription. It encodes events to wire bytes (event_encoder.h — the method is
+// served raw, so record data is never copied into a message) and nothing else; it owns
 // itself and deletes itself in OnDone, after gRPC is finished with it.
 
 #include <grpcpp/grpcpp.h>
@@ -13,7 +14,7 @@
 
 namespace eddy::broker {
 
-class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeToShardEvent>,
+class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                                public EventSink {
  public:
   // Starts the subscription, or finishes the call at once with the reason it cannot.
@@ -34,13 +35,13 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeToSh
   grpc::CallbackServerContext* const context_;
   std::function<void()> on_done_;
   std::shared_ptr<Subscription> subscription_;
-  v1::SubscribeToShardEvent event_;  // the event being written; valid until OnWriteDone
+  grpc::ByteBuffer event_;  // the event being written; valid until OnWriteDone
 };
 
 // The stream of a SubscribeToShard call refused before it started (the broker is stopping).
-class SubscribeRefusal final : public grpc::ServerWriteReactor<v1::SubscribeToShardEvent> {
+class SubscribeRefusal final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit SubscribeRefusal(grpc::CallbackServerContext* context);
+  SubscribeRefusal(grpc::CallbackServerContext* context, const absl::Status& status);
   void OnDone() override { delete this; }
 };
 

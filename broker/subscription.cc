@@ -180,12 +180,17 @@ std::vector<SharedRecord> Subscription::ReadFrom(uint64_t from, uint64_t last_re
     // between the floor seen here and a later one is still in storage: evicted ≠ deleted).
     const uint64_t floor = shard.tail().floor();
     searched_to = std::min(last_readable, floor - 1);
-    ReadRange range{shard.stream_id, shard.index, from, searched_to, options.max_event_records,
-                    max_bytes};
-    absl::StatusOr<std::vector<StoredRecord>> stored = context_.store->Read(range);
-    if (stored.ok()) {
-      for (StoredRecord& record : *stored) {
-        records.push_back(std::make_shared<const StoredRecord>(std::move(record)));
+    const int64_t now = context_.clock->NowMillis();
+    records = shard.catch_up().Get(from, searched_to, options.max_event_records, max_bytes, now);
+    if (records.empty()) {
+      ReadRange range{shard.stream_id, shard.index, from, searched_to, options.max_event_records,
+                      max_bytes};
+      absl::StatusOr<std::vector<StoredRecord>> stored = context_.store->Read(range);
+      if (stored.ok()) {
+        for (StoredRecord& record : *stored) {
+          records.push_back(std::make_shared<const StoredRecord>(std::move(record)));
+        }
+        shard.catch_up().Put(records, now);
       }
     }
   }

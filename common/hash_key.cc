@@ -1,8 +1,6 @@
 #include "common/hash_key.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -44,24 +42,28 @@ absl::StatusOr<HashKey> ParseHashKey(absl::string_view text, absl::string_view f
 }
 
 std::string FormatUint128(absl::uint128 value) {
-  // Three 64-bit chunks of 19 decimal digits: two 128-bit divisions instead of one per
-  // digit (sequence numbers are formatted for every record delivered).
+  // Digits from the right in 64-bit chunks of 19: two 128-bit divisions at most instead
+  // of one per digit (sequence numbers are formatted for every record delivered).
   constexpr uint64_t kTen19 = 10'000'000'000'000'000'000ULL;
-  const uint64_t low = static_cast<uint64_t>(value % kTen19);
-  value /= kTen19;
-  const uint64_t middle = static_cast<uint64_t>(value % kTen19);
-  const uint64_t high = static_cast<uint64_t>(value / kTen19);
-  char buffer[64];
-  int length = 0;
-  if (high != 0) {
-    length = snprintf(buffer, sizeof(buffer), "%" PRIu64 "%019" PRIu64 "%019" PRIu64, high,
-                      middle, low);
-  } else if (middle != 0) {
-    length = snprintf(buffer, sizeof(buffer), "%" PRIu64 "%019" PRIu64, middle, low);
-  } else {
-    length = snprintf(buffer, sizeof(buffer), "%" PRIu64, low);
+  char buffer[40];
+  char* end = buffer + sizeof(buffer);
+  char* p = end;
+  while (true) {
+    uint64_t chunk = static_cast<uint64_t>(value % kTen19);
+    value /= kTen19;
+    if (value == 0) {
+      do {
+        *--p = static_cast<char>('0' + chunk % 10);
+        chunk /= 10;
+      } while (chunk != 0);
+      break;
+    }
+    for (int i = 0; i < 19; ++i) {  // an inner chunk keeps its leading zeros
+      *--p = static_cast<char>('0' + chunk % 10);
+      chunk /= 10;
+    }
   }
-  return std::string(buffer, static_cast<size_t>(length));
+  return std::string(p, static_cast<size_t>(end - p));
 }
 
 std::vector<HashKeyRange> EvenHashKeyRanges(int count) {
