@@ -163,10 +163,18 @@ absl::Status RecordStore::DeleteStreamData(uint64_t stream_id) {
     absl::Status status = FromRocks(
         db_->DeleteRange(write_options, db_->DefaultColumnFamily(), begin, end), "delete");
     if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordStore::CompactStreamData(uint64_t stream_id) {
+  for (char tag : {kRecordTag, kHighWaterTag}) {
+    const std::string begin = StreamPrefix(tag, stream_id);
+    const std::string end = StreamPrefix(tag, stream_id + 1);
     rocksdb::Slice begin_slice(begin);
     rocksdb::Slice end_slice(end);
-    status = FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), &begin_slice, &end_slice),
-                       "compact");
+    absl::Status status = FromRocks(
+        db_->CompactRange(rocksdb::CompactRangeOptions(), &begin_slice, &end_slice), "compact");
     if (!status.ok()) return status;
   }
   return absl::OkStatus();

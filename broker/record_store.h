@@ -79,8 +79,11 @@ class RecordStore {
   // the space is reclaimed.
   absl::Status TrimBefore(uint64_t stream_id, uint32_t shard_index, uint64_t counter);
 
-  // Deletes every record and high-water mark of the stream.
+  // Deletes every record and high-water mark of the stream (range tombstones: quick).
   absl::Status DeleteStreamData(uint64_t stream_id);
+  // Compacts the deleted stream's key range so its space comes back. Slow (seconds for
+  // gigabytes): never on the commit thread.
+  absl::Status CompactStreamData(uint64_t stream_id);
 
   // Number of record keys stored for a shard (tests and diagnostics).
   int64_t CountRecordKeys(uint64_t stream_id, uint32_t shard_index) const;

@@ -55,6 +55,7 @@ StreamBroker::StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<R
 StreamBroker::~StreamBroker() { Stop(); }
 
 void StreamBroker::Start() {
+  maintenance_.Start();
   fanout_->Start();
   commit_queue_.Start();
   capacity_->Start();
@@ -74,6 +75,7 @@ void StreamBroker::Stop() {
   capacity_->Stop();
   fanout_->Stop();
   commit_queue_.Stop();
+  maintenance_.Stop();  // a compaction not started yet is left to RocksDB's own
 }
 
 void StreamBroker::TrimExpiredRecords() {
@@ -135,7 +137,17 @@ absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool enforce_co
     if (!status.ok()) {
       common::Logger("eddy.broker")->error("stream={} deleting data failed: {}", name,
                                         status.ToString());
+      return;
     }
+    // Reclaiming the space takes seconds for big streams: off the commit thread, which
+    // would otherwise stall every write of every stream meanwhile.
+    maintenance_.Run([this, id, name] {
+      absl::Status compacted = store_->CompactStreamData(id);
+      if (!compacted.ok()) {
+        common::Logger("eddy.broker")->warn("stream={} reclaiming space failed: {}", name,
+                                           compacted.ToString());
+      }
+    });
   });
   return absl::OkStatus();
 }

@@ -24,6 +24,7 @@
 #include "broker/limits.h"
 #include "broker/record_store.h"
 #include "broker/stream_catalog.h"
+#include "broker/task_runner.h"
 #include "broker/token_codec.h"
 #include "lease/coordinator_store.h"
 #include "common/clock.h"
@@ -161,6 +162,7 @@ class StreamBroker {
   const TokenCodec tokens_;
   absl::Notification stop_trimmer_;
   std::thread trimmer_;
+  TaskRunner maintenance_{1};  // slow storage upkeep (space reclaim after deletions)
 };
 
 }  // namespace eddy::broker

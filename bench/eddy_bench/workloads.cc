@@ -132,7 +132,11 @@ nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale) {
   if (!write_status.ok()) return Failed("latency", write_status);
   if (!read_status.ok()) return Failed("latency", read_status);
   std::lock_guard<std::mutex> lock(mu);
+  const size_t worst =
+      millis.empty() ? 0 : static_cast<size_t>(std::max_element(millis.begin(), millis.end()) -
+                                                millis.begin());
   return {{"Workload", "latency"},
+          {"WorstRecordIndex", worst},
           {"Metrics",
            {{"P50Millis", Percentile(millis, 50)},
             {"P99Millis", Percentile(millis, 99)},
