@@ -4,6 +4,7 @@
 
 #include "broker/sequence_number.h"
 #include "common/hash_key.h"
+#include "common/varint.h"
 #include "eddy/v1/stream.pb.h"
 
 namespace eddy::broker {
@@ -16,22 +17,8 @@ constexpr uint8_t kLengthDelimited = 2;
 // more than the copy).
 constexpr size_t kZeroCopyMinBytes = 256;
 
-void PutVarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7F) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
-size_t VarintSize(uint64_t value) {
-  size_t size = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++size;
-  }
-  return size;
-}
+using common::PutVarint;
+using common::VarintSize;
 
 void PutTag(std::string* out, int field, uint8_t type) {
   PutVarint(out, static_cast<uint64_t>(field) << 3 | type);

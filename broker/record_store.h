@@ -81,8 +81,8 @@ class RecordStore {
 
   // Deletes every record and high-water mark of the stream (range tombstones: quick).
   absl::Status DeleteStreamData(uint64_t stream_id);
-  // Compacts the deleted stream's key range so its space comes back. Slow (seconds for
-  // gigabytes): never on the commit thread.
+  // Gives back the space of a deleted stream: drops the files holding only its keys (the
+  // rest goes with RocksDB's own compactions). Can take a while: never on the commit thread.
   absl::Status CompactStreamData(uint64_t stream_id);
 
   // Number of record keys stored for a shard (tests and diagnostics).

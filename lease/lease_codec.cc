@@ -1,6 +1,7 @@
 #include "lease/lease_codec.h"
 
 #include "common/errors.h"
+#include "common/varint.h"
 
 namespace eddy::lease {
 namespace {
@@ -8,13 +9,7 @@ namespace {
 constexpr char kVersion1 = 1;  // without handoff_to
 constexpr char kVersion = 2;
 
-void PutVarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7F) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
+using common::PutVarint;
 
 void PutString(std::string* out, absl::string_view value) {
   PutVarint(out, value.size());
