@@ -4,10 +4,10 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "broker/consumer_registry.h"
 #include "broker/stream_catalog.h"
 #include "common/hash_key.h"
@@ -32,7 +32,7 @@ struct StreamInfo {
   int max_record_size_kib = 1024;
   int open_shard_count = 0;
   int consumer_count = 0;
-  bool updating = false;  // a split or merge is being applied
+  bool updating = false;          // a split or merge is being applied
   std::vector<ShardInfo> shards;  // DescribeStream only
   bool has_more_shards = false;
 };
@@ -118,9 +118,9 @@ struct GetRecordsResult {
 };
 
 struct ConsumerRefParams {
-  StreamRef stream;           // with consumer_name …
+  StreamRef stream;  // with consumer_name …
   std::string consumer_name;
-  std::string consumer_arn;   // … or this alone
+  std::string consumer_arn;  // … or this alone
 };
 
 struct ListConsumersParams {

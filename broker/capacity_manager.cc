@@ -20,8 +20,8 @@ CapacityManager::~CapacityManager() { Stop(); }
 void CapacityManager::Start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(
-        absl::Milliseconds(options_.check_interval_millis))) {
+    while (
+        !stop_.WaitForNotificationWithTimeout(absl::Milliseconds(options_.check_interval_millis))) {
       CheckNow();
     }
   });
@@ -97,17 +97,16 @@ void CapacityManager::CheckStream(const std::shared_ptr<StreamState>& stream, in
     for (size_t j = 0; j < rates.size(); ++j) {
       const ShardState& a = *rates[i].shard;
       const ShardState& b = *rates[j].shard;
-      const bool siblings = i != j && !a.parent_shard_id.empty() &&
-                            a.parent_shard_id == b.parent_shard_id &&
-                            a.adjacent_parent_shard_id.empty() &&
-                            b.adjacent_parent_shard_id.empty() &&
-                            a.hash_range.end != common::kMaxHashKey &&
-                            a.hash_range.end + 1 == b.hash_range.start;
+      const bool siblings =
+          i != j && !a.parent_shard_id.empty() && a.parent_shard_id == b.parent_shard_id &&
+          a.adjacent_parent_shard_id.empty() && b.adjacent_parent_shard_id.empty() &&
+          a.hash_range.end != common::kMaxHashKey && a.hash_range.end + 1 == b.hash_range.start;
       if (!siblings) continue;
       const ShardLoad& la = loads_[{stream->id, a.index}];
       const ShardLoad& lb = loads_[{stream->id, b.index}];
       if (la.cold_since_millis < 0 || lb.cold_since_millis < 0 ||
-          now - std::max(la.cold_since_millis, lb.cold_since_millis) < options_.merge_quiet_millis) {
+          now - std::max(la.cold_since_millis, lb.cold_since_millis) <
+              options_.merge_quiet_millis) {
         continue;
       }
       absl::Status status = merge_(stream, a.shard_id, b.shard_id);

@@ -127,8 +127,8 @@ void CommitQueue::CommitGroup(std::vector<Request>& group) {
       counters[i].push_back(Assignment{&shard, counter});
       shard.RecordIngress(static_cast<int64_t>(entry.data.size() + entry.partition_key.size()),
                           entry.hash_key);
-      writes.push_back(RecordToWrite{shard.stream_id, shard.index, counter, entry.partition_key,
-                                     entry.data});
+      writes.push_back(
+          RecordToWrite{shard.stream_id, shard.index, counter, entry.partition_key, entry.data});
       // The tail keeps its own copy: the caller's buffers live only until `done`.
       touched[&shard].push_back(std::make_shared<const StoredRecord>(
           StoredRecord{counter, std::string(entry.partition_key), std::string(entry.data)}));

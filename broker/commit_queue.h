@@ -14,12 +14,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include "absl/strings/string_view.h"
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/record_store.h"
 #include "broker/stream_state.h"

@@ -12,8 +12,8 @@ constexpr int kMaxCreatingAtOnce = 5;
 constexpr absl::string_view kConsumerMarker = "/consumer/";
 
 absl::Status NotFound(absl::string_view name, absl::string_view stream) {
-  return common::ResourceNotFound(absl::StrCat("Consumer ", name, " under stream ", stream,
-                                               " not found."));
+  return common::ResourceNotFound(
+      absl::StrCat("Consumer ", name, " under stream ", stream, " not found."));
 }
 
 }  // namespace
@@ -47,8 +47,8 @@ ConsumerInfo ConsumerRegistry::InfoLocked(const Key& key, const Entry& entry) co
   info.stream_arn = StreamArn(entry.stream_name);
   info.name = key.second;
   info.creation_millis = entry.creation_millis;
-  info.arn = absl::StrCat(info.stream_arn, kConsumerMarker, key.second, ":",
-                          entry.creation_millis / 1000);
+  info.arn =
+      absl::StrCat(info.stream_arn, kConsumerMarker, key.second, ":", entry.creation_millis / 1000);
   info.status = clock_.NowMillis() - entry.creation_millis >= activation_millis_
                     ? ConsumerStatus::kActive
                     : ConsumerStatus::kCreating;
@@ -61,8 +61,8 @@ absl::StatusOr<ConsumerInfo> ConsumerRegistry::Register(const StreamState& strea
   absl::MutexLock lock(&mu_);
   const Key key{stream.id, name};
   if (consumers_.count(key) != 0) {
-    return common::ResourceInUse(absl::StrCat("Consumer ", name, " under stream ", stream.name,
-                                              " already exists."));
+    return common::ResourceInUse(
+        absl::StrCat("Consumer ", name, " under stream ", stream.name, " already exists."));
   }
   int registered = 0;
   int creating = 0;
@@ -113,8 +113,8 @@ bool ConsumerRegistry::ParseArn(const std::string& arn, std::string* stream_name
                                 std::string* consumer_name) {
   constexpr absl::string_view kStreamMarker = ":stream/";
   const size_t stream_at = arn.find(kStreamMarker.data(), 0, kStreamMarker.size());
-  const size_t consumer_at = arn.rfind(kConsumerMarker.data(), std::string::npos,
-                                       kConsumerMarker.size());
+  const size_t consumer_at =
+      arn.rfind(kConsumerMarker.data(), std::string::npos, kConsumerMarker.size());
   const size_t colon = arn.rfind(':');
   if (arn.rfind("arn:", 0) != 0 || stream_at == std::string::npos ||
       consumer_at == std::string::npos || colon == std::string::npos || colon < consumer_at ||
@@ -123,10 +123,10 @@ bool ConsumerRegistry::ParseArn(const std::string& arn, std::string* stream_name
   }
   int64_t seconds = 0;
   if (!absl::SimpleAtoi(arn.substr(colon + 1), &seconds)) return false;
-  *stream_name = arn.substr(stream_at + kStreamMarker.size(),
-                            consumer_at - stream_at - kStreamMarker.size());
-  *consumer_name =
-      arn.substr(consumer_at + kConsumerMarker.size(), colon - consumer_at - kConsumerMarker.size());
+  *stream_name =
+      arn.substr(stream_at + kStreamMarker.size(), consumer_at - stream_at - kStreamMarker.size());
+  *consumer_name = arn.substr(consumer_at + kConsumerMarker.size(),
+                              colon - consumer_at - kConsumerMarker.size());
   return true;
 }
 
@@ -134,8 +134,7 @@ absl::StatusOr<ConsumerInfo> ConsumerRegistry::FindByArn(const std::string& arn)
   std::string stream_name;
   std::string consumer_name;
   if (!ParseArn(arn, &stream_name, &consumer_name)) {
-    return common::InvalidArgument(absl::StrCat("Invalid ConsumerARN '", arn.substr(0, 256),
-                                                "'."));
+    return common::InvalidArgument(absl::StrCat("Invalid ConsumerARN '", arn.substr(0, 256), "'."));
   }
   absl::MutexLock lock(&mu_);
   for (const auto& [key, entry] : consumers_) {

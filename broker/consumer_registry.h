@@ -72,8 +72,7 @@ class ConsumerRegistry {
 
   ConsumerRegistry(RecordStore& store, const BrokerLimits& limits, const common::Clock& clock,
                    int64_t activation_millis);
-  ConsumerInfo InfoLocked(const Key& key, const Entry& entry) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  ConsumerInfo InfoLocked(const Key& key, const Entry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   RecordStore& store_;
   const BrokerLimits limits_;

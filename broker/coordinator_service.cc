@@ -24,8 +24,8 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::Serve(
     Context* context, const std::function<absl::Status()>& call) {
   Reactor* reactor = context->DefaultReactor();
   if (!gate_.Enter()) {
-    reactor->Finish(proto::ToGrpcStatus(absl::UnavailableError("the broker is shutting down"),
-                                        context));
+    reactor->Finish(
+        proto::ToGrpcStatus(absl::UnavailableError("the broker is shutting down"), context));
     return reactor;
   }
   reactor->Finish(proto::ToGrpcStatus(call(), context));
@@ -76,8 +76,9 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::GetLease(Context* c,
   });
 }
 
-CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::ListLeases(
-    Context* c, const v1::ApplicationRequest* q, v1::ListLeasesResponse* r) {
+CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::ListLeases(Context* c,
+                                                                    const v1::ApplicationRequest* q,
+                                                                    v1::ListLeasesResponse* r) {
   return Serve(c, [&] {
     absl::StatusOr<std::vector<lease::Lease>> leases = store_.List(q->application());
     if (!leases.ok()) return leases.status();
@@ -86,24 +87,27 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::ListLeases(
   });
 }
 
-CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::TakeLease(
-    Context* c, const v1::TakeLeaseRequest* q, v1::ConditionalResponse* r) {
+CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::TakeLease(Context* c,
+                                                                   const v1::TakeLeaseRequest* q,
+                                                                   v1::ConditionalResponse* r) {
   return Serve(c, [&] {
     return Answer(store_.Take(q->application(), q->key(), q->expected_counter(), q->new_owner()),
                   r);
   });
 }
 
-CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::RenewLease(
-    Context* c, const v1::RenewLeaseRequest* q, v1::ConditionalResponse* r) {
+CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::RenewLease(Context* c,
+                                                                    const v1::RenewLeaseRequest* q,
+                                                                    v1::ConditionalResponse* r) {
   return Serve(c, [&] {
     return Answer(
         store_.Renew(q->application(), q->key(), q->expected_owner(), q->expected_counter()), r);
   });
 }
 
-CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::EvictLease(
-    Context* c, const v1::EvictLeaseRequest* q, v1::ConditionalResponse* r) {
+CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::EvictLease(Context* c,
+                                                                    const v1::EvictLeaseRequest* q,
+                                                                    v1::ConditionalResponse* r) {
   return Serve(c, [&] {
     absl::StatusOr<bool> won = store_.Evict(q->application(), q->key(), q->expected_owner());
     if (won.ok() && *won) sessions_.NotifyLeasesAvailable(q->application());
@@ -124,13 +128,13 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::RequestLeaseHandoff(
     Context* c, const v1::RequestLeaseHandoffRequest* q, v1::ConditionalResponse* r) {
   return Serve(c, [&] {
     return Answer(
-        store_.RequestHandoff(q->application(), q->key(), q->expected_owner(), q->requester()),
-        r);
+        store_.RequestHandoff(q->application(), q->key(), q->expected_owner(), q->requester()), r);
   });
 }
 
-CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::DeleteLease(
-    Context* c, const v1::LeaseKeyRequest* q, v1::ConditionalResponse* r) {
+CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::DeleteLease(Context* c,
+                                                                     const v1::LeaseKeyRequest* q,
+                                                                     v1::ConditionalResponse* r) {
   return Serve(c, [&] { return Answer(store_.Delete(q->application(), q->key()), r); });
 }
 
@@ -165,8 +169,8 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::PrepareCheckpoint(
   return Serve(c, [&] {
     absl::StatusOr<ExtendedSequenceNumber> value = ExtendedSequenceNumber::Parse(q->checkpoint());
     if (!value.ok()) return value.status();
-    return Answer(store_.PrepareCheckpoint(q->application(), q->key(),
-                                           OwnershipOf(q->ownership()), *value, q->state()),
+    return Answer(store_.PrepareCheckpoint(q->application(), q->key(), OwnershipOf(q->ownership()),
+                                           *value, q->state()),
                   r);
   });
 }
@@ -174,8 +178,8 @@ CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::PrepareCheckpoint(
 CoordinatorServiceImpl::Reactor* CoordinatorServiceImpl::CommitCheckpoint(
     Context* c, const v1::CommitCheckpointRequest* q, v1::ConditionalResponse* r) {
   return Serve(c, [&] {
-    return Answer(
-        store_.CommitCheckpoint(q->application(), q->key(), OwnershipOf(q->ownership())), r);
+    return Answer(store_.CommitCheckpoint(q->application(), q->key(), OwnershipOf(q->ownership())),
+                  r);
   });
 }
 

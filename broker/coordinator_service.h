@@ -53,8 +53,8 @@ class CoordinatorServiceImpl final : public v1::CoordinatorService::CallbackServ
                              v1::ConditionalResponse* r) override;
   Reactor* CommitCheckpoint(Context* c, const v1::CommitCheckpointRequest* q,
                             v1::ConditionalResponse* r) override;
-  grpc::ServerWriteReactor<v1::SessionEvent>* OpenSession(
-      Context* c, const v1::OpenSessionRequest* q) override;
+  grpc::ServerWriteReactor<v1::SessionEvent>* OpenSession(Context* c,
+                                                          const v1::OpenSessionRequest* q) override;
 
  private:
   // Runs `call` if the gate admits it, then finishes the RPC with its status.

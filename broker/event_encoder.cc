@@ -46,8 +46,9 @@ class SliceWriter {
     Flush();
     // The slice holds a reference to the record until gRPC lets go of it.
     auto* owner = new SharedRecord(record);
-    slices_.emplace_back(const_cast<char*>(data.data()), data.size(),
-                         [](void* p) { delete static_cast<SharedRecord*>(p); }, owner);
+    slices_.emplace_back(
+        const_cast<char*>(data.data()), data.size(),
+        [](void* p) { delete static_cast<SharedRecord*>(p); }, owner);
   }
 
   grpc::ByteBuffer Finish() {
@@ -73,14 +74,14 @@ grpc::ByteBuffer EncodeEvent(const SubscriptionEvent& event) {
   std::string& out = writer.bytes();
   out.reserve(256);
   for (const SharedRecord& record : event.records) {
-    const std::string sequence = FormatSequenceNumber(
-        SequenceNumber{event.stream_tag, event.shard_index, record->counter});
+    const std::string sequence =
+        FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index, record->counter});
     const uint64_t arrival = static_cast<uint64_t>(MillisOfCounter(record->counter));
     // Record: 1 sequence_number, 2 arrival, 4 partition_key, 5 encryption_type, 3 data —
     // data last, so it can follow as its own slice.
     const size_t record_size = BytesFieldSize(sequence.size()) + 1 + VarintSize(arrival) +
-                               BytesFieldSize(record->partition_key.size()) +
-                               BytesFieldSize(4) + BytesFieldSize(record->data.size());
+                               BytesFieldSize(record->partition_key.size()) + BytesFieldSize(4) +
+                               BytesFieldSize(record->data.size());
     PutTag(&out, v1::SubscribeToShardEvent::kRecordsFieldNumber, kLengthDelimited);
     PutVarint(&out, record_size);
     PutBytes(&out, v1::Record::kSequenceNumberFieldNumber, sequence);

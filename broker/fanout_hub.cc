@@ -40,10 +40,10 @@ absl::StatusOr<std::shared_ptr<Subscription>> FanOutHub::Subscribe(
     auto it = active_.find(key);
     if (it != active_.end() && !it->second.session->finished()) {
       if (now - it->second.started_millis < options_.takeover_millis) {
-        return common::ResourceInUse(absl::StrCat(
-            "Another active subscription exists for consumer ", consumer_arn, " on shard ",
-            shard->shard_id, "; a new one may take over ", options_.takeover_millis,
-            " ms after it started."));
+        return common::ResourceInUse(
+            absl::StrCat("Another active subscription exists for consumer ", consumer_arn,
+                         " on shard ", shard->shard_id, "; a new one may take over ",
+                         options_.takeover_millis, " ms after it started."));
       }
       replaced = it->second.session;
     }
@@ -71,9 +71,9 @@ absl::StatusOr<std::shared_ptr<Subscription>> FanOutHub::Subscribe(
     on_shard.push_back(session);
   }
   if (replaced != nullptr) {
-    replaced->End(common::ResourceInUse(
-        absl::StrCat("A newer subscription of consumer ", consumer_arn, " took over shard ",
-                     shard->shard_id, ".")));
+    replaced->End(
+        common::ResourceInUse(absl::StrCat("A newer subscription of consumer ", consumer_arn,
+                                           " took over shard ", shard->shard_id, ".")));
   }
   return session;
 }

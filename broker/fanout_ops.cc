@@ -17,8 +17,8 @@ absl::StatusOr<ConsumerInfo> StreamBroker::RegisterStreamConsumer(
   if (!found.ok()) return found.status();
   absl::StatusOr<ConsumerInfo> consumer = consumers_->Register(**found, consumer_name);
   if (consumer.ok()) {
-    common::Logger("eddy.broker")->info("stream={} consumer={} registered", (*found)->name,
-                                        consumer_name);
+    common::Logger("eddy.broker")
+        ->info("stream={} consumer={} registered", (*found)->name, consumer_name);
   }
   return consumer;
 }
@@ -48,8 +48,8 @@ absl::Status StreamBroker::DeregisterStreamConsumer(const ConsumerRefParams& ref
   if (!removed.ok()) return removed.status();
   fanout_->EndConsumer(removed->arn, common::ResourceNotFound(absl::StrCat(
                                          "Consumer ", removed->arn, " was deregistered.")));
-  common::Logger("eddy.broker")->info("stream={} consumer={} deregistered", stream->name,
-                                      removed->name);
+  common::Logger("eddy.broker")
+      ->info("stream={} consumer={} deregistered", stream->name, removed->name);
   return absl::OkStatus();
 }
 
@@ -66,8 +66,7 @@ absl::StatusOr<ListConsumersResult> StreamBroker::ListStreamConsumers(
   std::shared_ptr<StreamState> stream;
   std::string start_after;
   if (!params.next_token.empty()) {
-    absl::StatusOr<std::string> payload =
-        OpenListToken(kListConsumersToken, params.next_token, 16);
+    absl::StatusOr<std::string> payload = OpenListToken(kListConsumersToken, params.next_token, 16);
     if (!payload.ok()) return payload.status();
     stream = catalog_->FindById(ReadBigEndian64(absl::string_view(*payload).substr(8)));
     if (stream == nullptr) return common::ResourceNotFound("The stream no longer exists.");
@@ -103,8 +102,8 @@ absl::StatusOr<std::shared_ptr<Subscription>> StreamBroker::SubscribeToShard(
   absl::StatusOr<ConsumerInfo> consumer = consumers_->FindByArn(params.consumer_arn);
   if (!consumer.ok()) return consumer.status();
   if (consumer->status != ConsumerStatus::kActive) {
-    return common::ResourceInUse(absl::StrCat("Consumer ", consumer->arn,
-                                              " is not ACTIVE yet; retry shortly."));
+    return common::ResourceInUse(
+        absl::StrCat("Consumer ", consumer->arn, " is not ACTIVE yet; retry shortly."));
   }
   std::shared_ptr<StreamState> stream = catalog_->FindById(consumer->stream_id);
   if (stream == nullptr) return common::ResourceNotFound("The consumer's stream is gone.");
@@ -112,12 +111,11 @@ absl::StatusOr<std::shared_ptr<Subscription>> StreamBroker::SubscribeToShard(
   if (!index.ok()) return index.status();
   std::shared_ptr<ShardState> shard = stream->FindShard(*index);
   if (shard == nullptr) {
-    return common::ResourceNotFound(absl::StrCat("Shard ", params.shard_id, " in stream ",
-                                                 stream->name, " does not exist."));
+    return common::ResourceNotFound(
+        absl::StrCat("Shard ", params.shard_id, " in stream ", stream->name, " does not exist."));
   }
-  absl::StatusOr<uint64_t> next =
-      ResolveStartingCounter(*stream, *shard, params.type, params.starting_sequence_number,
-                             params.timestamp_millis);
+  absl::StatusOr<uint64_t> next = ResolveStartingCounter(
+      *stream, *shard, params.type, params.starting_sequence_number, params.timestamp_millis);
   if (!next.ok()) return next.status();
   return fanout_->Subscribe(consumer->arn, stream, shard, *next);
 }

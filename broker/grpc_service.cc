@@ -55,8 +55,8 @@ grpc::ServerUnaryReactor* StreamServiceImpl::Finish(grpc::CallbackServerContext*
 
 grpc::ServerUnaryReactor* StreamServiceImpl::Refuse(grpc::CallbackServerContext* context) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(proto::ToGrpcStatus(absl::UnavailableError("the broker is shutting down"),
-                                      context));
+  reactor->Finish(
+      proto::ToGrpcStatus(absl::UnavailableError("the broker is shutting down"), context));
   return reactor;
 }
 
@@ -86,8 +86,8 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DeleteStream(grpc::CallbackServerCo
                                                           const v1::DeleteStreamRequest* request,
                                                           v1::DeleteStreamResponse*) {
   if (!BeginCall()) return Refuse(context);
-  return Finish(context,
-                broker_.DeleteStream(RefOf(request->stream()), request->enforce_consumer_deletion()));
+  return Finish(context, broker_.DeleteStream(RefOf(request->stream()),
+                                              request->enforce_consumer_deletion()));
 }
 
 grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStream(
@@ -306,8 +306,8 @@ grpc::ServerUnaryReactor* StreamServiceImpl::GetRecords(grpc::CallbackServerCont
                                                         v1::GetRecordsResponse* response) {
   if (!BeginCall()) return Refuse(context);
   absl::StatusOr<GetRecordsResult> result =
-      broker_.GetRecords(request->shard_iterator(), request->limit() == 0 ? 10000 : request->limit(),
-                         request->stream_arn());
+      broker_.GetRecords(request->shard_iterator(),
+                         request->limit() == 0 ? 10000 : request->limit(), request->stream_arn());
   if (result.ok()) {
     for (RecordOut& record : result->records) {
       v1::Record* out = response->add_records();
@@ -343,9 +343,9 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DeregisterStreamConsumer(
     grpc::CallbackServerContext* context, const v1::DeregisterStreamConsumerRequest* request,
     v1::DeregisterStreamConsumerResponse*) {
   if (!BeginCall()) return Refuse(context);
-  return Finish(context, broker_.DeregisterStreamConsumer(ConsumerRefParams{
-                             RefOf(request->stream()), request->consumer_name(),
-                             request->consumer_arn()}));
+  return Finish(context,
+                broker_.DeregisterStreamConsumer(ConsumerRefParams{
+                    RefOf(request->stream()), request->consumer_name(), request->consumer_arn()}));
 }
 
 grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStreamConsumer(
@@ -379,8 +379,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamServiceImpl::SubscribeToShard(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   v1::SubscribeToShardRequest parsed;
   grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer
-  if (!grpc::SerializationTraits<v1::SubscribeToShardRequest>::Deserialize(&bytes, &parsed)
-           .ok()) {
+  if (!grpc::SerializationTraits<v1::SubscribeToShardRequest>::Deserialize(&bytes, &parsed).ok()) {
     return new SubscribeRefusal(
         context, common::InvalidArgument("SubscribeToShard request does not parse."));
   }

@@ -13,9 +13,8 @@
 namespace eddy::broker {
 
 // SubscribeToShard is served raw (bytes out, see event_encoder.h); every other method typed.
-class StreamServiceImpl final
-    : public v1::StreamService::WithRawCallbackMethod_SubscribeToShard<
-          v1::StreamService::CallbackService> {
+class StreamServiceImpl final : public v1::StreamService::WithRawCallbackMethod_SubscribeToShard<
+                                    v1::StreamService::CallbackService> {
  public:
   // `broker` and `gate` must outlive the service.
   StreamServiceImpl(StreamBroker& broker, CallGate& gate) : broker_(broker), gate_(gate) {}

@@ -31,14 +31,13 @@ bool PassesFilter(const ShardState& shard, ShardFilterType filter, int64_t filte
     case ShardFilterType::kAtTrimHorizon:
       // Shards created at or before the horizon that were still open then; a stream
       // younger than its retention has its first shards there.
-      return open_at(trim_horizon_millis) || (shard.parent_shard_id.empty() &&
-                                              opened > trim_horizon_millis &&
-                                              closed >= trim_horizon_millis);
+      return open_at(trim_horizon_millis) ||
+             (shard.parent_shard_id.empty() && opened > trim_horizon_millis &&
+              closed >= trim_horizon_millis);
     case ShardFilterType::kAtLatest:
       return open;
     case ShardFilterType::kAtTimestamp:
-      return open_at(filter_millis) ||
-             (shard.parent_shard_id.empty() && opened > filter_millis);
+      return open_at(filter_millis) || (shard.parent_shard_id.empty() && opened > filter_millis);
     case ShardFilterType::kFromTimestamp:
       return closed > filter_millis;
   }
@@ -165,8 +164,9 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
       return common::InvalidArgument("ShardFilter.ShardId is only valid with AFTER_SHARD_ID.");
     }
     if (wants_time && filter_millis <= 0) {
-      return common::InvalidArgument("ShardFilter.Timestamp is required with AT_TIMESTAMP and "
-                                     "FROM_TIMESTAMP.");
+      return common::InvalidArgument(
+          "ShardFilter.Timestamp is required with AT_TIMESTAMP and "
+          "FROM_TIMESTAMP.");
     }
     if (!wants_time && filter_millis != 0) {
       return common::InvalidArgument(

@@ -96,9 +96,8 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
     }
   }
   if (!single && request_bytes > max_request_bytes) {
-    return done(common::InvalidArgument(
-        absl::StrCat("Records size exceeds ", max_request_bytes, " bytes limit (got ",
-                     request_bytes, ").")));
+    return done(common::InvalidArgument(absl::StrCat("Records size exceeds ", max_request_bytes,
+                                                     " bytes limit (got ", request_bytes, ").")));
   }
 
   // Throttling: once a record of a shard is refused, every later record of that shard in
@@ -112,8 +111,8 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
     ShardState& shard = *routed[i];
     bool admitted = true;
     if (limits.throughput_enforced) {
-      const double bytes = static_cast<double>(entries[i].data.size() +
-                                               entries[i].partition_key.size());
+      const double bytes =
+          static_cast<double>(entries[i].data.size() + entries[i].partition_key.size());
       admitted = throttled.count(&shard) == 0 && shard.write_records.TryTake(1);
       if (admitted && !shard.write_bytes.TryTake(bytes)) {
         shard.write_records.TakeAllowingDebt(-1);  // give the record token back

@@ -52,8 +52,8 @@ absl::Status ShardNotFound(absl::string_view shard_id, const StreamState& stream
 absl::StatusOr<uint64_t> StreamBroker::ResolveStartingCounter(
     const StreamState& stream, const ShardState& shard, IteratorType type,
     const std::string& starting_sequence_number, int64_t timestamp_millis) const {
-  const bool by_sequence = type == IteratorType::kAtSequenceNumber ||
-                           type == IteratorType::kAfterSequenceNumber;
+  const bool by_sequence =
+      type == IteratorType::kAtSequenceNumber || type == IteratorType::kAfterSequenceNumber;
   if (!by_sequence && !starting_sequence_number.empty()) {
     return common::InvalidArgument(
         "StartingSequenceNumber is only valid with AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER.");
@@ -77,9 +77,9 @@ absl::StatusOr<uint64_t> StreamBroker::ResolveStartingCounter(
         return common::InvalidArgument("Timestamp is required with AT_TIMESTAMP.");
       }
       if (timestamp_millis > clock_.NowMillis()) {
-        return common::InvalidArgument(absl::StrCat(
-            "The timestamp ", timestamp_millis, " ms is in the future (now ",
-            clock_.NowMillis(), " ms)."));
+        return common::InvalidArgument(absl::StrCat("The timestamp ", timestamp_millis,
+                                                    " ms is in the future (now ",
+                                                    clock_.NowMillis(), " ms)."));
       }
       next_counter = CounterAtMillis(timestamp_millis);
       break;
@@ -95,29 +95,29 @@ absl::StatusOr<uint64_t> StreamBroker::ResolveStartingCounter(
       if (!number.ok()) return number.status();
       if (number->stream_tag != StreamTagOf(stream.id)) {
         return common::InvalidArgument(absl::StrCat(
-            "StartingSequenceNumber ", starting_sequence_number, " used on shard ",
-            shard.shard_id, " in stream ", stream.name,
+            "StartingSequenceNumber ", starting_sequence_number, " used on shard ", shard.shard_id,
+            " in stream ", stream.name,
             " under account 000000000000 is invalid because it did not come from this stream."));
       }
       if (number->shard_index != shard.index) {
-        return common::InvalidArgument(absl::StrCat(
-            "Invalid StartingSequenceNumber. Sequence number ", starting_sequence_number,
-            " encodes ", FormatShardId(number->shard_index),
-            ", while it was used in a call to a shard with ", shard.shard_id, "."));
+        return common::InvalidArgument(
+            absl::StrCat("Invalid StartingSequenceNumber. Sequence number ",
+                         starting_sequence_number, " encodes ", FormatShardId(number->shard_index),
+                         ", while it was used in a call to a shard with ", shard.shard_id, "."));
       }
       const uint64_t limit = ending != 0 ? ending : committed;
       if (number->counter > limit || number->counter < shard.starting_counter) {
-        return common::InvalidArgument(absl::StrCat(
-            "StartingSequenceNumber ", starting_sequence_number, " is outside shard ",
-            shard.shard_id, "'s sequence number range."));
+        return common::InvalidArgument(absl::StrCat("StartingSequenceNumber ",
+                                                    starting_sequence_number, " is outside shard ",
+                                                    shard.shard_id, "'s sequence number range."));
       }
-      next_counter =
-          number->counter + (type == IteratorType::kAfterSequenceNumber ? 1 : 0);
+      next_counter = number->counter + (type == IteratorType::kAfterSequenceNumber ? 1 : 0);
       break;
     }
     default:
-      return common::InvalidArgument("ShardIteratorType must be one of AT_SEQUENCE_NUMBER, "
-                                     "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP.");
+      return common::InvalidArgument(
+          "ShardIteratorType must be one of AT_SEQUENCE_NUMBER, "
+          "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP.");
   }
   return next_counter;
 }
@@ -143,8 +143,7 @@ absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shar
                                                           int limit,
                                                           absl::string_view stream_arn) const {
   const BrokerLimits& limits = options_.limits;
-  if (absl::Status s = ValidateRange("limit", limit, 1, limits.get_records_max_records);
-      !s.ok()) {
+  if (absl::Status s = ValidateRange("limit", limit, 1, limits.get_records_max_records); !s.ok()) {
     return s;
   }
   if (shard_iterator.empty()) return common::InvalidArgument("ShardIterator is required.");
@@ -157,28 +156,30 @@ absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shar
   const IteratorPosition position = DecodeIterator(*payload);
   const int64_t now = clock_.NowMillis();
   if (now - position.issued_millis > options_.iterator_ttl_millis) {
-    return common::ExpiredIterator(absl::StrCat(
-        "Iterator expired. The iterator was created at time ", position.issued_millis,
-        " while right now it is ", now, " which is further in the future than the tolerated "
-        "delay of ", options_.iterator_ttl_millis, " milliseconds."));
+    return common::ExpiredIterator(
+        absl::StrCat("Iterator expired. The iterator was created at time ", position.issued_millis,
+                     " while right now it is ", now,
+                     " which is further in the future than the tolerated "
+                     "delay of ",
+                     options_.iterator_ttl_millis, " milliseconds."));
   }
   std::shared_ptr<StreamState> stream = catalog_->FindById(position.stream_id);
   if (stream == nullptr) {
     return common::ResourceNotFound("The stream of this ShardIterator no longer exists.");
   }
   if (!stream_arn.empty() && stream_arn != stream->arn) {
-    return common::InvalidArgument(absl::StrCat("StreamARN ", stream_arn,
-                                                " is not the stream of this ShardIterator."));
+    return common::InvalidArgument(
+        absl::StrCat("StreamARN ", stream_arn, " is not the stream of this ShardIterator."));
   }
   std::shared_ptr<ShardState> shard = stream->FindShard(position.shard_index);
   if (shard == nullptr) return ShardNotFound(FormatShardId(position.shard_index), *stream);
 
   if (limits.throughput_enforced) {
     if (!shard->read_bytes.HasTokens() || !shard->read_calls.TryTake(1)) {
-      return common::ThroughputExceeded(absl::StrCat(
-          "Rate exceeded for shard ", shard->shard_id, " in stream ", stream->name,
-          " under account 000000000000 (", limits.read_calls_per_second, " calls/s, ",
-          limits.read_bytes_per_second, " bytes/s)."));
+      return common::ThroughputExceeded(
+          absl::StrCat("Rate exceeded for shard ", shard->shard_id, " in stream ", stream->name,
+                       " under account 000000000000 (", limits.read_calls_per_second, " calls/s, ",
+                       limits.read_bytes_per_second, " bytes/s)."));
     }
   }
 
@@ -204,9 +205,9 @@ absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shar
     bytes += static_cast<int64_t>(record.data.size() + record.partition_key.size());
     next = record.counter + 1;
     last_arrival = MillisOfCounter(record.counter);
-    result.records.push_back(RecordOut{
-        FormatSequenceNumber(SequenceNumber{tag, shard->index, record.counter}), last_arrival,
-        std::move(record.partition_key), std::move(record.data)});
+    result.records.push_back(
+        RecordOut{FormatSequenceNumber(SequenceNumber{tag, shard->index, record.counter}),
+                  last_arrival, std::move(record.partition_key), std::move(record.data)});
   }
   // Nothing in [from, last readable]: continue past it (a closed shard then reports its end).
   if (result.records.empty()) next = std::max(next, last_readable + 1);

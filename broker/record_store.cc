@@ -1,8 +1,8 @@
 #include "broker/record_store.h"
 
 #include <openssl/rand.h>
-#include <rocksdb/db.h>
 #include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -115,8 +115,8 @@ absl::StatusOr<std::vector<StoredRecord>> RecordStore::Read(const ReadRange& ran
     if (key.size() != 21 || value.size() < 2) {
       return common::InternalFailure("storage: malformed record entry");
     }
-    const size_t key_length = (static_cast<unsigned char>(value[0]) << 8) |
-                              static_cast<unsigned char>(value[1]);
+    const size_t key_length =
+        (static_cast<unsigned char>(value[0]) << 8) | static_cast<unsigned char>(value[1]);
     if (value.size() < 2 + key_length) return common::InternalFailure("storage: short record");
     const int64_t size = static_cast<int64_t>(value.size() - 2);
     if (!records.empty() && bytes + size > range.max_bytes) break;
@@ -146,8 +146,8 @@ absl::Status RecordStore::TrimBefore(uint64_t stream_id, uint32_t shard_index, u
   const std::string end = RecordKey(stream_id, shard_index, counter);
   rocksdb::WriteOptions write_options;
   write_options.sync = sync_;
-  absl::Status status = FromRocks(
-      db_->DeleteRange(write_options, db_->DefaultColumnFamily(), begin, end), "trim");
+  absl::Status status =
+      FromRocks(db_->DeleteRange(write_options, db_->DefaultColumnFamily(), begin, end), "trim");
   if (!status.ok()) return status;
   rocksdb::Slice begin_slice(begin);
   rocksdb::Slice end_slice(end);
@@ -178,10 +178,10 @@ absl::Status RecordStore::CompactStreamData(uint64_t stream_id) {
     // The rest (files shared with other streams' keys, covered by the range tombstone) goes
     // with RocksDB's own compactions — a forced compaction here would rewrite live streams'
     // newest data too, and cost every stream's writers and readers CPU for seconds.
-    absl::Status status = FromRocks(
-        rocksdb::DeleteFilesInRange(db_.get(), db_->DefaultColumnFamily(), &begin_slice,
-                                    &end_slice),
-        "delete files");
+    absl::Status status =
+        FromRocks(rocksdb::DeleteFilesInRange(db_.get(), db_->DefaultColumnFamily(), &begin_slice,
+                                              &end_slice),
+                  "delete files");
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -236,8 +236,8 @@ absl::Status RecordStore::DeleteStream(absl::string_view name) {
 absl::StatusOr<std::vector<storage::v1::StoredStream>> RecordStore::LoadStreams() const {
   std::vector<storage::v1::StoredStream> streams;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(ToSlice(kStreamMetaPrefix)); it->Valid() && it->key().starts_with(ToSlice(kStreamMetaPrefix));
-       it->Next()) {
+  for (it->Seek(ToSlice(kStreamMetaPrefix));
+       it->Valid() && it->key().starts_with(ToSlice(kStreamMetaPrefix)); it->Next()) {
     storage::v1::StoredStream stream;
     if (!stream.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return common::InternalFailure(
@@ -259,8 +259,7 @@ std::string ConsumerKey(uint64_t stream_id, absl::string_view name) {
 }  // namespace
 
 absl::Status RecordStore::PutConsumer(const storage::v1::StoredConsumer& consumer) {
-  return PutMeta(ConsumerKey(consumer.stream_id(), consumer.name()),
-                 consumer.SerializeAsString());
+  return PutMeta(ConsumerKey(consumer.stream_id(), consumer.name()), consumer.SerializeAsString());
 }
 
 absl::Status RecordStore::DeleteConsumer(uint64_t stream_id, absl::string_view name) {

@@ -37,8 +37,8 @@ absl::StatusOr<std::shared_ptr<ShardState>> OpenShard(const StreamState& stream,
                                                  " under account 000000000000 does not exist."));
   }
   if (!shard->IsOpen()) {
-    return common::InvalidArgument(absl::StrCat(field, " ", shard_id,
-                                                " is closed: only open shards can be resharded."));
+    return common::InvalidArgument(
+        absl::StrCat(field, " ", shard_id, " is closed: only open shards can be resharded."));
   }
   return shard;
 }
@@ -56,8 +56,8 @@ absl::Status StreamBroker::ApplyReshard(const std::shared_ptr<StreamState>& stre
   absl::Status status = commit_queue_.RunOrderedAndWait([&]() -> absl::Status {
     for (const auto& parent : parents) {
       if (!parent->IsOpen() || parent->deleted.load()) {
-        return common::InvalidArgument(absl::StrCat("Shard ", parent->shard_id,
-                                                    " was closed meanwhile."));
+        return common::InvalidArgument(
+            absl::StrCat("Shard ", parent->shard_id, " was closed meanwhile."));
       }
     }
     std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>> closing;
@@ -91,8 +91,8 @@ absl::Status StreamBroker::ApplyReshard(const std::shared_ptr<StreamState>& stre
   for (const auto& parent : parents) fanout_->OnCommit(*parent);  // subscribers see the end
   std::string summary;
   for (const auto& parent : parents) absl::StrAppend(&summary, parent->shard_id, " ");
-  common::Logger("eddy.broker")->info("stream={} resharded: {}closed, {} children", stream->name,
-                                      summary, children.size());
+  common::Logger("eddy.broker")
+      ->info("stream={} resharded: {}closed, {} children", stream->name, summary, children.size());
   return absl::OkStatus();
 }
 
@@ -107,8 +107,7 @@ absl::Status StreamBroker::SplitShard(const StreamRef& ref, const std::string& s
 absl::Status StreamBroker::SplitShardInternal(const std::shared_ptr<StreamState>& stream,
                                               const std::string& shard_id,
                                               const std::string& new_starting_hash_key) {
-  absl::StatusOr<std::shared_ptr<ShardState>> shard =
-      OpenShard(*stream, shard_id, "ShardToSplit");
+  absl::StatusOr<std::shared_ptr<ShardState>> shard = OpenShard(*stream, shard_id, "ShardToSplit");
   if (!shard.ok()) return shard.status();
   absl::StatusOr<common::HashKey> key =
       common::ParseHashKey(new_starting_hash_key, "NewStartingHashKey");
@@ -116,17 +115,16 @@ absl::Status StreamBroker::SplitShardInternal(const std::shared_ptr<StreamState>
   const common::HashKeyRange range = (*shard)->hash_range;
   if (!(range.start + 1 < *key && *key < range.end)) {
     return common::InvalidArgument(absl::StrCat(
-        "NewStartingHashKey ", new_starting_hash_key, " must lie strictly inside shard ",
-        shard_id, "'s range (", common::FormatUint128(range.start + 1), ", ",
+        "NewStartingHashKey ", new_starting_hash_key, " must lie strictly inside shard ", shard_id,
+        "'s range (", common::FormatUint128(range.start + 1), ", ",
         common::FormatUint128(range.end), ")."));
   }
   if (!stream->BeginUpdate()) {
     return common::ResourceInUse(absl::StrCat("Stream ", stream->name, " is UPDATING."));
   }
-  absl::Status status =
-      ApplyReshard(stream, {*shard},
-                   {ChildSpec{{range.start, *key - 1}, shard_id, ""},
-                    ChildSpec{{*key, range.end}, shard_id, ""}});
+  absl::Status status = ApplyReshard(stream, {*shard},
+                                     {ChildSpec{{range.start, *key - 1}, shard_id, ""},
+                                      ChildSpec{{*key, range.end}, shard_id, ""}});
   stream->EndUpdate();
   return status;
 }
@@ -161,8 +159,8 @@ absl::Status StreamBroker::MergeShardsInternal(const std::shared_ptr<StreamState
   }
   absl::Status status = ApplyReshard(
       stream, {*first, *second},
-      {ChildSpec{{std::min(a.start, b.start), std::max(a.end, b.end)}, shard_id,
-                 adjacent_shard_id}});
+      {ChildSpec{
+          {std::min(a.start, b.start), std::max(a.end, b.end)}, shard_id, adjacent_shard_id}});
   stream->EndUpdate();
   return status;
 }
@@ -186,8 +184,8 @@ absl::StatusOr<int> StreamBroker::UpdateShardCount(const StreamRef& ref, int tar
   if (target < 1 || target > 2 * current || 2 * target < current) {
     return common::InvalidArgument(absl::StrCat(
         "TargetShardCount ", target, " is outside what one UpdateShardCount can reach from ",
-        current, " open shards: between half and double (", (current + 1) / 2, " … ",
-        2 * current, ")."));
+        current, " open shards: between half and double (", (current + 1) / 2, " … ", 2 * current,
+        ")."));
   }
   // Uniform scaling as single splits and merges: split the widest shard in half, or merge
   // the adjacent pair that is narrowest together, until the count is reached.

@@ -17,8 +17,8 @@ constexpr absl::string_view kShardIdPrefix = "shardId-";
 uint32_t StreamTagOf(uint64_t stream_id) { return static_cast<uint32_t>(stream_id & 0xFFFFFF); }
 
 std::string FormatSequenceNumber(const SequenceNumber& number) {
-  const uint64_t high = (kVersion << 56) | (static_cast<uint64_t>(number.stream_tag & 0xFFFFFF)
-                                            << 32) |
+  const uint64_t high = (kVersion << 56) |
+                        (static_cast<uint64_t>(number.stream_tag & 0xFFFFFF) << 32) |
                         number.shard_index;
   return common::FormatUint128(absl::MakeUint128(high, number.counter));
 }

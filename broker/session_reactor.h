@@ -30,8 +30,7 @@ class SessionReactor;
 class SessionRegistry {
  public:
   // Records a new live session; returns its id.
-  uint64_t Open(const std::string& application, const std::string& worker,
-                SessionReactor* reactor);
+  uint64_t Open(const std::string& application, const std::string& worker, SessionReactor* reactor);
   // Forgets session `id`; true if it was the worker's newest (so its leases may be freed).
   bool Close(const std::string& application, const std::string& worker, uint64_t id);
   // The reactor is going away: never notify it again.

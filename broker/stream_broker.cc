@@ -26,9 +26,8 @@ absl::StatusOr<std::unique_ptr<StreamBroker>> StreamBroker::Open(
       ConsumerRegistry::Open(**store, options.limits, *options.clock,
                              options.fanout.consumer_activation_millis, (*catalog)->List());
   if (!consumers.ok()) return consumers.status();
-  return std::unique_ptr<StreamBroker>(new StreamBroker(options, std::move(*store),
-                                                        std::move(*catalog),
-                                                        std::move(*consumers), std::move(*secret)));
+  return std::unique_ptr<StreamBroker>(new StreamBroker(
+      options, std::move(*store), std::move(*catalog), std::move(*consumers), std::move(*secret)));
 }
 
 StreamBroker::StreamBroker(const StreamBrokerOptions& options, std::unique_ptr<RecordStore> store,
@@ -88,15 +87,16 @@ void StreamBroker::TrimExpiredRecords() {
         stream->RemoveShard(shard->index);
         absl::Status persisted = catalog_->Persist(*stream);
         if (!persisted.ok()) {
-          common::Logger("eddy.broker")->warn("stream={} shard={} expiry not persisted: {}",
-                                              stream->name, shard->shard_id,
-                                              persisted.ToString());
+          common::Logger("eddy.broker")
+              ->warn("stream={} shard={} expiry not persisted: {}", stream->name, shard->shard_id,
+                     persisted.ToString());
         }
       }
       absl::Status status = store_->TrimBefore(stream->id, shard->index, horizon);
       if (!status.ok()) {
-        common::Logger("eddy.broker")->warn("stream={} shard={} retention trim failed: {}",
-                                         stream->name, shard->shard_id, status.ToString());
+        common::Logger("eddy.broker")
+            ->warn("stream={} shard={} retention trim failed: {}", stream->name, shard->shard_id,
+                   status.ToString());
       }
     }
   }
@@ -109,9 +109,9 @@ absl::Status StreamBroker::CreateStream(const CreateStreamParams& params) {
   }
   absl::Status status = catalog_->Create(resolved);
   if (status.ok()) {
-    common::Logger("eddy.broker")->info("stream={} created: {} shards, retention {} h",
-                                        resolved.name, resolved.shard_count,
-                                        resolved.retention_hours);
+    common::Logger("eddy.broker")
+        ->info("stream={} created: {} shards, retention {} h", resolved.name, resolved.shard_count,
+               resolved.retention_hours);
   }
   return status;
 }
@@ -121,9 +121,9 @@ absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool enforce_co
   if (!found.ok()) return found.status();
   const int consumers = consumers_->Count((*found)->id);
   if (consumers > 0 && !enforce_consumer_deletion) {
-    return common::ResourceInUse(absl::StrCat(
-        "Stream ", (*found)->name, " has ", consumers,
-        " registered consumers; deregister them or pass EnforceConsumerDeletion."));
+    return common::ResourceInUse(
+        absl::StrCat("Stream ", (*found)->name, " has ", consumers,
+                     " registered consumers; deregister them or pass EnforceConsumerDeletion."));
   }
   absl::StatusOr<std::shared_ptr<StreamState>> removed = catalog_->Remove(stream);
   if (!removed.ok()) return removed.status();
@@ -135,8 +135,8 @@ absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool enforce_co
   commit_queue_.RunOrdered([this, id = (*removed)->id, name = (*removed)->name] {
     absl::Status status = store_->DeleteStreamData(id);
     if (!status.ok()) {
-      common::Logger("eddy.broker")->error("stream={} deleting data failed: {}", name,
-                                        status.ToString());
+      common::Logger("eddy.broker")
+          ->error("stream={} deleting data failed: {}", name, status.ToString());
       return;
     }
     // Reclaiming the space takes seconds for big streams: off the commit thread, which
@@ -144,8 +144,8 @@ absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool enforce_co
     maintenance_.Run([this, id, name] {
       absl::Status compacted = store_->CompactStreamData(id);
       if (!compacted.ok()) {
-        common::Logger("eddy.broker")->warn("stream={} reclaiming space failed: {}", name,
-                                           compacted.ToString());
+        common::Logger("eddy.broker")
+            ->warn("stream={} reclaiming space failed: {}", name, compacted.ToString());
       }
     });
   });

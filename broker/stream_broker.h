@@ -26,8 +26,8 @@
 #include "broker/stream_catalog.h"
 #include "broker/task_runner.h"
 #include "broker/token_codec.h"
-#include "lease/coordinator_store.h"
 #include "common/clock.h"
+#include "lease/coordinator_store.h"
 
 namespace eddy::broker {
 

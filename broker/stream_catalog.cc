@@ -34,8 +34,8 @@ absl::StatusOr<std::string> NameOf(const StreamRef& ref) {
   }
   std::string name = ref.arn.substr(at + kMarker.size());
   if (!ref.name.empty() && ref.name != name) {
-    return common::InvalidArgument(absl::StrCat("StreamARN '", ref.arn,
-                                                "' does not name stream '", ref.name, "'."));
+    return common::InvalidArgument(
+        absl::StrCat("StreamARN '", ref.arn, "' does not name stream '", ref.name, "'."));
   }
   return name;
 }
@@ -59,9 +59,9 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
   if (!stored.ok()) return stored.status();
   absl::MutexLock lock(&catalog->mu_);
   for (const storage::v1::StoredStream& s : *stored) {
-    auto stream = std::make_shared<StreamState>(
-        s.stream_id(), s.name(), s.creation_millis(), static_cast<StreamMode>(s.stream_mode()),
-        s.max_record_size_kib(), s.retention_hours());
+    auto stream = std::make_shared<StreamState>(s.stream_id(), s.name(), s.creation_millis(),
+                                                static_cast<StreamMode>(s.stream_mode()),
+                                                s.max_record_size_kib(), s.retention_hours());
     for (const storage::v1::StoredShard& stored_shard : s.shards()) {
       auto shard = std::make_shared<ShardState>(
           s.stream_id(), stored_shard.index(),
@@ -78,8 +78,7 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
       shard->InitCounters(last);
       stream->AddShard(std::move(shard));
     }
-    stream->set_next_shard_index(
-        std::max(stream->next_shard_index(), s.next_shard_index()));
+    stream->set_next_shard_index(std::max(stream->next_shard_index(), s.next_shard_index()));
     catalog->by_id_[s.stream_id()] = stream;
     catalog->by_name_[s.name()] = std::move(stream);
   }
@@ -206,16 +205,16 @@ absl::Status StreamCatalog::ChangeRetention(const StreamRef& ref, int hours, boo
   absl::MutexLock lock(&mu_);  // serialises retention changes with persistence
   const int current = (*stream)->retention_hours();
   if (increase && hours < current) {
-    return common::InvalidArgument(absl::StrCat(
-        "Requested retention period (", hours, " hours) for stream ", (*stream)->name,
-        " can not be shorter than existing retention period (", current,
-        " hours). Use DecreaseRetentionPeriod API."));
+    return common::InvalidArgument(
+        absl::StrCat("Requested retention period (", hours, " hours) for stream ", (*stream)->name,
+                     " can not be shorter than existing retention period (", current,
+                     " hours). Use DecreaseRetentionPeriod API."));
   }
   if (!increase && hours > current) {
-    return common::InvalidArgument(absl::StrCat(
-        "Requested retention period (", hours, " hours) for stream ", (*stream)->name,
-        " can not be longer than existing retention period (", current,
-        " hours). Use IncreaseRetentionPeriod API."));
+    return common::InvalidArgument(
+        absl::StrCat("Requested retention period (", hours, " hours) for stream ", (*stream)->name,
+                     " can not be longer than existing retention period (", current,
+                     " hours). Use IncreaseRetentionPeriod API."));
   }
   (*stream)->set_retention_hours(hours);
   absl::Status persisted = Persist(**stream);

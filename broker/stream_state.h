@@ -10,8 +10,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/limits.h"
 #include "broker/catch_up_cache.h"
+#include "broker/limits.h"
 #include "broker/shard_tail.h"
 #include "common/clock.h"
 #include "common/hash_key.h"

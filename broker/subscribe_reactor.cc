@@ -30,8 +30,7 @@ void SubscribeReactor::Send(SubscriptionEvent event) {
 }
 
 void SubscribeReactor::Finish(const absl::Status& status) {
-  grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(
-      proto::ToGrpcStatus(status, context_));
+  grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(proto::ToGrpcStatus(status, context_));
 }
 
 void SubscribeReactor::OnWriteDone(bool ok) {

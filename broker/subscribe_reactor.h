@@ -14,8 +14,7 @@
 
 namespace eddy::broker {
 
-class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
-                               public EventSink {
+class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public EventSink {
  public:
   // Starts the subscription, or finishes the call at once with the reason it cannot.
   // `on_done` runs when gRPC is done with the call (the service counts calls in flight).

@@ -183,8 +183,8 @@ std::vector<SharedRecord> Subscription::ReadFrom(uint64_t from, uint64_t last_re
     const int64_t now = context_.clock->NowMillis();
     records = shard.catch_up().Get(from, searched_to, options.max_event_records, max_bytes, now);
     if (records.empty()) {
-      ReadRange range{shard.stream_id, shard.index, from, searched_to, options.max_event_records,
-                      max_bytes};
+      ReadRange range{shard.stream_id,           shard.index, from, searched_to,
+                      options.max_event_records, max_bytes};
       absl::StatusOr<std::vector<StoredRecord>> stored = context_.store->Read(range);
       if (stored.ok()) {
         for (StoredRecord& record : *stored) {

@@ -33,7 +33,8 @@ absl::StatusOr<std::string> TokenCodec::Open(char kind, absl::string_view token,
   std::string body;
   if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &body) ||
       body.size() < 1 + kMacBytes || body[0] != kind) {
-    return common::InvalidArgument(absl::StrCat("Invalid ", field, ": not a token this broker issued."));
+    return common::InvalidArgument(
+        absl::StrCat("Invalid ", field, ": not a token this broker issued."));
   }
   const absl::string_view signed_part(body.data(), body.size() - kMacBytes);
   const std::string expected = Mac(signed_part);

@@ -50,8 +50,8 @@ int64_t CountUtf8CodePoints(absl::string_view text) {
 absl::Status ValidateResourceName(absl::string_view field, absl::string_view name) {
   if (name.empty() || name.size() > 128) {
     return common::ValidationError(
-        absl::StrCat("1 validation error detected: Value '", name.substr(0, 160),
-                     "' at '", field, "' failed to satisfy constraint: Member must have length "
+        absl::StrCat("1 validation error detected: Value '", name.substr(0, 160), "' at '", field,
+                     "' failed to satisfy constraint: Member must have length "
                      "between 1 and 128"));
   }
   for (char c : name) {
@@ -59,8 +59,8 @@ absl::Status ValidateResourceName(absl::string_view field, absl::string_view nam
                     c == '_' || c == '.' || c == '-';
     if (!ok) {
       return common::ValidationError(
-          absl::StrCat("1 validation error detected: Value '", name,
-                       "' at '", field, "' failed to satisfy constraint: Member must satisfy "
+          absl::StrCat("1 validation error detected: Value '", name, "' at '", field,
+                       "' failed to satisfy constraint: Member must satisfy "
                        "regular expression pattern: [a-zA-Z0-9_.-]+"));
     }
   }
@@ -92,10 +92,9 @@ absl::Status ValidateRetentionHours(int hours) {
 
 absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max) {
-    return common::ValidationError(
-        absl::StrCat("1 validation error detected: Value '", value, "' at '", field,
-                     "' failed to satisfy constraint: Member must have value between ", min,
-                     " and ", max));
+    return common::ValidationError(absl::StrCat(
+        "1 validation error detected: Value '", value, "' at '", field,
+        "' failed to satisfy constraint: Member must have value between ", min, " and ", max));
   }
   return absl::OkStatus();
 }

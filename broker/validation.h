@@ -3,9 +3,9 @@
 // ValidationException whose message names the field and the rule it broke.
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace eddy::broker {
 

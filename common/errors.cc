@@ -1,8 +1,7 @@
 #include "common/errors.h"
 
-#include "absl/types/optional.h"
-
 #include "absl/strings/cord.h"
+#include "absl/types/optional.h"
 
 namespace eddy::common {
 namespace {
@@ -60,9 +59,7 @@ std::string ErrorType(const absl::Status& status) {
   return std::string(NameForCode(status.code()));
 }
 
-bool HasErrorType(const absl::Status& status) {
-  return status.GetPayload(kPayloadUrl).has_value();
-}
+bool HasErrorType(const absl::Status& status) { return status.GetPayload(kPayloadUrl).has_value(); }
 
 bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {

@@ -6,9 +6,9 @@
 // it survives module boundaries; proto/grpc_status.h moves it on and off the wire.
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace eddy::common {
 

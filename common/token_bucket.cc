@@ -15,8 +15,8 @@ TokenBucket::TokenBucket(double rate_per_second, double capacity, const Clock& c
 void TokenBucket::RefillLocked() {
   const int64_t now = clock_.MonotonicNanos();
   if (now > last_refill_nanos_) {
-    tokens_ = std::min(capacity_, tokens_ + static_cast<double>(now - last_refill_nanos_) *
-                                                rate_per_nano_);
+    tokens_ = std::min(capacity_,
+                       tokens_ + static_cast<double>(now - last_refill_nanos_) * rate_per_nano_);
     last_refill_nanos_ = now;
   }
 }

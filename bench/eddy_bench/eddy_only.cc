@@ -74,8 +74,8 @@ nlohmann::json RunCheckpoints(const std::string& endpoint, int threads, const Be
           application);
       for (int64_t i = 1; Clock::now() < deadline; ++i) {
         auto position = checkpoint::ExtendedSequenceNumber::Of(absl::StrCat(1000000 + i), 0);
-        auto ok = store.Save(absl::StrCat("shard-", t), owned[static_cast<size_t>(t)], *position,
-                             "");
+        auto ok =
+            store.Save(absl::StrCat("shard-", t), owned[static_cast<size_t>(t)], *position, "");
         if (!ok.ok() || !*ok) {
           failed = true;
           return;
@@ -93,8 +93,8 @@ nlohmann::json RunCheckpoints(const std::string& endpoint, int threads, const Be
           {"Threads", threads}};
 }
 
-nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli,
-                           bool graceful, const BenchScale& scale) {
+nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli, bool graceful,
+                           const BenchScale& scale) {
   (void)scale;
   const std::string workload = graceful ? "failover-graceful" : "failover-crash";
   const std::string name = Fresh("bench-failover");
@@ -107,11 +107,10 @@ nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_
   char dir_template[] = "/tmp/eddy-bench-failover-XXXXXX";
   const std::string dir = mkdtemp(dir_template) != nullptr ? dir_template : "/tmp";
   auto start_worker = [&](const std::string& id, tools::demo::ChildProcess* worker) {
-    return worker->Start(eddy_cli,
-                         {"consume", "--application", name, "--stream-name", name,
-                          "--worker-id", id},
-                         {{"EDDY_ENDPOINT", endpoint}}, absl::StrCat(dir, "/", id, ".out"),
-                         absl::StrCat(dir, "/", id, ".log"));
+    return worker->Start(
+        eddy_cli, {"consume", "--application", name, "--stream-name", name, "--worker-id", id},
+        {{"EDDY_ENDPOINT", endpoint}}, absl::StrCat(dir, "/", id, ".out"),
+        absl::StrCat(dir, "/", id, ".log"));
   };
   tools::demo::ChildProcess first;
   tools::demo::ChildProcess second;

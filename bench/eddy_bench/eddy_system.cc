@@ -13,8 +13,7 @@ namespace {
 
 class EddySystem final : public StreamSystem {
  public:
-  explicit EddySystem(const std::string& endpoint)
-      : endpoint_(endpoint), client_(Options()) {}
+  explicit EddySystem(const std::string& endpoint) : endpoint_(endpoint), client_(Options()) {}
 
   absl::Status Reset(const std::string& name) override {
     name_ = name;

@@ -94,8 +94,7 @@ class KinesaliteSystem final : public StreamSystem {
     if (!created.ok()) return created.status();
     if (!WaitFor([&] {
           auto described = http_.Call("DescribeStream", {{"StreamName", name}});
-          return described.ok() &&
-                 (*described)["StreamDescription"]["StreamStatus"] == "ACTIVE";
+          return described.ok() && (*described)["StreamDescription"]["StreamStatus"] == "ACTIVE";
         })) {
       return absl::DeadlineExceededError("kinesalite: stream not ACTIVE");
     }

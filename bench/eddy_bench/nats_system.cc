@@ -13,8 +13,8 @@ namespace {
 
 absl::Status Check(natsStatus s, const char* what) {
   if (s == NATS_OK) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("nats ", what, ": ", natsStatus_GetText(s), " ",
-                                          nats_GetLastError(nullptr)));
+  return absl::InternalError(
+      absl::StrCat("nats ", what, ": ", natsStatus_GetText(s), " ", nats_GetLastError(nullptr)));
 }
 
 struct Connection {
@@ -95,8 +95,8 @@ class NatsSystem final : public StreamSystem {
       {
         std::lock_guard<std::mutex> lock(st->mu);
         if (!st->done) {
-          more = (*st->on_record)(
-              absl::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
+          more = (*st->on_record)(absl::string_view(
+              natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
           if (!more) st->done = true;
         }
       }
@@ -112,8 +112,8 @@ class NatsSystem final : public StreamSystem {
     options.Config.Heartbeat = 1'000'000'000;  // ns; flow control needs heartbeats
     natsSubscription* sub = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
-    natsStatus s = js_Subscribe(&sub, c.js, subject_.c_str(), on_message, &state, nullptr,
-                                &options, &error);
+    natsStatus s =
+        js_Subscribe(&sub, c.js, subject_.c_str(), on_message, &state, nullptr, &options, &error);
     if (s != NATS_OK) return Check(s, "subscribe");
     natsSubscription_SetPendingLimits(sub, -1, -1);
     {

@@ -47,8 +47,8 @@ nlohmann::json Failed(const std::string& workload, const absl::Status& status) {
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t index =
-      std::min(values.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(values.size())));
+  const size_t index = std::min(
+      values.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(values.size())));
   return values[index];
 }
 
@@ -87,10 +87,10 @@ nlohmann::json RunIngest(StreamSystem& system, const BenchScale& scale) {
   if (!appended.ok()) return Failed("ingest", appended.status());
   const double seconds = Seconds(Clock::now() - start);
   const double rate = static_cast<double>(*appended) / seconds;
-  return {{"Workload", "ingest"},
-          {"Metrics",
-           {{"RecordsPerSecond", rate}, {"MBPerSecond", rate * scale.record_bytes / 1e6}}},
-          {"Records", *appended}};
+  return {
+      {"Workload", "ingest"},
+      {"Metrics", {{"RecordsPerSecond", rate}, {"MBPerSecond", rate * scale.record_bytes / 1e6}}},
+      {"Records", *appended}};
 }
 
 nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale) {
@@ -133,8 +133,9 @@ nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale) {
   if (!read_status.ok()) return Failed("latency", read_status);
   std::lock_guard<std::mutex> lock(mu);
   const size_t worst =
-      millis.empty() ? 0 : static_cast<size_t>(std::max_element(millis.begin(), millis.end()) -
-                                                millis.begin());
+      millis.empty()
+          ? 0
+          : static_cast<size_t>(std::max_element(millis.begin(), millis.end()) - millis.begin());
   return {{"Workload", "latency"},
           {"WorstRecordIndex", worst},
           {"Metrics",
@@ -147,8 +148,7 @@ nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale) {
 
 nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale,
                          int server_pid) {
-  const std::string workload =
-      absl::StrCat("fanout-", live ? "live" : "backlog", "-", consumers);
+  const std::string workload = absl::StrCat("fanout-", live ? "live" : "backlog", "-", consumers);
   if (absl::Status s = system.Reset("bench-fanout"); !s.ok()) return Failed(workload, s);
   if (absl::Status s = system.PrepareReaders(consumers); !s.ok()) return Failed(workload, s);
   // The records each reader must see: the backlog, or (live) what the producer wrote —

@@ -37,7 +37,7 @@ nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const B
 nlohmann::json RunCheckpoints(const std::string& endpoint, int threads, const BenchScale& scale);
 // Time from stopping a worker (SIGKILL, or SIGTERM when `graceful`) to the first record
 // processed by the other worker, with default settings. `eddy_cli` runs the workers.
-nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli,
-                           bool graceful, const BenchScale& scale);
+nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli, bool graceful,
+                           const BenchScale& scale);
 
 }  // namespace eddy::bench

@@ -127,6 +127,7 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
   target = std::min(target, options_.max_leases_for_worker);
 
   std::vector<const lease::Lease*> to_take;
+  std::vector<const lease::Lease*> spare;  // free leases to try when a take loses a race
   int shortfall = target - mine;
   {
     // Hand-offs asked for earlier count as on their way (unless the lease is free or expired
@@ -167,10 +168,13 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
                                                                : std::next(it);
     }
     for (const lease::Lease* lease : available) {
-      if (shortfall <= 0) break;
       if (handed_over_.count(lease->key) != 0) continue;  // the asker's to take
-      to_take.push_back(lease);
-      --shortfall;
+      if (shortfall > 0) {
+        to_take.push_back(lease);
+        --shortfall;
+      } else {
+        spare.push_back(lease);
+      }
     }
   }
   if (shortfall > 0 && to_take.empty()) {
@@ -204,9 +208,16 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
   }
 
   std::vector<std::string> taken;
-  for (const lease::Lease* lease : to_take) {
+  size_t next_spare = 0;
+  for (size_t i = 0; i < to_take.size(); ++i) {
+    const lease::Lease* lease = to_take[i];
     absl::StatusOr<bool> won = table_.Take(lease->key, lease->counter, options_.worker_id);
-    if (!won.ok() || !*won) continue;  // another worker was quicker
+    if (!won.ok() || !*won) {
+      // Another worker was quicker. Workers told at once that leases are free all start
+      // with the oldest: try the next free one now rather than at the next pass.
+      if (next_spare < spare.size()) to_take.push_back(spare[next_spare++]);
+      continue;
+    }
     HeldLease held{*lease, checkpoint::Ownership{options_.worker_id, lease->epoch + 1}, now};
     held.lease.owner = options_.worker_id;
     ++held.lease.counter;

@@ -173,6 +173,64 @@ TEST_F(LeaseCoordinatorTest, AHandedOverLeaseGoesToTheAskerEvenIfTheOwnerPassesF
   EXPECT_EQ(*a->TakeLeases(), std::vector<std::string>{key});
 }
 
+// A table where another worker ("b") takes a lease just before "a"'s first Take of it
+// lands: the race two survivors run when they are told of free leases at the same moment.
+class RacingTable final : public lease::LeaseTable {
+ public:
+  explicit RacingTable(lease::LeaseTable& inner) : inner_(inner) {}
+  const std::string& application() const override { return inner_.application(); }
+  absl::StatusOr<bool> CreateIfAbsent(const lease::Lease& l) override {
+    return inner_.CreateIfAbsent(l);
+  }
+  absl::StatusOr<std::optional<lease::Lease>> Get(const std::string& k) override {
+    return inner_.Get(k);
+  }
+  absl::StatusOr<std::vector<lease::Lease>> List() override { return inner_.List(); }
+  absl::StatusOr<bool> Take(const std::string& k, uint64_t counter,
+                            const std::string& owner) override {
+    if (owner == "a" && !raced_) {
+      raced_ = true;
+      EXPECT_TRUE(*inner_.Take(k, counter, "b"));  // b is quicker
+    }
+    return inner_.Take(k, counter, owner);
+  }
+  absl::StatusOr<bool> Renew(const std::string& k, const std::string& o, uint64_t c) override {
+    return inner_.Renew(k, o, c);
+  }
+  absl::StatusOr<bool> Evict(const std::string& k, const std::string& o) override {
+    return inner_.Evict(k, o);
+  }
+  absl::StatusOr<bool> UpdateLineage(const std::string& k, const std::string& o,
+                                     const std::vector<std::string>& c) override {
+    return inner_.UpdateLineage(k, o, c);
+  }
+  absl::StatusOr<bool> RequestHandoff(const std::string& k, const std::string& o,
+                                      const std::string& r) override {
+    return inner_.RequestHandoff(k, o, r);
+  }
+  absl::StatusOr<bool> Delete(const std::string& k) override { return inner_.Delete(k); }
+
+ private:
+  lease::LeaseTable& inner_;
+  bool raced_ = false;
+};
+
+TEST_F(LeaseCoordinatorTest, LosingARaceForAFreeLeaseTakesAnotherInTheSamePass) {
+  AddLeases(3);  // free
+  lease::Lease b_lease;
+  b_lease.key = "shard-x";
+  ASSERT_TRUE(*table_->CreateIfAbsent(b_lease));
+  ASSERT_TRUE(*table_->Take("shard-x", 0, "b"));  // b is live
+  RacingTable racing(*table_);
+  LeaseCoordinator a(racing, clock_, LeaseCoordinatorOptions{"a", 10'000, 1 << 30, 1});
+  // a's share is ceil(4 / 2) = 2; b wins the first lease a tries.
+  absl::StatusOr<std::vector<std::string>> taken = a.TakeLeases();
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->size(), 2u) << "a lost one race and took the next free lease instead";
+  EXPECT_EQ(OwnerCounts()["a"], 2);
+  EXPECT_EQ(OwnerCounts()["b"], 2);
+}
+
 TEST_F(LeaseCoordinatorTest, ALostLeaseIsDroppedAtRenewal) {
   AddLeases(1);
   auto a = Worker("a");

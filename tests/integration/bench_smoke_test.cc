@@ -1,11 +1,10 @@
 // Keeps the benchmark driver from rotting: every workload for about a second against each
 // system (Eddy, Redis Streams, NATS JetStream, kinesalite), each on 127.0.0.1. Asserts that
 // every workload ran and produced its metrics — never a timing.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -106,32 +105,29 @@ TEST_F(BenchSmokeTest, EddyEveryWorkloadIncludingItsOwn) {
 
 TEST_F(BenchSmokeTest, RedisStreams) {
   const int port = FreePort();
-  ASSERT_NO_FATAL_FAILURE(StartPeer(
-      "redis-server",
-      {"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir", dir_.path(), "--save", "",
-       "--appendonly", "yes", "--appendfsync", "everysec"},
-      port));
+  ASSERT_NO_FATAL_FAILURE(
+      StartPeer("redis-server",
+                {"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir", dir_.path(),
+                 "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"},
+                port));
   ExpectWorkloadsRun("redis", "127.0.0.1:" + std::to_string(port), kStreamWorkloads,
                      kStreamResults);
 }
 
 TEST_F(BenchSmokeTest, NatsJetStream) {
   const int port = FreePort();
-  ASSERT_NO_FATAL_FAILURE(StartPeer("nats-server",
-                                    {"-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd",
-                                     dir_.path() + "/nats"},
-                                    port));
-  ExpectWorkloadsRun("nats", "127.0.0.1:" + std::to_string(port), kStreamWorkloads,
-                     kStreamResults);
+  ASSERT_NO_FATAL_FAILURE(StartPeer(
+      "nats-server",
+      {"-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", dir_.path() + "/nats"}, port));
+  ExpectWorkloadsRun("nats", "127.0.0.1:" + std::to_string(port), kStreamWorkloads, kStreamResults);
 }
 
 TEST_F(BenchSmokeTest, Kinesalite) {
   const int port = FreePort();
-  ASSERT_NO_FATAL_FAILURE(StartPeer(
-      "node",
-      {SourceDirectory() + "/bench/kinesalite-loopback.js", std::to_string(port),
-       dir_.path() + "/kinesalite"},
-      port));
+  ASSERT_NO_FATAL_FAILURE(StartPeer("node",
+                                    {SourceDirectory() + "/bench/kinesalite-loopback.js",
+                                     std::to_string(port), dir_.path() + "/kinesalite"},
+                                    port));
   ExpectWorkloadsRun("kinesalite", "127.0.0.1:" + std::to_string(port), kStreamWorkloads,
                      kStreamResults);
 }

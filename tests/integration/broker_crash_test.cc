@@ -1,8 +1,7 @@
 // SIGKILL the broker while producers write: after restart every acknowledged record is
 // there, in order, with its sequence number.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <map>

@@ -1,8 +1,7 @@
 // Every error path of the broker over the wire: the precise Kinesis error and no change.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include "common/errors.h"
 #include "tests/integration/broker_fixture.h"
@@ -175,8 +174,8 @@ TEST_F(BrokerErrorsTest, ABrokerThatCannotListenSaysSoAndExits) {
       std::chrono::seconds(30));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("cannot listen on"), std::string::npos) << second.err;
-  CommandResult bad_flag = RunProgram(BrokerBinary(), {"--limits", "some"}, {},
-                                      std::chrono::seconds(30));
+  CommandResult bad_flag =
+      RunProgram(BrokerBinary(), {"--limits", "some"}, {}, std::chrono::seconds(30));
   EXPECT_NE(bad_flag.exit_code, 0);
 }
 

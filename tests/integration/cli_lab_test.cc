@@ -19,15 +19,15 @@ Json ParseOut(const CommandResult& result) {
 
 TEST_F(CliLabTest, TheKinesisLabWorksVerbatim) {
   const std::string& endpoint = broker_.address();
-  CommandResult created = RunEddy(
-      {"create-stream", "--stream-name", "rabbit-kds", "--shard-count", "1"}, endpoint);
+  CommandResult created =
+      RunEddy({"create-stream", "--stream-name", "rabbit-kds", "--shard-count", "1"}, endpoint);
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_TRUE(created.out.empty());
 
-  Json put = ParseOut(RunEddy({"put-record", "--stream-name", "rabbit-kds", "--partition-key",
-                               "user1", "--data", "user signup", "--cli-binary-format",
-                               "raw-in-base64-out"},
-                              endpoint));
+  Json put =
+      ParseOut(RunEddy({"put-record", "--stream-name", "rabbit-kds", "--partition-key", "user1",
+                        "--data", "user signup", "--cli-binary-format", "raw-in-base64-out"},
+                       endpoint));
   EXPECT_EQ(put["ShardId"], "shardId-000000000000");
   ASSERT_TRUE(put["SequenceNumber"].is_string());
 
@@ -40,15 +40,14 @@ TEST_F(CliLabTest, TheKinesisLabWorksVerbatim) {
   EXPECT_EQ(description["Shards"][0]["HashKeyRange"]["EndingHashKey"],
             "340282366920938463463374607431768211455");
 
-  Json iterator = ParseOut(RunEddy({"get-shard-iterator", "--stream-name", "rabbit-kds",
-                                    "--shard-id", "shardId-000000000000",
-                                    "--shard-iterator-type", "TRIM_HORIZON"},
-                                   endpoint));
+  Json iterator =
+      ParseOut(RunEddy({"get-shard-iterator", "--stream-name", "rabbit-kds", "--shard-id",
+                        "shardId-000000000000", "--shard-iterator-type", "TRIM_HORIZON"},
+                       endpoint));
   ASSERT_TRUE(iterator["ShardIterator"].is_string());
 
   Json records = ParseOut(RunEddy(
-      {"get-records", "--shard-iterator", iterator["ShardIterator"].get<std::string>()},
-      endpoint));
+      {"get-records", "--shard-iterator", iterator["ShardIterator"].get<std::string>()}, endpoint));
   ASSERT_EQ(records["Records"].size(), 1u);
   EXPECT_EQ(records["Records"][0]["Data"], "dXNlciBzaWdudXA=");  // base64("user signup")
   EXPECT_EQ(records["Records"][0]["PartitionKey"], "user1");
@@ -77,9 +76,9 @@ TEST_F(CliLabTest, ServiceErrorsPrintTheExceptionAndExit254) {
                              "DescribeStream operation"),
             std::string::npos)
       << missing.err;
-  CommandResult not_base64 = RunEddy({"put-record", "--stream-name", "nope", "--partition-key",
-                                      "k", "--data", "user signup"},
-                                     broker_.address());
+  CommandResult not_base64 = RunEddy(
+      {"put-record", "--stream-name", "nope", "--partition-key", "k", "--data", "user signup"},
+      broker_.address());
   EXPECT_EQ(not_base64.exit_code, 252) << "refused locally, before any call";
   EXPECT_NE(not_base64.err.find("Invalid base64"), std::string::npos) << not_base64.err;
   CommandResult usage = RunEddy({"get-shard-iterator", "--stream-name", "x"}, broker_.address());
@@ -88,8 +87,7 @@ TEST_F(CliLabTest, ServiceErrorsPrintTheExceptionAndExit254) {
 
 TEST_F(CliLabTest, ControlPlaneCommandsRoundTrip) {
   const std::string& e = broker_.address();
-  ASSERT_EQ(RunEddy({"create-stream", "--stream-name", "a", "--shard-count", "3"}, e).exit_code,
-            0);
+  ASSERT_EQ(RunEddy({"create-stream", "--stream-name", "a", "--shard-count", "3"}, e).exit_code, 0);
   ASSERT_EQ(RunEddy({"create-stream", "--stream-name", "b", "--stream-mode-details",
                      "StreamMode=ON_DEMAND"},
                     e)
@@ -104,8 +102,8 @@ TEST_F(CliLabTest, ControlPlaneCommandsRoundTrip) {
   EXPECT_EQ(shards["Shards"][0]["ShardId"], "shardId-000000000001");
   Json paged = ParseOut(RunEddy({"list-shards", "--stream-name", "a", "--max-results", "2"}, e));
   ASSERT_EQ(paged["Shards"].size(), 2u);
-  Json rest = ParseOut(
-      RunEddy({"list-shards", "--next-token", paged["NextToken"].get<std::string>()}, e));
+  Json rest =
+      ParseOut(RunEddy({"list-shards", "--next-token", paged["NextToken"].get<std::string>()}, e));
   ASSERT_EQ(rest["Shards"].size(), 1u);
   EXPECT_EQ(rest["Shards"][0]["ShardId"], "shardId-000000000002");
   Json summary = ParseOut(RunEddy({"describe-stream-summary", "--stream-name", "b"}, e));
@@ -116,9 +114,9 @@ TEST_F(CliLabTest, ControlPlaneCommandsRoundTrip) {
                     e)
                 .exit_code,
             0);
-  CommandResult wrong_way = RunEddy({"decrease-stream-retention-period", "--stream-name", "a",
-                                     "--retention-period-hours", "72"},
-                                    e);
+  CommandResult wrong_way = RunEddy(
+      {"decrease-stream-retention-period", "--stream-name", "a", "--retention-period-hours", "72"},
+      e);
   EXPECT_EQ(wrong_way.exit_code, 254);
   EXPECT_NE(wrong_way.err.find("InvalidArgumentException"), std::string::npos);
   Json described = ParseOut(RunEddy({"describe-stream", "--stream-name", "a"}, e));
@@ -129,19 +127,19 @@ TEST_F(CliLabTest, ControlPlaneCommandsRoundTrip) {
 
 TEST_F(CliLabTest, PutRecordsTakesJsonAndShorthand) {
   const std::string& e = broker_.address();
-  ASSERT_EQ(RunEddy({"create-stream", "--stream-name", "s", "--shard-count", "2"}, e).exit_code,
-            0);
+  ASSERT_EQ(RunEddy({"create-stream", "--stream-name", "s", "--shard-count", "2"}, e).exit_code, 0);
   Json put = ParseOut(RunEddy(
-      {"put-records", "--stream-name", "s", "--cli-binary-format", "raw-in-base64-out",
-       "--records", R"([{"Data":"one","PartitionKey":"k1"},{"Data":"two","PartitionKey":"k2",
+      {"put-records", "--stream-name", "s", "--cli-binary-format", "raw-in-base64-out", "--records",
+       R"([{"Data":"one","PartitionKey":"k1"},{"Data":"two","PartitionKey":"k2",
        "ExplicitHashKey":"340282366920938463463374607431768211455"}])"},
       e));
   EXPECT_EQ(put["FailedRecordCount"], 0);
   ASSERT_EQ(put["Records"].size(), 2u);
   EXPECT_EQ(put["Records"][1]["ShardId"], "shardId-000000000001");
-  Json shorthand = ParseOut(RunEddy({"put-records", "--stream-name", "s", "--records",
-                                     "Data=dGhyZWU=,PartitionKey=k3", "Data=Zm91cg==,PartitionKey=k4"},
-                                    e));
+  Json shorthand =
+      ParseOut(RunEddy({"put-records", "--stream-name", "s", "--records",
+                        "Data=dGhyZWU=,PartitionKey=k3", "Data=Zm91cg==,PartitionKey=k4"},
+                       e));
   EXPECT_EQ(shorthand["Records"].size(), 2u);
 }
 

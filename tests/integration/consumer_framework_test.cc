@@ -1,9 +1,8 @@
 // The consumer framework end to end: real `eddy consume` worker processes (and one
 // in-process scheduler) against a real broker, with short failover times.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <map>
@@ -128,8 +127,8 @@ TEST_F(ConsumerFrameworkTest, AKilledWorkersShardsAreTakenAndNothingIsLost) {
 TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
   ASSERT_NO_FATAL_FAILURE(TwoWorkersShareFourShards(60'000));
   const int status = workers_["a"]->Stop(SIGTERM);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "status " << status << "\n" << workers_["a"]->Err();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n"
+                                                             << workers_["a"]->Err();
   EXPECT_EQ(LeaseOwners()["a"], 0) << "a released its leases on the way out";
   // With a 60 s failover time, only released leases can move this soon.
   EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)));
@@ -140,7 +139,8 @@ TEST_F(ConsumerFrameworkTest, ACrashedWorkersLeasesAreFreedAtOnceThroughItsSessi
   workers_["a"]->Stop(SIGKILL);  // no goodbye: only its session breaking tells the broker
   // With a 60 s failover time, only a freed lease can move this soon.
   EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)))
-      << "b holds " << LeaseOwners()["b"] << "\n" << broker_.Log();
+      << "b holds " << LeaseOwners()["b"] << "\n"
+      << broker_.Log();
 }
 
 TEST_F(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
@@ -152,8 +152,8 @@ TEST_F(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
   // Kill the broker under the worker: its subscriptions and coordinator session drop.
   const std::string address = broker_.address();
   broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_, {"--limits", "none", "--consumer-activation-ms", "0",
-                                        "--listen", address}));
+  ASSERT_TRUE(broker_.Start(
+      data_dir_, {"--limits", "none", "--consumer-activation-ms", "0", "--listen", address}));
   ASSERT_EQ(Produce(1000).exit_code, 0);
   // The worker resubscribes after what it processed: every record arrives, none skipped.
   const bool all = WaitFor(
@@ -241,9 +241,8 @@ TEST_F(ConsumerFrameworkTest, AThrowingProcessorLosesNothing) {
   config.failover_millis = 1000;
   config.initial_position = kcl::InitialPosition::kTrimHorizon;
   config.retrieval_mode = kcl::RetrievalMode::kPolling;  // many small batches
-  auto scheduler = kcl::Scheduler::Create(config, [&](const std::string&) {
-    return std::make_unique<ThrowingProcessor>(mu, seen);
-  });
+  auto scheduler = kcl::Scheduler::Create(
+      config, [&](const std::string&) { return std::make_unique<ThrowingProcessor>(mu, seen); });
   ASSERT_TRUE(scheduler.ok());
   std::thread runner([&] { (*scheduler)->Run().IgnoreError(); });
   for (int round = 0; round < 10; ++round) ASSERT_EQ(Produce(100).exit_code, 0);
@@ -279,10 +278,10 @@ TEST_F(ConsumerFrameworkTest, TheWordCountExampleCountsAndCheckpoints) {
               0);
   }
   BackgroundProcess counter;
-  counter.Start(WordCountBinary(),
-                {"--endpoint", broker_.address(), "--stream-name", "s",
-                 "--checkpoint-every-records", "1"},
-                {}, dir_.path() + "/word_count.out");
+  counter.Start(
+      WordCountBinary(),
+      {"--endpoint", broker_.address(), "--stream-name", "s", "--checkpoint-every-records", "1"},
+      {}, dir_.path() + "/word_count.out");
   const bool counted = WaitFor(
       [&] {
         for (const std::string& line : counter.Lines()) {

@@ -286,14 +286,14 @@ TYPED_TEST(CoordinatorConformanceTest, BadInputIsRefusedAndChangesNothing) {
   }
   EXPECT_EQ(ErrorType(this->leases_->Take("s", 2, "").status()), common::kInvalidArgument);
   const std::string oversized(checkpoint::kMaxStateBytes + 1, 's');
-  EXPECT_EQ(ErrorType(this->checkpoints_
-                          ->Save("s", owner, *ExtendedSequenceNumber::Of("9"), oversized)
-                          .status()),
-            common::kInvalidArgument);
-  EXPECT_EQ(ErrorType(this->checkpoints_
-                          ->Prepare("s", owner, *ExtendedSequenceNumber::Of("9"), oversized)
-                          .status()),
-            common::kInvalidArgument);
+  EXPECT_EQ(
+      ErrorType(this->checkpoints_->Save("s", owner, *ExtendedSequenceNumber::Of("9"), oversized)
+                    .status()),
+      common::kInvalidArgument);
+  EXPECT_EQ(
+      ErrorType(this->checkpoints_->Prepare("s", owner, *ExtendedSequenceNumber::Of("9"), oversized)
+                    .status()),
+      common::kInvalidArgument);
   EXPECT_EQ(*this->leases_->List(), before);
 }
 

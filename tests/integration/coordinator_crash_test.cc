@@ -1,7 +1,6 @@
 // The broker's coordinator across SIGKILL and restart, and `eddy leases`.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -43,8 +42,8 @@ TEST_F(CoordinatorCrashTest, LeasesAndCheckpointsAreExactlyAsLastAcknowledged) {
                                   *ExtendedSequenceNumber::Of("1000", 2), "a-state"));
   ASSERT_TRUE(*checkpoints_->Prepare("shardId-000000000001", {"worker-b", 1},
                                      *ExtendedSequenceNumber::Of("2000"), "b-pending"));
-  ASSERT_TRUE(*leases_->UpdateLineage("shardId-000000000001", "worker-b",
-                                      {"shardId-000000000003"}));
+  ASSERT_TRUE(
+      *leases_->UpdateLineage("shardId-000000000001", "worker-b", {"shardId-000000000003"}));
   const std::vector<lease::Lease> settled = *leases_->List();
 
   // A renewer keeps writing while the broker is killed.
@@ -91,8 +90,8 @@ TEST_F(CoordinatorCrashTest, EddyLeasesPrintsTheTableAndJson) {
   lease.parent_shard_ids = {"shardId-000000000001", "shardId-000000000002"};
   ASSERT_TRUE(*leases_->CreateIfAbsent(lease));
   ASSERT_TRUE(*leases_->Take(lease.key, 0, "worker-7"));
-  ASSERT_TRUE(*checkpoints_->Save(lease.key, {"worker-7", 1}, *ExtendedSequenceNumber::Of("42"),
-                                  ""));
+  ASSERT_TRUE(
+      *checkpoints_->Save(lease.key, {"worker-7", 1}, *ExtendedSequenceNumber::Of("42"), ""));
   CommandResult table = RunEddy({"leases", "--application", "orders"}, broker_.address());
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("SHARD"), std::string::npos);

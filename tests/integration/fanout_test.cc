@@ -1,15 +1,14 @@
 // Enhanced fan-out against a real broker process: registered consumers, push
 // subscriptions, sessions, takeover, stalls and budgets.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
-#include <fstream>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -41,8 +40,9 @@ class FanOutTest : public BrokerTest {
     return response.ok() ? response->consumer().consumer_arn() : "";
   }
 
-  std::unique_ptr<client::ShardSubscriptionReader> Subscribe(
-      const std::string& arn, v1::ShardIteratorType type, const std::string& sequence = "") {
+  std::unique_ptr<client::ShardSubscriptionReader> Subscribe(const std::string& arn,
+                                                             v1::ShardIteratorType type,
+                                                             const std::string& sequence = "") {
     v1::SubscribeToShardRequest request;
     request.set_consumer_arn(arn);
     request.set_shard_id("shardId-000000000000");
@@ -124,9 +124,9 @@ TEST_F(FanOutTest, TwentyConsumersEachReceiveEveryRecordOnceAndInOrder) {
   all.insert(all.end(), live.begin(), live.end());
   for (std::thread& t : threads) t.join();
   for (size_t i = 0; i < received.size(); ++i) {
-    EXPECT_EQ(received[i].sequences, all) << "consumer " << i << ": "
-                                          << received[i].sequences.size() << " records, "
-                                          << received[i].status;
+    EXPECT_EQ(received[i].sequences, all)
+        << "consumer " << i << ": " << received[i].sequences.size() << " records, "
+        << received[i].status;
   }
 }
 
@@ -274,15 +274,14 @@ TEST_F(FanOutTest, TheCliRegistersSubscribesAndStopsOnCtrlC) {
   ASSERT_EQ(registered.exit_code, 0) << registered.err;
   const std::string arn =
       nlohmann::json::parse(registered.out)["Consumer"]["ConsumerARN"].get<std::string>();
-  ASSERT_EQ(RunEddy({"put-record", "--stream-name", "s", "--partition-key", "k", "--data",
-                     "aGVsbG8="},
-                    e)
-                .exit_code,
-            0);
-  CommandResult two = RunEddy({"subscribe-to-shard", "--consumer-arn", arn, "--shard-id",
-                               "shardId-000000000000", "--starting-position",
-                               "Type=TRIM_HORIZON", "--max-events", "1"},
-                              e);
+  ASSERT_EQ(
+      RunEddy({"put-record", "--stream-name", "s", "--partition-key", "k", "--data", "aGVsbG8="}, e)
+          .exit_code,
+      0);
+  CommandResult two =
+      RunEddy({"subscribe-to-shard", "--consumer-arn", arn, "--shard-id", "shardId-000000000000",
+               "--starting-position", "Type=TRIM_HORIZON", "--max-events", "1"},
+              e);
   ASSERT_EQ(two.exit_code, 0) << two.err;
   nlohmann::json line = nlohmann::json::parse(two.out.substr(0, two.out.find('\n')));
   EXPECT_EQ(line["SubscribeToShardEvent"]["Records"][0]["Data"], "aGVsbG8=");
@@ -312,8 +311,8 @@ TEST_F(FanOutTest, TheCliRegistersSubscribesAndStopsOnCtrlC) {
       std::chrono::seconds(20)));
   kill(child, SIGINT);
   int status = 0;
-  ASSERT_TRUE(WaitFor([&] { return waitpid(child, &status, WNOHANG) == child; },
-                      std::chrono::seconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return waitpid(child, &status, WNOHANG) == child; }, std::chrono::seconds(20)));
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }

@@ -15,10 +15,10 @@ class OrderingTest : public BrokerTest {};
 
 TEST_F(OrderingTest, ProducedKeysArriveCompleteAndInOrderOnTheirShard) {
   CreateStream("orders", 3);
-  CommandResult produced = RunEddy({"produce", "--stream-name", "orders", "--count", "6000",
-                                    "--keys", "20", "--size", "200", "--batch-size", "100",
-                                    "--concurrency", "3"},
-                                   broker_.address());
+  CommandResult produced =
+      RunEddy({"produce", "--stream-name", "orders", "--count", "6000", "--keys", "20", "--size",
+               "200", "--batch-size", "100", "--concurrency", "3"},
+              broker_.address());
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
   nlohmann::json summary = nlohmann::json::parse(produced.out);
   EXPECT_EQ(summary["RecordsAcknowledged"], 6000);
@@ -62,8 +62,8 @@ class ThrottledOrderingTest : public BrokerTest {
 
 TEST_F(ThrottledOrderingTest, ThrottledProducerStillKeepsEveryKeysOrder) {
   CreateStream("slow", 1);
-  CommandResult produced = RunEddy({"produce", "--stream-name", "slow", "--count", "2500",
-                                    "--keys", "7", "--size", "100", "--batch-size", "500"},
+  CommandResult produced = RunEddy({"produce", "--stream-name", "slow", "--count", "2500", "--keys",
+                                    "7", "--size", "100", "--batch-size", "500"},
                                    broker_.address());
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
   nlohmann::json summary = nlohmann::json::parse(produced.out);

@@ -1,6 +1,7 @@
 #include "tests/integration/process_harness.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <functional>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace eddy::testing {
 namespace {
@@ -49,8 +48,7 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   return true;
 }
 
-bool BrokerProcess::Start(const std::string& data_dir,
-                          const std::vector<std::string>& extra_args) {
+bool BrokerProcess::Start(const std::string& data_dir, const std::vector<std::string>& extra_args) {
   const std::string ready = data_dir + ".ready";
   log_path_ = data_dir + ".log";
   unlink(ready.c_str());

@@ -1,7 +1,6 @@
 // Splits and merges while producers write and consumers read, on a real broker.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -79,8 +78,8 @@ TEST_F(ReshardingTest, SplitAndMergeWhileProducingKeepEveryKeyInOrder) {
             by_id["shardId-000000000002"].hash_key_range().starting_hash_key());
   EXPECT_EQ(merged.hash_key_range().ending_hash_key(),
             by_id["shardId-000000000003"].hash_key_range().ending_hash_key());
-  for (const char* parent : {"shardId-000000000000", "shardId-000000000002",
-                             "shardId-000000000003"}) {
+  for (const char* parent :
+       {"shardId-000000000000", "shardId-000000000002", "shardId-000000000003"}) {
     EXPECT_FALSE(by_id[parent].sequence_number_range().ending_sequence_number().empty())
         << parent << " is closed";
   }
@@ -90,8 +89,7 @@ TEST_F(ReshardingTest, SplitAndMergeWhileProducingKeepEveryKeyInOrder) {
   auto ending = [&](const std::string& id) {
     return Key(by_id[id].sequence_number_range().ending_sequence_number());
   };
-  for (const auto& [child, parents] :
-       std::map<std::string, std::vector<std::string>>{
+  for (const auto& [child, parents] : std::map<std::string, std::vector<std::string>>{
            {"shardId-000000000004", {"shardId-000000000000"}},
            {"shardId-000000000005", {"shardId-000000000000"}},
            {"shardId-000000000006", {"shardId-000000000002", "shardId-000000000003"}}}) {
@@ -196,8 +194,7 @@ TEST_F(ReshardingTest, ValidationErrors) {
   EXPECT_EQ(ErrorType(Split("s", "shardId-000000000000", start + 1)), common::kInvalidArgument);
   EXPECT_EQ(ErrorType(Split("s", "shardId-000000000000", end)), common::kInvalidArgument);
   EXPECT_EQ(ErrorType(Split("s", "shardId-000000000009", start + 5)), common::kResourceNotFound);
-  EXPECT_EQ(ErrorType(Split("nope", "shardId-000000000000", start + 5)),
-            common::kResourceNotFound);
+  EXPECT_EQ(ErrorType(Split("nope", "shardId-000000000000", start + 5)), common::kResourceNotFound);
   ASSERT_TRUE(Split("s", "shardId-000000000000", start + 5).ok());
   EXPECT_EQ(ErrorType(Split("s", "shardId-000000000000", start + 7)), common::kInvalidArgument)
       << "a closed shard cannot be split again";
@@ -227,10 +224,10 @@ TEST_F(ReshardingTest, ValidationErrors) {
 
 TEST_F(ReshardingTest, UpdateShardCountScalesUniformly) {
   CreateStream("s", 2);
-  CommandResult doubled = RunEddy({"update-shard-count", "--stream-name", "s",
-                                   "--target-shard-count", "4", "--scaling-type",
-                                   "UNIFORM_SCALING"},
-                                  broker_.address());
+  CommandResult doubled =
+      RunEddy({"update-shard-count", "--stream-name", "s", "--target-shard-count", "4",
+               "--scaling-type", "UNIFORM_SCALING"},
+              broker_.address());
   ASSERT_EQ(doubled.exit_code, 0) << doubled.err;
   EXPECT_EQ(nlohmann::json::parse(doubled.out)["CurrentShardCount"], 2);
   std::vector<std::pair<common::HashKey, common::HashKey>> open;
@@ -262,8 +259,12 @@ TEST_F(ReshardingTest, UpdateShardCountScalesUniformly) {
 }
 
 TEST_F(ReshardingTest, AnOnDemandStreamUnderLoadSplitsByItself) {
-  args_ = {"--limits", "none", "--on-demand-split-bytes-per-second", "50000",
-           "--on-demand-split-window-ms", "1000"};
+  args_ = {"--limits",
+           "none",
+           "--on-demand-split-bytes-per-second",
+           "50000",
+           "--on-demand-split-window-ms",
+           "1000"};
   RestartFresh();
   v1::CreateStreamRequest create;
   create.set_stream_name("auto");
@@ -280,10 +281,10 @@ TEST_F(ReshardingTest, AnOnDemandStreamUnderLoadSplitsByItself) {
   // ~400 KB/s over 200 keys for 5 s, against a 50 KB/s split threshold.
   CommandResult produced;
   std::thread producer([&] {
-    produced = RunEddy({"produce", "--stream-name", "auto", "--count", "10000", "--rate", "2000",
-                        "--keys", "200", "--size", "200", "--batch-size", "100", "--max-seconds",
-                        "25"},
-                       broker_.address());
+    produced =
+        RunEddy({"produce", "--stream-name", "auto", "--count", "10000", "--rate", "2000", "--keys",
+                 "200", "--size", "200", "--batch-size", "100", "--max-seconds", "25"},
+                broker_.address());
   });
   const bool split = WaitFor([&] { return open_shards() > 4; }, std::chrono::seconds(20));
   producer.join();
