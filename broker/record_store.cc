@@ -168,7 +168,7 @@ absl::Status RecordStore::DeleteStreamData(uint64_t stream_id) {
   return absl::OkStatus();
 }
 
-absl::Status RecordStore::CompactStreamData(uint64_t stream_id) {
+absl::Status RecordStore::ReclaimStreamFiles(uint64_t stream_id) {
   for (char tag : {kRecordTag, kHighWaterTag}) {
     const std::string begin = StreamPrefix(tag, stream_id);
     const std::string end = StreamPrefix(tag, stream_id + 1);

@@ -83,7 +83,7 @@ class RecordStore {
   absl::Status DeleteStreamData(uint64_t stream_id);
   // Gives back the space of a deleted stream: drops the files holding only its keys (the
   // rest goes with RocksDB's own compactions). Can take a while: never on the commit thread.
-  absl::Status CompactStreamData(uint64_t stream_id);
+  absl::Status ReclaimStreamFiles(uint64_t stream_id);
 
   // Number of record keys stored for a shard (tests and diagnostics).
   int64_t CountRecordKeys(uint64_t stream_id, uint32_t shard_index) const;

@@ -142,10 +142,10 @@ absl::Status StreamBroker::DeleteStream(const StreamRef& stream, bool enforce_co
     // Reclaiming the space takes seconds for big streams: off the commit thread, which
     // would otherwise stall every write of every stream meanwhile.
     maintenance_.Run([this, id, name] {
-      absl::Status compacted = store_->CompactStreamData(id);
-      if (!compacted.ok()) {
+      absl::Status reclaimed = store_->ReclaimStreamFiles(id);
+      if (!reclaimed.ok()) {
         common::Logger("eddy.broker")
-            ->warn("stream={} reclaiming space failed: {}", name, compacted.ToString());
+            ->warn("stream={} reclaiming space failed: {}", name, reclaimed.ToString());
       }
     });
   });

@@ -21,10 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-nlohmann::json Failed(const std::string& workload, const absl::Status& status) {
-  return {{"Workload", workload}, {"Error", status.ToString()}};
-}
-
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {

@@ -40,10 +40,6 @@ int64_t NowNanos() {
       .count();
 }
 
-nlohmann::json Failed(const std::string& workload, const absl::Status& status) {
-  return {{"Workload", workload}, {"Error", status.ToString()}};
-}
-
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

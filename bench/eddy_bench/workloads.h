@@ -5,9 +5,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "absl/status/status.h"
 #include "bench/eddy_bench/stream_system.h"
 
 namespace eddy::bench {
+
+// The result of a workload that could not run: {"Workload", "Error"}.
+inline nlohmann::json Failed(const std::string& workload, const absl::Status& status) {
+  return {{"Workload", workload}, {"Error", status.ToString()}};
+}
 
 struct BenchScale {
   bool smoke = false;  // every workload for about a second (the smoke test)

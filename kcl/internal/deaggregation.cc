@@ -1,5 +1,7 @@
 #include "kcl/internal/deaggregation.h"
 
+#include <optional>
+
 #include "aggregation/aggregate.h"
 #include "common/logging.h"
 
@@ -28,11 +30,15 @@ common::HashKey EffectiveHashKey(const aggregation::UserRecord& user) {
 
 bool AppendUserRecords(const v1::Record& record, const std::string& shard_id,
                        const common::HashKeyRange& range, std::vector<KinesisClientRecord>* out) {
-  absl::StatusOr<std::vector<aggregation::UserRecord>> users =
-      aggregation::HasMagic(record.data()) ? aggregation::Deaggregate(record.data())
-                                           : absl::StatusOr<std::vector<aggregation::UserRecord>>(
-                                                 absl::InvalidArgumentError("plain"));
-  if (!users.ok()) {
+  // Not an aggregate (the cheap magic check spares plain records a parse and an error
+  // status), or a malformed one: delivered as it is.
+  std::optional<std::vector<aggregation::UserRecord>> users;
+  if (aggregation::HasMagic(record.data())) {
+    absl::StatusOr<std::vector<aggregation::UserRecord>> parsed =
+        aggregation::Deaggregate(record.data());
+    if (parsed.ok()) users = std::move(*parsed);
+  }
+  if (!users.has_value()) {
     KinesisClientRecord plain = Base(record, shard_id);
     plain.data = record.data();
     out->push_back(std::move(plain));

@@ -68,12 +68,14 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
 
   // A shard with a leased descendant was processed already (its lease finished and was
   // cleaned up): it must never be leased — and read — again.
-  std::map<std::string, std::vector<std::string>> children;
+  std::map<std::string, std::vector<std::string>> children_of;  // from the listing
   for (const v1::Shard& shard : shards) {
-    for (const std::string& parent : ParentIds(shard)) children[parent].push_back(shard.shard_id());
+    for (const std::string& parent : ParentIds(shard)) {
+      children_of[parent].push_back(shard.shard_id());
+    }
   }
   std::function<bool(const std::string&)> has_leased_descendant = [&](const std::string& id) {
-    for (const std::string& child : children[id]) {
+    for (const std::string& child : children_of[id]) {
       if (leases.count(child) != 0 || has_leased_descendant(child)) return true;
     }
     return false;
@@ -117,11 +119,7 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
   for (const lease::Lease& lease : existing) {
     if (lease.checkpoint != ExtendedSequenceNumber::ShardEnd()) continue;
     std::set<std::string> children(lease.child_shard_ids.begin(), lease.child_shard_ids.end());
-    for (const v1::Shard& shard : shards) {
-      for (const std::string& parent : ParentIds(shard)) {
-        if (parent == lease.key) children.insert(shard.shard_id());
-      }
-    }
+    children.insert(children_of[lease.key].begin(), children_of[lease.key].end());
     bool all_started = true;
     for (const std::string& child : children) {
       auto it = leases.find(child);

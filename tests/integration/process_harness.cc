@@ -80,18 +80,28 @@ BrokerProcess::~BrokerProcess() {
   if (pid_ > 0) Stop(SIGKILL);
 }
 
-int BrokerProcess::Stop(int signal, std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return -1;
-  kill(pid_, signal);
+namespace {
+
+// Sends `signal` to `*pid`, waits up to `timeout` for the exit (then SIGKILLs it and reports
+// -1), and forgets the child. Returns the waitpid status.
+int StopChild(pid_t* pid, int signal, std::chrono::milliseconds timeout) {
+  if (*pid <= 0) return -1;
+  kill(*pid, signal);
   int status = -1;
-  const bool exited = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  const bool exited = WaitFor([&] { return waitpid(*pid, &status, WNOHANG) == *pid; }, timeout);
   if (!exited) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
+    kill(*pid, SIGKILL);
+    waitpid(*pid, &status, 0);
     status = -1;
   }
-  pid_ = -1;
+  *pid = -1;
   return status;
+}
+
+}  // namespace
+
+int BrokerProcess::Stop(int signal, std::chrono::milliseconds timeout) {
+  return StopChild(&pid_, signal, timeout);
 }
 
 std::string BrokerProcess::Log() const { return ReadFile(log_path_); }
@@ -120,16 +130,7 @@ BackgroundProcess::~BackgroundProcess() {
 }
 
 int BackgroundProcess::Stop(int signal, std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return -1;
-  kill(pid_, signal);
-  int status = -1;
-  if (!WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout)) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    status = -1;
-  }
-  pid_ = -1;
-  return status;
+  return StopChild(&pid_, signal, timeout);
 }
 
 std::vector<std::string> BackgroundProcess::Lines() const {

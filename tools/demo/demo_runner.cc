@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -311,21 +312,16 @@ class Demo {
   // Reports when every lease of the killed worker has a live owner again.
   void WatchFailover() {
     if (failover_keys_.empty()) return;
-    for (const std::string& key : failover_keys_) {
-      bool owned = false;
-      for (const lease::Lease& lease : current_leases_) {
-        if (lease.key == key && !lease.owner.empty() && killed_.count(lease.owner) == 0) {
-          owned = true;
-        }
-        // A lease finished or cleaned up meanwhile needs no new owner.
-        if (lease.key == key &&
-            lease.checkpoint == checkpoint::ExtendedSequenceNumber::ShardEnd()) {
-          owned = true;
-        }
+    // Each of its leases has a live owner — or needs none: finished, or cleaned up.
+    for (const lease::Lease& lease : current_leases_) {
+      if (std::find(failover_keys_.begin(), failover_keys_.end(), lease.key) ==
+          failover_keys_.end()) {
+        continue;
       }
-      bool exists = false;
-      for (const lease::Lease& lease : current_leases_) exists |= lease.key == key;
-      if (exists && !owned) return;
+      const bool live_owner = !lease.owner.empty() && killed_.count(lease.owner) == 0;
+      if (!live_owner && lease.checkpoint != checkpoint::ExtendedSequenceNumber::ShardEnd()) {
+        return;
+      }
     }
     failover_millis_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                                  failover_start_)

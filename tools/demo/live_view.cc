@@ -25,8 +25,6 @@ double KeyShare(const v1::Shard& shard) {
 
 std::string OwnerName(const std::string& owner) { return owner.empty() ? "-" : owner; }
 
-std::string Short(const std::string& shard_id) { return ShortShardId(shard_id); }
-
 }  // namespace
 
 std::string ShortShardId(const std::string& shard_id) {
@@ -61,35 +59,37 @@ void LiveView::UpdateLeases(const std::vector<v1::Shard>& shards,
       auto before = leases_.find(key);
       if (before == leases_.end()) {
         Event(lease.parent_shard_ids.empty()
-                  ? absl::StrCat("lease ", Short(key), " created")
-                  : absl::StrCat("lease ", Short(key), " created (child of ",
+                  ? absl::StrCat("lease ", ShortShardId(key), " created")
+                  : absl::StrCat("lease ", ShortShardId(key), " created (child of ",
                                  absl::StrJoin(lease.parent_shard_ids, " + ",
                                                [](std::string* out, const std::string& id) {
-                                                 out->append(Short(id));
+                                                 out->append(ShortShardId(id));
                                                }),
                                  ")"));
-        if (!lease.owner.empty()) Event(absl::StrCat("lease ", Short(key), " → ", lease.owner));
+        if (!lease.owner.empty())
+          Event(absl::StrCat("lease ", ShortShardId(key), " → ", lease.owner));
         continue;
       }
       const lease::Lease& old = before->second;
       if (old.checkpoint != lease.checkpoint &&
           lease.checkpoint == checkpoint::ExtendedSequenceNumber::ShardEnd()) {
-        Event(absl::StrCat("shard ", Short(key), " finished: SHARD_END checkpointed by ",
+        Event(absl::StrCat("shard ", ShortShardId(key), " finished: SHARD_END checkpointed by ",
                            OwnerName(old.owner)));
       }
       if (old.owner != lease.owner) {
         if (lease.owner.empty()) {
-          Event(absl::StrCat("lease ", Short(key), " released by ", OwnerName(old.owner)));
+          Event(absl::StrCat("lease ", ShortShardId(key), " released by ", OwnerName(old.owner)));
         } else if (old.owner.empty()) {
-          Event(absl::StrCat("lease ", Short(key), " → ", lease.owner));
+          Event(absl::StrCat("lease ", ShortShardId(key), " → ", lease.owner));
         } else {
-          Event(absl::StrCat("lease ", Short(key), " moved ", old.owner, " → ", lease.owner));
+          Event(
+              absl::StrCat("lease ", ShortShardId(key), " moved ", old.owner, " → ", lease.owner));
         }
       }
     }
     for (const auto& [key, lease] : leases_) {
       if (now.count(key) == 0) {
-        Event(absl::StrCat("lease ", Short(key), " cleaned up (its children have started)"));
+        Event(absl::StrCat("lease ", ShortShardId(key), " cleaned up (its children have started)"));
       }
     }
   }
@@ -104,7 +104,6 @@ void LiveView::AddProcessed(const std::vector<ProcessedRecord>& records) {
     ++counts[r.shard_id];
     ++per_worker_[r.worker_id];
     stats_[r.shard_id].millis_behind = r.millis_behind_latest;
-    distinct_.insert(absl::StrCat(r.partition_key, "#", r.counter));
   }
   for (const auto& [shard, count] : counts) {
     ShardStats& stats = stats_[shard];
@@ -159,7 +158,7 @@ std::string LiveView::Frame() {
     frame << absl::StrFormat("  %s (%s%d leases, %d records)", worker,
                              note == worker_notes_.end() ? "" : note->second + ", ", held, count);
   }
-  frame << absl::StrFormat("\ndistinct records processed: %d\n\nevents:\n", distinct_.size());
+  frame << "\n\nevents:\n";
   for (const std::string& event : events_) frame << "  " << event << "\n";
   return frame.str();
 }
@@ -176,7 +175,7 @@ void LiveView::Render() {
   for (const v1::Shard& shard : shards_) {
     if (!shard.sequence_number_range().ending_sequence_number().empty()) continue;
     auto lease = leases_.find(shard.shard_id());
-    absl::StrAppend(&owners, " ", Short(shard.shard_id()), ":",
+    absl::StrAppend(&owners, " ", ShortShardId(shard.shard_id()), ":",
                     lease == leases_.end() ? "-" : OwnerName(lease->second.owner));
   }
   out_ << absl::StrFormat("%6.1fs  [status] %s; open shards (owner)%s", ElapsedSeconds(), status_,

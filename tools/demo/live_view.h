@@ -29,7 +29,7 @@ class LiveView {
   void Event(const std::string& text);
   // Latest shards and leases: lease changes become events.
   void UpdateLeases(const std::vector<v1::Shard>& shards, const std::vector<lease::Lease>& leases);
-  // Records processed since the last call.
+  // Records processed since the last call (the status line carries the totals).
   void AddProcessed(const std::vector<ProcessedRecord>& records);
   void SetStatus(std::string status) { status_ = std::move(status); }
   // Shown beside the worker ("killed").
@@ -61,7 +61,6 @@ class LiveView {
   std::map<std::string, ShardStats> stats_;
   std::map<std::string, int64_t> per_worker_;
   std::map<std::string, std::string> worker_notes_;
-  std::set<std::string> distinct_;
   std::deque<std::string> events_;
   std::string status_;
 };
