@@ -174,8 +174,7 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
     }
   }
 
-  const int64_t horizon_millis =
-      clock_.NowMillis() - static_cast<int64_t>(stream->retention_hours()) * 3'600'000;
+  const int64_t horizon_millis = MillisOfCounter(TrimHorizonCounter(*stream));
   ListShardsResult result;
   bool more = false;
   for (const auto& shard : stream->Shards()) {

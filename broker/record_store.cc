@@ -51,8 +51,9 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
 
 }  // namespace
 
-RecordStore::RecordStore(std::unique_ptr<rocksdb::DB> db, bool sync)
-    : db_(std::move(db)), sync_(sync) {}
+RecordStore::RecordStore(std::unique_ptr<rocksdb::DB> db, bool sync,
+                         std::shared_ptr<StorageFaults> faults)
+    : db_(std::move(db)), sync_(sync), faults_(std::move(faults)) {}
 
 RecordStore::~RecordStore() = default;
 
@@ -69,10 +70,13 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Open(const RecordStore
         absl::StrCat("cannot open database at '", options.path, "': ", status.ToString()));
   }
   return std::unique_ptr<RecordStore>(
-      new RecordStore(std::unique_ptr<rocksdb::DB>(raw), options.sync));
+      new RecordStore(std::unique_ptr<rocksdb::DB>(raw), options.sync, options.faults));
 }
 
 absl::Status RecordStore::Append(const std::vector<RecordToWrite>& records) {
+  if (faults_ != nullptr) {
+    if (absl::Status s = faults_->BeforeAppend(records); !s.ok()) return s;
+  }
   rocksdb::WriteBatch batch;
   std::map<std::pair<uint64_t, uint32_t>, uint64_t> high_water;
   std::string value;
@@ -97,6 +101,9 @@ absl::Status RecordStore::Append(const std::vector<RecordToWrite>& records) {
 }
 
 absl::StatusOr<std::vector<StoredRecord>> RecordStore::Read(const ReadRange& range) const {
+  if (faults_ != nullptr) {
+    if (absl::Status s = faults_->BeforeRead(range); !s.ok()) return s;
+  }
   std::vector<StoredRecord> records;
   if (range.from_counter > range.to_counter || range.max_records <= 0) return records;
   const std::string upper =

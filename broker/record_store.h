@@ -54,10 +54,22 @@ struct ReadRange {
   int64_t max_bytes = 10 << 20;
 };
 
+// A seam for tests: consulted before every record append and read, so that chosen
+// operations fail as a failing disk would make them fail (nothing written, nothing read).
+// The broker itself never sets one. Fault-injecting implementations: broker/testing/.
+class StorageFaults {
+ public:
+  virtual ~StorageFaults() = default;
+  virtual absl::Status BeforeAppend(const std::vector<RecordToWrite>& records) = 0;
+  virtual absl::Status BeforeRead(const ReadRange& range) = 0;
+};
+
 struct RecordStoreOptions {
   std::string path;
   // When true an Append returns only once its write is synced to the WAL on disk.
   bool sync = true;
+  // Tests only (see StorageFaults); null in production.
+  std::shared_ptr<StorageFaults> faults;
 };
 
 class RecordStore {
@@ -113,11 +125,12 @@ class RecordStore {
   absl::StatusOr<uint64_t> AllocateStreamId();
 
  private:
-  RecordStore(std::unique_ptr<rocksdb::DB> db, bool sync);
+  RecordStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::shared_ptr<StorageFaults> faults);
   absl::Status PutMeta(absl::string_view key, absl::string_view value);
 
   std::unique_ptr<rocksdb::DB> db_;
   const bool sync_;
+  const std::shared_ptr<StorageFaults> faults_;
 };
 
 }  // namespace eddy::broker

@@ -63,7 +63,9 @@ absl::Status StreamBroker::ApplyReshard(const std::shared_ptr<StreamState>& stre
     std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>> closing;
     uint64_t child_start = CounterAtMillis(clock_.NowMillis());
     for (const auto& parent : parents) {
-      const uint64_t ending = std::max(parent->last_assigned, parent->starting_counter);
+      // The last record readers can reach: counters assigned to a group whose write failed
+      // hold nothing, and an ending above `committed` would never be reached by a reader.
+      const uint64_t ending = std::max(parent->committed.load(), parent->starting_counter);
       closing.emplace_back(parent, ending);
       child_start = std::max(child_start, ending + 1);
     }

@@ -117,7 +117,9 @@ void SessionReactor::FreeLeases() {
   int freed = 0;
   for (const lease::Lease& lease : *leases) {
     if (lease.owner != worker_) continue;
-    absl::StatusOr<bool> evicted = store_.Evict(application_, lease.key, worker_);
+    // Only the ownership seen here: if the worker has reconnected and taken the lease
+    // again meanwhile, that newer ownership is live and stays.
+    absl::StatusOr<bool> evicted = store_.Evict(application_, lease.key, worker_, lease.epoch);
     freed += evicted.ok() && *evicted ? 1 : 0;
   }
   common::Logger("eddy.broker")

@@ -15,7 +15,7 @@ absl::StatusOr<std::unique_ptr<StreamBroker>> StreamBroker::Open(
     const StreamBrokerOptions& options) {
   if (options.data_dir.empty()) return common::InvalidArgument("data_dir is required");
   absl::StatusOr<std::unique_ptr<RecordStore>> store =
-      RecordStore::Open(RecordStoreOptions{options.data_dir, options.sync});
+      RecordStore::Open(RecordStoreOptions{options.data_dir, options.sync, options.storage_faults});
   if (!store.ok()) return store.status();
   absl::StatusOr<std::string> secret = (*store)->LoadOrCreateSecret();
   if (!secret.ok()) return secret.status();

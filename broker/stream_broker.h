@@ -48,6 +48,8 @@ struct StreamBrokerOptions {
   int64_t iterator_ttl_millis = 300'000;
   // Clock for arrival times, expiry and rate limits; must outlive the broker.
   const common::Clock* clock = &common::SystemClock::Get();
+  // Tests only: fails chosen storage reads and writes (record_store.h).
+  std::shared_ptr<StorageFaults> storage_faults;
 };
 
 class StreamBroker {

@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
       stream->AddShard(std::move(shard));
     }
     stream->set_next_shard_index(std::max(stream->next_shard_index(), s.next_shard_index()));
+    stream->set_trim_floor_counter(s.trim_floor_counter());
     catalog->by_id_[s.stream_id()] = stream;
     catalog->by_name_[s.name()] = std::move(stream);
   }
@@ -148,6 +149,7 @@ absl::Status StreamCatalog::Persist(const StreamState& stream) {
   stored.set_stream_mode(static_cast<int>(stream.mode));
   stored.set_max_record_size_kib(stream.max_record_size_kib);
   stored.set_next_shard_index(stream.next_shard_index());
+  stored.set_trim_floor_counter(stream.trim_floor_counter());
   for (const auto& shard : stream.Shards()) {
     storage::v1::StoredShard* s = stored.add_shards();
     s->set_index(shard->index);
@@ -216,9 +218,13 @@ absl::Status StreamCatalog::ChangeRetention(const StreamRef& ref, int hours, boo
                      " can not be longer than existing retention period (", current,
                      " hours). Use IncreaseRetentionPeriod API."));
   }
-  (*stream)->set_retention_hours(hours);
+  const uint64_t floor = (*stream)->trim_floor_counter();
+  (*stream)->set_retention_hours(hours, clock_.NowMillis());
   absl::Status persisted = Persist(**stream);
-  if (!persisted.ok()) (*stream)->set_retention_hours(current);
+  if (!persisted.ok()) {
+    (*stream)->set_retention_hours(current, clock_.NowMillis());
+    (*stream)->set_trim_floor_counter(floor);
+  }
   return persisted;
 }
 

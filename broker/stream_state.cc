@@ -103,9 +103,22 @@ int StreamState::retention_hours() const {
   return retention_hours_;
 }
 
-void StreamState::set_retention_hours(int hours) {
+void StreamState::set_retention_hours(int hours, int64_t now_millis) {
   absl::MutexLock lock(&mu_);
+  const uint64_t horizon =
+      CounterAtMillis(now_millis - static_cast<int64_t>(retention_hours_) * 3'600'000);
+  trim_floor_counter_ = std::max(trim_floor_counter_, horizon);
   retention_hours_ = hours;
+}
+
+uint64_t StreamState::trim_floor_counter() const {
+  absl::MutexLock lock(&mu_);
+  return trim_floor_counter_;
+}
+
+void StreamState::set_trim_floor_counter(uint64_t counter) {
+  absl::MutexLock lock(&mu_);
+  trim_floor_counter_ = counter;
 }
 
 std::vector<std::shared_ptr<ShardState>> StreamState::Shards() const {
@@ -152,7 +165,9 @@ std::vector<ChildShardInfo> StreamState::ChildrenOf(const ShardState& shard) con
 }
 
 uint64_t StreamState::TrimHorizonCounter(int64_t now_millis) const {
-  return CounterAtMillis(now_millis - static_cast<int64_t>(retention_hours()) * 3'600'000);
+  absl::MutexLock lock(&mu_);
+  return std::max(trim_floor_counter_,
+                  CounterAtMillis(now_millis - static_cast<int64_t>(retention_hours_) * 3'600'000));
 }
 
 std::string StreamArn(absl::string_view name) {

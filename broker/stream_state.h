@@ -100,7 +100,12 @@ class StreamState {
   const int max_record_size_kib;
 
   int retention_hours() const;
-  void set_retention_hours(int hours);
+  // Changes the retention at `now_millis`. What has expired by then stays expired: the
+  // trim floor moves up to the current horizon before a longer retention takes effect.
+  void set_retention_hours(int hours, int64_t now_millis);
+  // Records below this counter have expired for good (persisted with the stream).
+  uint64_t trim_floor_counter() const;
+  void set_trim_floor_counter(uint64_t counter);
 
   // UPDATING while a split or merge is being applied, else ACTIVE.
   bool updating() const;
@@ -129,7 +134,8 @@ class StreamState {
   // The shards split or merged from `shard`.
   std::vector<ChildShardInfo> ChildrenOf(const ShardState& shard) const;
 
-  // The counter below which records have passed retention at `now_millis`.
+  // The counter below which records have passed retention at `now_millis` (never below
+  // the trim floor: retention only moves forward).
   uint64_t TrimHorizonCounter(int64_t now_millis) const;
 
   int64_t MaxRecordBytes() const { return static_cast<int64_t>(max_record_size_kib) * 1024; }
@@ -137,6 +143,7 @@ class StreamState {
  private:
   mutable absl::Mutex mu_;
   int retention_hours_ ABSL_GUARDED_BY(mu_);
+  uint64_t trim_floor_counter_ ABSL_GUARDED_BY(mu_) = 0;
   bool updating_ ABSL_GUARDED_BY(mu_) = false;
   uint32_t next_shard_index_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::shared_ptr<ShardState>> shards_ ABSL_GUARDED_BY(mu_);

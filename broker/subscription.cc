@@ -6,6 +6,10 @@
 #include "common/errors.h"
 
 namespace eddy::broker {
+namespace {
+// Storage reads that may fail in a row before the session ends with the error.
+constexpr int kMaxReadFailures = 10;
+}  // namespace
 
 Subscription::Subscription(Context context, uint64_t next_counter)
     : context_(std::move(context)),
@@ -159,8 +163,9 @@ void Subscription::RunPump() {
   }
 }
 
-std::vector<SharedRecord> Subscription::ReadFrom(uint64_t from, uint64_t last_readable,
-                                                 bool* exhausted) {
+absl::StatusOr<std::vector<SharedRecord>> Subscription::ReadFrom(uint64_t from,
+                                                                 uint64_t last_readable,
+                                                                 bool* exhausted) {
   const FanOutOptions& options = context_.options;
   ShardState& shard = *context_.shard;
   // An event never carries more than the budget holds now (but always one record), so the
@@ -186,12 +191,12 @@ std::vector<SharedRecord> Subscription::ReadFrom(uint64_t from, uint64_t last_re
       ReadRange range{shard.stream_id,           shard.index, from, searched_to,
                       options.max_event_records, max_bytes};
       absl::StatusOr<std::vector<StoredRecord>> stored = context_.store->Read(range);
-      if (stored.ok()) {
-        for (StoredRecord& record : *stored) {
-          records.push_back(std::make_shared<const StoredRecord>(std::move(record)));
-        }
-        shard.catch_up().Put(records, now);
+      // A failed read says nothing about the range: never skip past it.
+      if (!stored.ok()) return stored.status();
+      for (StoredRecord& record : *stored) {
+        records.push_back(std::make_shared<const StoredRecord>(std::move(record)));
       }
+      shard.catch_up().Put(records, now);
     }
   }
   // Nothing in [from, searched_to]: the caller may skip past it.
@@ -226,10 +231,33 @@ Subscription::Decision Subscription::Decide(int64_t now) {
   const uint64_t ending = shard.ending_counter.load();
   const uint64_t last_readable = ending != 0 ? std::min(committed, ending) : committed;
   next_counter_ = std::max(next_counter_, stream.TrimHorizonCounter(now));
+  if (!first_event_sent_) {
+    // The first event carries no records, only where the session starts: a subscriber at
+    // LATEST learns (and can keep) its position before any record arrives.
+    first_event_sent_ = true;
+    decision.action = Action::kSend;
+    decision.event.continuation_counter = std::max(next_counter_ - 1, shard.starting_counter);
+    return decision;
+  }
   for (int attempts = 0; next_counter_ <= last_readable && attempts < 64; ++attempts) {
     bool exhausted = false;
-    std::vector<SharedRecord> records = ReadFrom(next_counter_, last_readable, &exhausted);
+    absl::StatusOr<std::vector<SharedRecord>> read =
+        ReadFrom(next_counter_, last_readable, &exhausted);
+    if (!read.ok()) {
+      // Storage failed: try again shortly; after a run of failures end the session with
+      // the error (retryable), and the subscriber resubscribes from its continuation.
+      if (++read_failures_ >= kMaxReadFailures) {
+        decision.action = Action::kFinish;
+        decision.status = read.status();
+        return decision;
+      }
+      decision.action = Action::kWait;
+      decision.wake_after_millis = 100;
+      return decision;
+    }
+    read_failures_ = 0;
     if (exhausted) continue;
+    std::vector<SharedRecord> records = std::move(*read);
     int64_t bytes = 0;
     for (const SharedRecord& record : records) bytes += RecordBytes(*record);
     const uint64_t last = records.back()->counter;

@@ -14,6 +14,10 @@
 //                       │  └─────── Wake / timer ◄── idle ◄─┘
 //                       └──► Finish (expired, shard ended, stream deleted, End(status))
 //
+// The first event is sent at once and carries no records, only the continuation (the
+// position just before the first record the session will send), so that a subscriber at
+// LATEST knows where it stands before anything arrives.
+//
 // Thread-safe. The EventSink (the gRPC reactor) is called by one thread at a time, never
 // after Finish, and never with the session's lock held.
 
@@ -25,6 +29,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/record_store.h"
 #include "broker/shard_tail.h"
@@ -116,13 +121,17 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   void Schedule();
   void RunPump();
   Decision Decide(int64_t now);
-  std::vector<SharedRecord> ReadFrom(uint64_t from, uint64_t last_readable, bool* exhausted);
+  // Records from `from` (a read error is returned, never taken for an empty range).
+  absl::StatusOr<std::vector<SharedRecord>> ReadFrom(uint64_t from, uint64_t last_readable,
+                                                     bool* exhausted);
   void ArmTimer(int64_t millis);
   void FinishSink(EventSink* sink, const absl::Status& status);
 
   const Context context_;
   const int64_t expires_millis_;
-  uint64_t next_counter_;  // pump only (pumps never overlap)
+  uint64_t next_counter_;         // pump only (pumps never overlap)
+  bool first_event_sent_ = false;  // likewise
+  int read_failures_ = 0;          // likewise: storage reads failed in a row
 
   mutable absl::Mutex mu_;
   EventSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;

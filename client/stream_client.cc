@@ -55,15 +55,67 @@ std::unique_ptr<ShardSubscriptionReader> StreamClient::SubscribeToShard(
 ShardSubscriptionReader::ShardSubscriptionReader(
     std::unique_ptr<grpc::ClientContext> context,
     std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader)
-    : context_(std::move(context)), reader_(std::move(reader)) {}
+    : context_(std::move(context)), reader_(std::move(reader)) {
+  thread_ = std::thread([this] { ReadLoop(); });
+}
 
-bool ShardSubscriptionReader::Next(v1::SubscribeToShardEvent* event) {
-  return reader_->Read(event);
+ShardSubscriptionReader::~ShardSubscriptionReader() { Finish().IgnoreError(); }
+
+void ShardSubscriptionReader::ReadLoop() {
+  while (true) {
+    v1::SubscribeToShardEvent event;
+    const bool more = reader_->Read(&event);
+    absl::MutexLock lock(&mu_);
+    if (!more) {
+      ended_ = true;
+      return;
+    }
+    ready_ = std::move(event);
+    // One event ahead at most: the next Read waits until this one is taken (or the call
+    // is cancelled, which Finish does before it joins).
+    mu_.Await(absl::Condition(
+        +[](ShardSubscriptionReader* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+          return !self->ready_.has_value() || self->ended_;
+        },
+        this));
+    if (ended_) return;
+  }
+}
+
+ShardSubscriptionReader::Result ShardSubscriptionReader::Next(v1::SubscribeToShardEvent* event,
+                                                              absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](ShardSubscriptionReader* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->ready_.has_value() || self->ended_;
+          },
+          this),
+      timeout);
+  if (ready_.has_value()) {
+    *event = std::move(*ready_);
+    ready_.reset();
+    return Result::kEvent;
+  }
+  return ended_ ? Result::kEnded : Result::kTimedOut;
 }
 
 absl::Status ShardSubscriptionReader::Finish() {
-  grpc::Status status = reader_->Finish();
-  return proto::FromGrpcStatus(status, *context_);
+  if (finished_) return status_;
+  finished_ = true;
+  bool ended = false;
+  {
+    absl::MutexLock lock(&mu_);
+    ended = ended_;
+  }
+  if (!ended) context_->TryCancel();
+  {
+    absl::MutexLock lock(&mu_);
+    ended_ = true;  // releases a reader thread waiting for its event to be taken
+  }
+  if (thread_.joinable()) thread_.join();
+  status_ = proto::FromGrpcStatus(reader_->Finish(), *context_);
+  return status_;
 }
 
 void ShardSubscriptionReader::Cancel() { context_->TryCancel(); }

@@ -7,32 +7,54 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/sync_stream.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "eddy/v1/stream.grpc.pb.h"
 
 namespace eddy::client {
 
 // A running SubscribeToShard call: read events until the broker ends the stream.
-// Next() and Finish() from one thread; Cancel() from any.
+// Next() and Finish() from one thread; Cancel() from any. Events are read by a thread of
+// the reader's own, one ahead of the caller, so that Next() can wait with a deadline (a
+// broker that stops sending — frozen, or cut off without a reset — cannot block the caller).
 class ShardSubscriptionReader {
  public:
   ShardSubscriptionReader(std::unique_ptr<grpc::ClientContext> context,
                           std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader);
-  // The next event; false once the stream has ended (call Finish for why).
-  bool Next(v1::SubscribeToShardEvent* event);
-  // How the stream ended: OK after a full session or at a closed shard's end.
+  ~ShardSubscriptionReader();
+  ShardSubscriptionReader(const ShardSubscriptionReader&) = delete;
+  ShardSubscriptionReader& operator=(const ShardSubscriptionReader&) = delete;
+
+  enum class Result { kEvent, kTimedOut, kEnded };
+  // Waits up to `timeout` for the next event. kEnded once the stream has ended (call Finish
+  // for why); kTimedOut leaves the call running.
+  Result Next(v1::SubscribeToShardEvent* event, absl::Duration timeout);
+  // How the stream ended: OK after a full session or at a closed shard's end. Cancels the
+  // call first if it has not ended.
   absl::Status Finish();
   // Ends the call from the client side (Finish then reports CANCELLED).
   void Cancel();
 
  private:
+  void ReadLoop();
+
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader_;
+  absl::Mutex mu_;
+  std::optional<v1::SubscribeToShardEvent> ready_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ = false;  // the caller's thread only
+  absl::Status status_;    // likewise
+  std::thread thread_;
 };
 
 struct StreamClientOptions {

@@ -10,6 +10,11 @@ namespace eddy::kcl {
 
 enum class InitialPosition { kLatest, kTrimHorizon, kAtTimestamp };
 enum class RetrievalMode { kFanOut, kPolling };
+// A user record of a KPL aggregate whose hash key lies outside the shard it was read from.
+enum class OutOfRangeUserRecords {
+  kDeliver,  // deliver it (default): it exists nowhere else unless a producer re-sent it
+  kDrop,     // drop it (and only it), as the Java KCL does
+};
 enum class ProcessorErrorPolicy {
   kRetry,      // deliver the same batch again after a backoff (default)
   kStopShard,  // stop processing the shard and release its lease
@@ -36,6 +41,9 @@ struct Config {
   // Non-empty: keep leases in an embedded RocksDB here (one process only).
   std::string embedded_coordinator_path;
   ProcessorErrorPolicy on_processor_error = ProcessorErrorPolicy::kRetry;
+  // Aggregated user records outside their shard's hash key range (counted either way in
+  // WorkerMetrics::out_of_range_user_records).
+  OutOfRangeUserRecords out_of_range_user_records = OutOfRangeUserRecords::kDeliver;
   // How often the stream's shards are compared with the lease table.
   int64_t shard_sync_interval_millis = 5'000;
   // Polling retrieval: pause when a shard has nothing new.

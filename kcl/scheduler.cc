@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <random>
@@ -16,6 +17,7 @@
 #include "kcl/internal/lease_coordinator.h"
 #include "kcl/internal/shard_consumer.h"
 #include "kcl/internal/shard_sync.h"
+#include "kcl/internal/worker_counters.h"
 #include "lease/coordinator_store.h"
 
 namespace eddy::kcl {
@@ -38,6 +40,7 @@ class SchedulerImpl final : public Scheduler {
         streams_(client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)}) {}
 
   const Config& config() const override { return config_; }
+  WorkerMetrics metrics() const override { return counters_.Snapshot(); }
 
   void Shutdown() override {
     if (!shutdown_.HasBeenNotified()) shutdown_.Notify();
@@ -71,9 +74,12 @@ class SchedulerImpl final : public Scheduler {
         if (!synced.ok()) {
           log->warn("worker={} shard sync failed: {}", config_.worker_id,
                     synced.status().ToString());
-        } else if (synced->created + synced->removed > 0) {
-          log->info("worker={} shard sync: {} leases created, {} finished leases removed",
-                    config_.worker_id, synced->created, synced->removed);
+        } else {
+          listed_.Set(std::move(synced->listed));
+          if (synced->created + synced->removed > 0) {
+            log->info("worker={} shard sync: {} leases created, {} finished leases removed",
+                      config_.worker_id, synced->created, synced->removed);
+          }
         }
         next_sync = now + config_.shard_sync_interval_millis;
       }
@@ -95,7 +101,11 @@ class SchedulerImpl final : public Scheduler {
         }
         next_renew = now + renew_interval;
       }
-      if (now >= next_take) {
+      // With a remote coordinator, leases are taken only while this worker's session is
+      // live: a crash then frees them at once, and a session that broke frees only what
+      // was held before it broke (never leases taken again since).
+      const bool may_take = remote_ == nullptr || session_live_.load();
+      if (now >= next_take && may_take) {
         absl::StatusOr<std::vector<std::string>> taken = coordinator_->TakeLeases();
         if (taken.ok()) {
           for (const std::string& key : *taken) {
@@ -157,9 +167,13 @@ class SchedulerImpl final : public Scheduler {
       leases_ = embedded_->Leases(config_.application_name);
       checkpoints_ = embedded_->Checkpoints(config_.application_name);
     } else {
+      // Lease calls must answer within a renewal interval: a coordinator that stalls must
+      // not hold the renewer up past the failover time.
+      const auto deadline = std::chrono::milliseconds(
+          std::clamp<int64_t>(config_.failover_millis / 3, 100, 30'000));
       auto remote = std::make_shared<client::CoordinatorClient>(client::StreamClientOptions{
           config_.coordinator_endpoint.empty() ? config_.endpoint : config_.coordinator_endpoint,
-          std::chrono::seconds(30)});
+          deadline});
       while (true) {
         absl::StatusOr<bool> created = remote->CreateApplication(config_.application_name);
         if (created.ok()) break;
@@ -195,9 +209,12 @@ class SchedulerImpl final : public Scheduler {
         const bool live = reader->Read(&event);
         if (live) {
           backoff = absl::Milliseconds(100);
+          session_live_ = true;
+          Wake(true);
           while (reader->Read(&event)) {
             if (event.leases_available() > 0) Wake(true);
           }
+          session_live_ = false;
         }
         reader->Finish().ok();
         {
@@ -282,7 +299,14 @@ class SchedulerImpl final : public Scheduler {
       context.checkpoints = checkpoints_.get();
       context.config = &config_;
       context.processor = factory_(key);
-      const internal::ShardInfo shard{key, lease.lease.hash_range};
+      context.listed = &listed_;
+      context.lease_valid = [this, key, epoch = lease.ownership.epoch] {
+        return coordinator_->HoldsFresh(key, epoch);
+      };
+      context.counters = &counters_;
+      const internal::ShardInfo shard{key, lease.lease.hash_range,
+                                      config_.out_of_range_user_records,
+                                      &counters_.out_of_range_user_records};
       context.make_publisher = [this, shard](const internal::StartPosition& start) {
         if (config_.retrieval_mode == RetrievalMode::kFanOut) {
           return internal::MakeFanOutPublisher(streams_, consumer_arn_, shard, start);
@@ -304,6 +328,8 @@ class SchedulerImpl final : public Scheduler {
   std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
   std::unique_ptr<internal::LeaseCoordinator> coordinator_;
   std::string consumer_arn_;
+  internal::ListedShards listed_;
+  internal::WorkerCounters counters_;  // outlives every consumer (they are joined in Run)
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
   std::set<std::string> handing_over_;                                 // likewise
   absl::Notification shutdown_;
@@ -313,6 +339,7 @@ class SchedulerImpl final : public Scheduler {
   std::shared_ptr<client::CoordinatorClient> remote_;
   std::thread session_thread_;
   std::atomic<bool> session_broken_{false};
+  std::atomic<bool> session_live_{false};
   absl::Mutex session_mu_;
   grpc::ClientContext* session_context_ ABSL_GUARDED_BY(session_mu_) = nullptr;
   bool session_stopping_ ABSL_GUARDED_BY(session_mu_) = false;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "kcl/config.h"
+#include "kcl/metrics.h"
 #include "kcl/record_processor.h"
 
 namespace eddy::kcl {
@@ -30,6 +31,8 @@ class Scheduler {
   // Asks Run() to finish gracefully; returns at once.
   virtual void Shutdown() = 0;
   virtual const Config& config() const = 0;
+  // What this worker has done so far (any thread, any time).
+  virtual WorkerMetrics metrics() const = 0;
 };
 
 }  // namespace eddy::kcl

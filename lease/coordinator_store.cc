@@ -334,10 +334,12 @@ absl::StatusOr<bool> CoordinatorStore::Renew(const std::string& app, const std::
 }
 
 absl::StatusOr<bool> CoordinatorStore::Evict(const std::string& app, const std::string& key,
-                                             const std::string& expected_owner) {
+                                             const std::string& expected_owner,
+                                             std::optional<uint64_t> expected_epoch) {
   if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
   return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
     if (!lease.has_value() || lease->owner != expected_owner) return false;
+    if (expected_epoch.has_value() && lease->epoch != *expected_epoch) return false;
     lease->owner.clear();
     lease->handoff_to.clear();
     ++lease->counter;

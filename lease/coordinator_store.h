@@ -57,8 +57,11 @@ class CoordinatorStore {
                             uint64_t expected_counter, const std::string& new_owner);
   absl::StatusOr<bool> Renew(const std::string& app, const std::string& key,
                              const std::string& expected_owner, uint64_t expected_counter);
+  // With `expected_epoch`, only that ownership is evicted (a session that broke frees the
+  // leases its worker held then, never ones the worker has taken again since).
   absl::StatusOr<bool> Evict(const std::string& app, const std::string& key,
-                             const std::string& expected_owner);
+                             const std::string& expected_owner,
+                             std::optional<uint64_t> expected_epoch = std::nullopt);
   absl::StatusOr<bool> UpdateLineage(const std::string& app, const std::string& key,
                                      const std::string& expected_owner,
                                      const std::vector<std::string>& child_shard_ids);

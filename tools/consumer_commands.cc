@@ -210,7 +210,8 @@ void AddSubscribe(CLI::App& app, CliContext& context) {
         v1::SubscribeToShardEvent event;
         std::string continuation;
         bool shard_ended = false;
-        while (reader->Next(&event)) {
+        while (reader->Next(&event, absl::InfiniteDuration()) ==
+               client::ShardSubscriptionReader::Result::kEvent) {
           Json records = Json::array();
           for (const v1::Record& record : event.records()) records.push_back(RecordJson(record));
           Json body{{"Records", records}};

@@ -110,7 +110,8 @@ class EddySystem final : public StreamSystem {
         if (stop) subscription->Cancel();
       }
       v1::SubscribeToShardEvent event;
-      while (!stop && subscription->Next(&event)) {
+      while (!stop && subscription->Next(&event, absl::InfiniteDuration()) ==
+                        client::ShardSubscriptionReader::Result::kEvent) {
         for (const v1::Record& record : event.records()) {
           if (!on_record(record.data())) {
             std::lock_guard<std::mutex> lock(mu);

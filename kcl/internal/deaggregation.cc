@@ -28,8 +28,9 @@ common::HashKey EffectiveHashKey(const aggregation::UserRecord& user) {
 
 }  // namespace
 
-bool AppendUserRecords(const v1::Record& record, const std::string& shard_id,
-                       const common::HashKeyRange& range, std::vector<KinesisClientRecord>* out) {
+int AppendUserRecords(const v1::Record& record, const std::string& shard_id,
+                      const common::HashKeyRange& range, OutOfRangeUserRecords policy,
+                      std::vector<KinesisClientRecord>* out) {
   // Not an aggregate (the cheap magic check spares plain records a parse and an error
   // status), or a malformed one: delivered as it is.
   std::optional<std::vector<aggregation::UserRecord>> users;
@@ -42,27 +43,32 @@ bool AppendUserRecords(const v1::Record& record, const std::string& shard_id,
     KinesisClientRecord plain = Base(record, shard_id);
     plain.data = record.data();
     out->push_back(std::move(plain));
-    return true;
+    return 0;
   }
-  for (const aggregation::UserRecord& user : *users) {
-    if (!range.Contains(EffectiveHashKey(user))) {
-      common::Logger("eddy.kcl")
-          ->warn(
-              "shard={} aggregate {} dropped: user record with partition key '{}' lies "
-              "outside the shard's hash key range (routed by a stale shard map)",
-              shard_id, record.sequence_number(), user.partition_key);
-      return false;
-    }
-  }
+  int out_of_range = 0;
   uint64_t sub_sequence = 0;
   for (aggregation::UserRecord& user : *users) {
+    // Sub-sequence numbers are positions in the aggregate, dropped records included, so a
+    // checkpoint names the same user record whatever the policy.
+    const uint64_t position = sub_sequence++;
+    if (!range.Contains(EffectiveHashKey(user))) {
+      if (out_of_range++ == 0) {
+        common::Logger("eddy.kcl")
+            ->info(
+                "shard={} aggregate {} holds user records outside the shard's hash key range "
+                "(first: partition key '{}'); {}",
+                shard_id, record.sequence_number(), user.partition_key,
+                policy == OutOfRangeUserRecords::kDrop ? "dropping them" : "delivering them");
+      }
+      if (policy == OutOfRangeUserRecords::kDrop) continue;
+    }
     KinesisClientRecord sub = Base(record, shard_id);
-    sub.sub_sequence_number = sub_sequence++;
+    sub.sub_sequence_number = position;
     sub.partition_key = std::move(user.partition_key);
     sub.data = std::move(user.data);
     out->push_back(std::move(sub));
   }
-  return true;
+  return out_of_range;
 }
 
 }  // namespace eddy::kcl::internal

@@ -4,23 +4,27 @@
 // each with its own partition key; anything else (including a malformed aggregate) is
 // passed through unchanged as sub-sequence 0.
 //
-// An aggregate with any user record whose hash key lies outside the shard's range is
-// dropped whole and logged, as the Java KCL does: it was routed by a stale shard map
-// around a reshard, and its records belong to another shard (`eddy produce --aggregate`
-// re-sends such aggregates, so nothing it wrote is lost).
+// An aggregate is never dropped whole. A user record whose hash key lies outside the
+// shard's range — aggregators such as AWS's aws-kinesis-agg pack many keys into one Kinesis
+// record, routed by the record's own key; a KPL with a stale shard map puts one on the
+// wrong side of a split — is delivered by default (it exists nowhere else unless the
+// producer re-sent it, and at-least-once allows that duplicate) or, with
+// OutOfRangeUserRecords::kDrop, dropped alone as the Java KCL does.
 
 #include <string>
 #include <vector>
 
 #include "common/hash_key.h"
 #include "eddy/v1/stream.pb.h"
+#include "kcl/config.h"
 #include "kcl/record.h"
 
 namespace eddy::kcl::internal {
 
 // Appends what `record` of shard `shard_id` (owning `range`) delivers to `out`. Returns
-// false when it was dropped for lying outside the range.
-bool AppendUserRecords(const v1::Record& record, const std::string& shard_id,
-                       const common::HashKeyRange& range, std::vector<KinesisClientRecord>* out);
+// how many of its user records lay outside the range (delivered or dropped by `policy`).
+int AppendUserRecords(const v1::Record& record, const std::string& shard_id,
+                      const common::HashKeyRange& range, OutOfRangeUserRecords policy,
+                      std::vector<KinesisClientRecord>* out);
 
 }  // namespace eddy::kcl::internal

@@ -77,6 +77,10 @@ class LeaseCoordinator {
 
   std::vector<HeldLease> Held() const;
   std::optional<HeldLease> Find(const std::string& key) const;
+  // Whether this worker holds `key` in ownership `epoch`, renewed within the failover time
+  // by the local clock. A shard consumer checks this before each batch, so a worker whose
+  // renewals stall (a frozen coordinator, a cut-off network) stops delivering on time.
+  bool HoldsFresh(const std::string& key, uint64_t epoch) const;
   const std::string& worker_id() const { return options_.worker_id; }
 
  private:

@@ -4,29 +4,59 @@ namespace eddy::kcl::internal {
 
 using checkpoint::ExtendedSequenceNumber;
 
+void ListedShards::Set(std::set<std::string> ids) {
+  absl::MutexLock lock(&mu_);
+  ids_ = std::move(ids);
+}
+
+std::optional<bool> ListedShards::Contains(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  if (!ids_.has_value()) return std::nullopt;
+  return ids_->count(id) != 0;
+}
+
+namespace {
+
+// Whether `parent` is finished; its lease (if any) is returned in `lease`.
+absl::StatusOr<bool> ParentFinished(lease::LeaseTable& leases, const std::string& parent,
+                                    const ListedShards* listed, bool* has_lease) {
+  absl::StatusOr<std::optional<lease::Lease>> lease = leases.Get(parent);
+  if (!lease.ok()) return lease.status();
+  *has_lease = lease->has_value();
+  if (lease->has_value()) return (*lease)->checkpoint == ExtendedSequenceNumber::ShardEnd();
+  if (listed == nullptr) return false;
+  const std::optional<bool> is_listed = listed->Contains(parent);
+  return is_listed.has_value() && !*is_listed;  // gone from the stream: nothing left of it
+}
+
+}  // namespace
+
 absl::StatusOr<bool> ParentsFinished(lease::LeaseTable& leases,
-                                     const std::vector<std::string>& parent_ids) {
+                                     const std::vector<std::string>& parent_ids,
+                                     const ListedShards* listed) {
   for (const std::string& parent : parent_ids) {
-    absl::StatusOr<std::optional<lease::Lease>> lease = leases.Get(parent);
-    if (!lease.ok()) return lease.status();
-    if (lease->has_value() && (*lease)->checkpoint != ExtendedSequenceNumber::ShardEnd()) {
-      return false;
-    }
+    bool has_lease = false;
+    absl::StatusOr<bool> finished = ParentFinished(leases, parent, listed, &has_lease);
+    if (!finished.ok() || !*finished) return finished;
   }
   return true;
 }
 
 absl::StatusOr<bool> CreateChildLeaseIfParentsFinished(lease::LeaseTable& leases,
-                                                       const ChildShardInfo& child) {
+                                                       const ChildShardInfo& child,
+                                                       const ListedShards* listed) {
   absl::StatusOr<std::optional<lease::Lease>> existing = leases.Get(child.id);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) return true;
-  absl::StatusOr<bool> finished = ParentsFinished(leases, child.parent_ids);
-  if (!finished.ok() || !*finished) return finished;
   lease::Lease lease;
+  for (const std::string& parent : child.parent_ids) {
+    bool has_lease = false;
+    absl::StatusOr<bool> finished = ParentFinished(leases, parent, listed, &has_lease);
+    if (!finished.ok() || !*finished) return finished;
+    if (has_lease) lease.parent_shard_ids.push_back(parent);
+  }
   lease.key = child.id;
   lease.checkpoint = ExtendedSequenceNumber::TrimHorizon();
-  lease.parent_shard_ids = child.parent_ids;
   lease.hash_range = child.hash_range;
   absl::StatusOr<bool> created = leases.CreateIfAbsent(lease);
   if (!created.ok()) return created.status();

@@ -12,28 +12,54 @@ namespace {
 
 using checkpoint::ExtendedSequenceNumber;
 
-// The wire starting position for resuming after `position`.
-void SetStart(const ExtendedSequenceNumber& position, int64_t timestamp_millis,
-              v1::ShardIteratorType* type, std::string* sequence, int64_t* timestamp) {
-  sequence->clear();
-  *timestamp = 0;
-  switch (position.kind()) {
+// How often a subscription that has sent nothing at all (not even a heartbeat: the broker
+// sends one every 5 s) is given up and replaced.
+constexpr absl::Duration kResubscribeAfterSilence = absl::Seconds(20);
+
+// Where a publisher resumes: after the last record it handed out (`last`), or after the
+// continuation the stream reported; before either, at the start position — with LATEST
+// resolved once (`latest_asked_millis`: when it was first asked for, 0 before).
+struct WirePosition {
+  v1::ShardIteratorType type = v1::TRIM_HORIZON;
+  std::string sequence;
+  int64_t timestamp_millis = 0;
+};
+
+WirePosition ResumePosition(const ExtendedSequenceNumber& last, const std::string& continuation,
+                            int64_t start_timestamp_millis, int64_t latest_asked_millis) {
+  WirePosition position;
+  if (!continuation.empty()) {
+    position.type = v1::AFTER_SEQUENCE_NUMBER;
+    position.sequence = continuation;
+    return position;
+  }
+  switch (last.kind()) {
     case ExtendedSequenceNumber::Kind::kTrimHorizon:
-      *type = v1::TRIM_HORIZON;
+      position.type = v1::TRIM_HORIZON;
       break;
     case ExtendedSequenceNumber::Kind::kLatest:
-      *type = v1::LATEST;
+      if (latest_asked_millis == 0) {
+        position.type = v1::LATEST;
+      } else {
+        // "Latest" was asked for before and never answered with a position: everything
+        // that arrived since then is after it.
+        position.type = v1::AT_TIMESTAMP_ITERATOR;
+        position.timestamp_millis = latest_asked_millis;
+      }
       break;
     case ExtendedSequenceNumber::Kind::kAtTimestamp:
-      *type = v1::AT_TIMESTAMP_ITERATOR;
-      *timestamp = timestamp_millis;
+      position.type = v1::AT_TIMESTAMP_ITERATOR;
+      position.timestamp_millis = start_timestamp_millis;
       break;
     default:
-      // AT the checkpoint, dropping what is ≤ it (sub-records of an aggregate may follow).
-      *type = v1::AT_SEQUENCE_NUMBER;
-      *sequence = position.sequence();
+      // AT the last record, dropping what is ≤ it (sub-records of an aggregate may follow).
+      position.type = v1::AT_SEQUENCE_NUMBER;
+      position.sequence = last.sequence();
   }
+  return position;
 }
+
+int64_t NowMillis() { return absl::ToUnixMillis(absl::Now()); }
 
 std::vector<ChildShardInfo> ChildShards(
     const google::protobuf::RepeatedPtrField<v1::ChildShard>& wire) {
@@ -47,6 +73,15 @@ std::vector<ChildShardInfo> ChildShards(
     out.push_back(std::move(info));
   }
   return out;
+}
+
+// Appends the user records of `wire` to `out`, counting those outside the shard's range.
+void Unpack(const google::protobuf::RepeatedPtrField<v1::Record>& wire, const ShardInfo& shard,
+            std::vector<KinesisClientRecord>* out) {
+  for (const v1::Record& r : wire) {
+    const int outside = AppendUserRecords(r, shard.id, shard.hash_range, shard.out_of_range, out);
+    if (outside > 0 && shard.out_of_range_count != nullptr) *shard.out_of_range_count += outside;
+  }
 }
 
 // Drops records at or before `after` (the last position already handed out).
@@ -73,25 +108,23 @@ class FanOutPublisher final : public RecordsPublisher {
     while (!stopped_.HasBeenNotified()) {
       if (reader_ == nullptr) Subscribe();
       v1::SubscribeToShardEvent event;
-      if (reader_->Next(&event)) {
+      const absl::Duration silence_left = last_event_ + kResubscribeAfterSilence - absl::Now();
+      const auto result =
+          reader_->Next(&event, std::max(absl::ZeroDuration(),
+                                         std::min(deadline - absl::Now(), silence_left)));
+      if (result == client::ShardSubscriptionReader::Result::kEvent) {
+        last_event_ = absl::Now();
         backoff_ = absl::Milliseconds(50);
-        Batch batch;
-        for (const v1::Record& r : event.records()) {
-          AppendUserRecords(r, shard_.id, shard_.hash_range, &batch.records);
-        }
-        DropDelivered(last_, &batch.records);
-        if (!batch.records.empty()) last_ = batch.records.back().position();
-        batch.millis_behind_latest = event.millis_behind_latest();
-        batch.child_shards = ChildShards(event.child_shards());
-        batch.shard_ended = event.child_shards_size() > 0;
-        return batch;
+        return ToBatch(event);
       }
-      absl::Status status = reader_->Finish();
-      {
-        absl::MutexLock lock(&mu_);
-        current_ = nullptr;  // Stop() must never reach a reader that is gone
+      if (result == client::ShardSubscriptionReader::Result::kTimedOut) {
+        if (absl::Now() < last_event_ + kResubscribeAfterSilence) return Batch{};  // our deadline
+        common::Logger("eddy.kcl")
+            ->warn("shard={} subscription silent for {}: resubscribing", shard_.id,
+                   absl::FormatDuration(kResubscribeAfterSilence));
+        reader_->Cancel();
       }
-      reader_.reset();
+      absl::Status status = EndReader();
       if (stopped_.HasBeenNotified()) break;
       if (status.ok()) continue;  // the session ended: resubscribe after the last record
       if (common::ErrorType(status) == common::kResourceNotFound &&
@@ -114,18 +147,48 @@ class FanOutPublisher final : public RecordsPublisher {
   }
 
  private:
+  Batch ToBatch(const v1::SubscribeToShardEvent& event) {
+    Batch batch;
+    Unpack(event.records(), shard_, &batch.records);
+    DropDelivered(last_, &batch.records);
+    if (!batch.records.empty()) last_ = batch.records.back().position();
+    if (!event.continuation_sequence_number().empty()) {
+      continuation_ = event.continuation_sequence_number();
+      absl::StatusOr<ExtendedSequenceNumber> resume = ExtendedSequenceNumber::Of(continuation_);
+      if (resume.ok()) batch.resume_after = *resume;
+    }
+    batch.millis_behind_latest = event.millis_behind_latest();
+    batch.child_shards = ChildShards(event.child_shards());
+    batch.shard_ended = event.child_shards_size() > 0;
+    return batch;
+  }
+
+  absl::Status EndReader() {
+    absl::Status status = reader_->Finish();
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;  // Stop() must never reach a reader that is gone
+    }
+    reader_.reset();
+    return status;
+  }
+
   void Subscribe() {
+    const bool asking_latest = continuation_.empty() &&
+                               last_ == ExtendedSequenceNumber::Latest() &&
+                               latest_asked_millis_ == 0;
+    const int64_t asked_at = NowMillis();
+    const WirePosition start =
+        ResumePosition(last_, continuation_, timestamp_millis_, latest_asked_millis_);
+    if (asking_latest) latest_asked_millis_ = asked_at;
     v1::SubscribeToShardRequest request;
     request.set_consumer_arn(consumer_arn_);
     request.set_shard_id(shard_.id);
-    v1::ShardIteratorType type;
-    std::string sequence;
-    int64_t timestamp = 0;
-    SetStart(last_, timestamp_millis_, &type, &sequence, &timestamp);
-    request.mutable_starting_position()->set_type(type);
-    request.mutable_starting_position()->set_sequence_number(sequence);
-    request.mutable_starting_position()->set_timestamp_millis(timestamp);
+    request.mutable_starting_position()->set_type(start.type);
+    request.mutable_starting_position()->set_sequence_number(start.sequence);
+    request.mutable_starting_position()->set_timestamp_millis(start.timestamp_millis);
     reader_ = client_.SubscribeToShard(request);
+    last_event_ = absl::Now();
     absl::MutexLock lock(&mu_);
     current_ = reader_.get();
     if (stopped_.HasBeenNotified()) current_->Cancel();
@@ -135,8 +198,11 @@ class FanOutPublisher final : public RecordsPublisher {
   const std::string consumer_arn_;
   const ShardInfo shard_;
   ExtendedSequenceNumber last_;  // the last record handed out (or the start)
+  std::string continuation_;     // the stream's last continuation ("" before any)
   const int64_t timestamp_millis_;
+  int64_t latest_asked_millis_ = 0;
   std::unique_ptr<client::ShardSubscriptionReader> reader_;
+  absl::Time last_event_;
   absl::Duration backoff_ = absl::Milliseconds(50);
   absl::Notification stopped_;
   absl::Mutex mu_;
@@ -158,39 +224,31 @@ class PollingPublisher final : public RecordsPublisher {
     const absl::Time deadline = absl::Now() + timeout;
     while (!stopped_.HasBeenNotified() && absl::Now() < deadline) {
       if (iterator_.empty()) {
-        v1::GetShardIteratorRequest request;
-        request.mutable_stream()->set_stream_name(stream_name_);
-        request.set_shard_id(shard_.id);
-        v1::ShardIteratorType type;
-        std::string sequence;
-        int64_t timestamp = 0;
-        SetStart(last_, timestamp_millis_, &type, &sequence, &timestamp);
-        request.set_shard_iterator_type(type);
-        request.set_starting_sequence_number(sequence);
-        request.set_timestamp_millis(timestamp);
-        auto response = client_.GetShardIterator(request);
-        if (!response.ok()) {
-          if (!common::IsRetryable(response.status()) &&
-              common::ErrorType(response.status()) == common::kResourceNotFound) {
-            return response.status();
+        absl::Status status = FetchIterator();
+        if (!status.ok()) {
+          if (!common::IsRetryable(status) &&
+              common::ErrorType(status) == common::kResourceNotFound) {
+            return status;
           }
           stopped_.WaitForNotificationWithTimeout(idle_);
           continue;
         }
-        iterator_ = response->shard_iterator();
       }
       v1::GetRecordsRequest get;
       get.set_shard_iterator(iterator_);
       auto response = client_.GetRecords(get);
       if (!response.ok()) {
-        iterator_.clear();  // expired or throttled: get a fresh one after the last record
+        // Throttled or unavailable: the iterator is still good, retry with it. Expired or
+        // refused: a fresh one from where we are (never from a new LATEST).
+        if (!common::IsRetryable(response.status()) ||
+            common::ErrorType(response.status()) == common::kExpiredIterator) {
+          iterator_.clear();
+        }
         stopped_.WaitForNotificationWithTimeout(idle_);
         continue;
       }
       Batch batch;
-      for (const v1::Record& r : response->records()) {
-        AppendUserRecords(r, shard_.id, shard_.hash_range, &batch.records);
-      }
+      Unpack(response->records(), shard_, &batch.records);
       DropDelivered(last_, &batch.records);
       if (!batch.records.empty()) last_ = batch.records.back().position();
       batch.millis_behind_latest = response->millis_behind_latest();
@@ -211,12 +269,31 @@ class PollingPublisher final : public RecordsPublisher {
   }
 
  private:
+  absl::Status FetchIterator() {
+    const bool asking_latest =
+        last_ == ExtendedSequenceNumber::Latest() && latest_asked_millis_ == 0;
+    const int64_t asked_at = NowMillis();
+    const WirePosition start = ResumePosition(last_, "", timestamp_millis_, latest_asked_millis_);
+    v1::GetShardIteratorRequest request;
+    request.mutable_stream()->set_stream_name(stream_name_);
+    request.set_shard_id(shard_.id);
+    request.set_shard_iterator_type(start.type);
+    request.set_starting_sequence_number(start.sequence);
+    request.set_timestamp_millis(start.timestamp_millis);
+    if (asking_latest) latest_asked_millis_ = asked_at;
+    auto response = client_.GetShardIterator(request);
+    if (!response.ok()) return response.status();
+    iterator_ = response->shard_iterator();
+    return absl::OkStatus();
+  }
+
   client::StreamClient& client_;
   const std::string stream_name_;
   const ShardInfo shard_;
   ExtendedSequenceNumber last_;
   const int64_t timestamp_millis_;
   const absl::Duration idle_;
+  int64_t latest_asked_millis_ = 0;
   std::string iterator_;
   absl::Notification stopped_;
 };

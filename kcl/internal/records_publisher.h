@@ -4,10 +4,15 @@
 //
 // Next() blocks until a batch, the shard's end, Stop(), or the timeout. Records are in
 // shard order; a publisher resumes after the last record it returned, whatever happened
-// to its connection. Next() from one thread; Stop() from any.
+// to its connection — and a start at LATEST is resolved once: after the first subscription
+// (or iterator) the publisher resumes from where the stream said "latest" was, never from
+// a new "latest" (that would skip what arrived in between). Next() from one thread; Stop()
+// from any.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,15 +23,18 @@
 #include "checkpoint/extended_sequence_number.h"
 #include "client/stream_client.h"
 #include "common/hash_key.h"
+#include "kcl/config.h"
 #include "kcl/record.h"
 
 namespace eddy::kcl::internal {
 
-// The shard being read: its id and the hash keys it owns (aggregates with records outside
-// them are dropped, see deaggregation.h).
+// The shard being read: its id, the hash keys it owns, and what becomes of aggregated user
+// records outside them (deaggregation.h), counted in `out_of_range_count` if set.
 struct ShardInfo {
   std::string id;
   common::HashKeyRange hash_range;
+  OutOfRangeUserRecords out_of_range = OutOfRangeUserRecords::kDeliver;
+  std::atomic<int64_t>* out_of_range_count = nullptr;
 };
 
 // A child of a shard that ended, as the stream reports it.
@@ -42,6 +50,10 @@ struct Batch {
   // The shard was read to its end; these are its children.
   bool shard_ended = false;
   std::vector<ChildShardInfo> child_shards;
+  // Where the publisher resumes after this batch, when the stream said (a subscription's
+  // continuation): every record at or before it has been handed out. Lets a consumer
+  // started at LATEST record where "latest" was even before any record arrives.
+  std::optional<checkpoint::ExtendedSequenceNumber> resume_after;
 };
 
 // Where to start: after `checkpoint` (a real position or a sentinel).

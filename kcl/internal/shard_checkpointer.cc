@@ -20,16 +20,36 @@ absl::Status LeaseLost(const std::string& shard_id) {
 
 ShardCheckpointer::ShardCheckpointer(checkpoint::CheckpointStore& store, std::string shard_id,
                                      checkpoint::Ownership ownership,
-                                     ExtendedSequenceNumber last_checkpoint)
+                                     ExtendedSequenceNumber last_checkpoint,
+                                     std::optional<ExtendedSequenceNumber> pending)
     : store_(store),
       shard_id_(std::move(shard_id)),
       ownership_(std::move(ownership)),
       last_checkpoint_(last_checkpoint),
-      largest_delivered_(last_checkpoint) {}
+      largest_delivered_(last_checkpoint),
+      largest_processed_(last_checkpoint),
+      pending_(std::move(pending)) {}
 
-void ShardCheckpointer::SetLargestDelivered(const ExtendedSequenceNumber& position) {
+void ShardCheckpointer::BeginBatch(const ExtendedSequenceNumber& last_in_batch) {
   absl::MutexLock lock(&mu_);
-  if (largest_delivered_ < position) largest_delivered_ = position;
+  if (largest_delivered_ < last_in_batch) largest_delivered_ = last_in_batch;
+  in_batch_ = true;
+  deferred_checkpoint_ = false;
+}
+
+absl::Status ShardCheckpointer::EndBatch(bool returned_normally) {
+  ExtendedSequenceNumber value;
+  {
+    absl::MutexLock lock(&mu_);
+    in_batch_ = false;
+    const bool deferred = deferred_checkpoint_;
+    deferred_checkpoint_ = false;
+    if (!returned_normally) return absl::OkStatus();  // a Checkpoint() it asked for is void
+    if (largest_processed_ < largest_delivered_) largest_processed_ = largest_delivered_;
+    if (!deferred) return absl::OkStatus();
+    value = largest_processed_;
+  }
+  return Write(value, false);
 }
 
 void ShardCheckpointer::SetShardEnded() {
@@ -40,6 +60,11 @@ void ShardCheckpointer::SetShardEnded() {
 void ShardCheckpointer::MarkLeaseLost() {
   absl::MutexLock lock(&mu_);
   lease_lost_ = true;
+}
+
+bool ShardCheckpointer::lease_lost() const {
+  absl::MutexLock lock(&mu_);
+  return lease_lost_;
 }
 
 ExtendedSequenceNumber ShardCheckpointer::last_checkpoint() const {
@@ -56,24 +81,31 @@ absl::Status ShardCheckpointer::CheckRange(const ExtendedSequenceNumber& value) 
   return absl::OkStatus();
 }
 
-absl::Status ShardCheckpointer::Write(const ExtendedSequenceNumber& value) {
+absl::Status ShardCheckpointer::Fenced(const absl::StatusOr<bool>& won) {
+  if (!won.ok()) return won.status();
+  if (*won) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  lease_lost_ = true;  // fenced: someone else owns the shard now
+  return LeaseLost(shard_id_);
+}
+
+absl::Status ShardCheckpointer::Write(const ExtendedSequenceNumber& value, bool explicit_value) {
+  absl::MutexLock write(&write_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);
     if (value == last_checkpoint_) return absl::OkStatus();  // already there
-    if (value != ExtendedSequenceNumber::ShardEnd()) {
+    if (explicit_value) {
       if (absl::Status s = CheckRange(value); !s.ok()) return s;
+    } else if (value < last_checkpoint_) {
+      // An explicit checkpoint (inside a call that then failed, say) went further already.
+      return absl::OkStatus();
     }
   }
-  absl::StatusOr<bool> won = store_.Save(shard_id_, ownership_, value, "");
-  if (!won.ok()) return won.status();
+  if (absl::Status s = Fenced(store_.Save(shard_id_, ownership_, value, "")); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  if (!*won) {
-    lease_lost_ = true;  // fenced: someone else owns the shard now
-    return LeaseLost(shard_id_);
-  }
   if (last_checkpoint_ < value) last_checkpoint_ = value;
-  pending_.reset();
+  pending_.reset();  // Save clears the stored one too
   return absl::OkStatus();
 }
 
@@ -81,9 +113,15 @@ absl::Status ShardCheckpointer::Checkpoint() {
   ExtendedSequenceNumber value;
   {
     absl::MutexLock lock(&mu_);
-    value = shard_ended_ ? ExtendedSequenceNumber::ShardEnd() : largest_delivered_;
+    if (lease_lost_) return LeaseLost(shard_id_);
+    if (in_batch_) {
+      // Covers this batch only if its ProcessRecords returns normally: written then.
+      deferred_checkpoint_ = true;
+      return absl::OkStatus();
+    }
+    value = shard_ended_ ? ExtendedSequenceNumber::ShardEnd() : largest_processed_;
   }
-  return Write(value);
+  return Write(value, false);
 }
 
 absl::Status ShardCheckpointer::Checkpoint(const KinesisClientRecord& record) {
@@ -95,7 +133,22 @@ absl::Status ShardCheckpointer::CheckpointAt(const std::string& sequence_number,
   absl::StatusOr<ExtendedSequenceNumber> value =
       ExtendedSequenceNumber::Of(sequence_number, sub_sequence_number);
   if (!value.ok()) return value.status();
-  return Write(*value);
+  return Write(*value, true);
+}
+
+absl::Status ShardCheckpointer::ResolveLatest(const ExtendedSequenceNumber& position) {
+  absl::MutexLock write(&write_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (lease_lost_) return LeaseLost(shard_id_);
+    if (last_checkpoint_ != ExtendedSequenceNumber::Latest()) return absl::OkStatus();
+    if (largest_delivered_ < position) largest_delivered_ = position;
+    if (largest_processed_ < position) largest_processed_ = position;
+  }
+  if (absl::Status s = Fenced(store_.Save(shard_id_, ownership_, position, "")); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  if (last_checkpoint_ < position) last_checkpoint_ = position;
+  return absl::OkStatus();
 }
 
 absl::Status ShardCheckpointer::Prepare(const std::string& sequence_number,
@@ -103,35 +156,33 @@ absl::Status ShardCheckpointer::Prepare(const std::string& sequence_number,
   absl::StatusOr<ExtendedSequenceNumber> value =
       ExtendedSequenceNumber::Of(sequence_number, sub_sequence_number);
   if (!value.ok()) return value.status();
+  absl::MutexLock write(&write_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);
     if (absl::Status s = CheckRange(*value); !s.ok()) return s;
   }
-  absl::StatusOr<bool> won = store_.Prepare(shard_id_, ownership_, *value, state);
-  if (!won.ok()) return won.status();
-  absl::MutexLock lock(&mu_);
-  if (!*won) {
-    lease_lost_ = true;
-    return LeaseLost(shard_id_);
+  if (absl::Status s = Fenced(store_.Prepare(shard_id_, ownership_, *value, state)); !s.ok()) {
+    return s;
   }
+  absl::MutexLock lock(&mu_);
   pending_ = *value;
   return absl::OkStatus();
 }
 
 absl::Status ShardCheckpointer::CommitPending() {
+  absl::MutexLock write(&write_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);
+    if (!pending_.has_value()) {
+      return common::InvalidArgument(
+          absl::StrCat("No checkpoint of ", shard_id_, " is pending: call Prepare first."));
+    }
   }
-  absl::StatusOr<bool> won = store_.Commit(shard_id_, ownership_);
-  if (!won.ok()) return won.status();
+  if (absl::Status s = Fenced(store_.Commit(shard_id_, ownership_)); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  if (!*won) {
-    lease_lost_ = true;
-    return LeaseLost(shard_id_);
-  }
-  if (pending_ && last_checkpoint_ < *pending_) last_checkpoint_ = *pending_;
+  if (last_checkpoint_ < *pending_) last_checkpoint_ = *pending_;
   pending_.reset();
   return absl::OkStatus();
 }

@@ -66,53 +66,84 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
   };
   for (const v1::Shard& shard : shards) visit(shard);
 
-  // A shard with a leased descendant was processed already (its lease finished and was
-  // cleaned up): it must never be leased — and read — again.
   std::map<std::string, std::vector<std::string>> children_of;  // from the listing
   for (const v1::Shard& shard : shards) {
     for (const std::string& parent : ParentIds(shard)) {
       children_of[parent].push_back(shard.shard_id());
     }
   }
-  std::function<bool(const std::string&)> has_leased_descendant = [&](const std::string& id) {
+  // A shard without a lease whose child (or, through children without leases, whose
+  // descendant) has started was processed already: its lease was finished and cleaned up
+  // (which waits for every child to start). It must never be leased — and read — again.
+  std::function<bool(const std::string&)> has_started_descendant = [&](const std::string& id) {
     for (const std::string& child : children_of[id]) {
-      if (leases.count(child) != 0 || has_leased_descendant(child)) return true;
+      auto lease = leases.find(child);
+      if (lease != leases.end() ? Started(lease->second->checkpoint)
+                                : has_started_descendant(child)) {
+        return true;
+      }
     }
     return false;
   };
 
+  // What each shard still needs, parents first.
+  enum class Need {
+    kFinished,  // every record processed (lease at SHARD_END, or cleaned up after it)
+    kPending,   // has a lease, gets one now, or waits for its parents: records to process
+    kNone,      // not this application's to read (closed before a LATEST start)
+  };
+  std::map<std::string, Need> need;
   ShardSyncPlan plan;
-  std::set<std::string> planned;
   for (const v1::Shard* shard : order) {
-    if (leases.count(shard->shard_id()) != 0) continue;
-    if (has_leased_descendant(shard->shard_id())) continue;
+    const std::string& id = shard->shard_id();
+    if (auto lease = leases.find(id); lease != leases.end()) {
+      need[id] = lease->second->checkpoint == ExtendedSequenceNumber::ShardEnd() ? Need::kFinished
+                                                                                 : Need::kPending;
+      continue;
+    }
+    if (has_started_descendant(id)) {
+      need[id] = Need::kFinished;
+      continue;
+    }
+    bool any_pending = false;
+    bool any_finished = false;
     std::vector<std::string> leased_parents;
-    bool parents_finished = true;
     for (const std::string& parent : ParentIds(*shard)) {
-      auto lease = leases.find(parent);
-      if (lease != leases.end()) {
-        leased_parents.push_back(parent);
-        if (lease->second->checkpoint != ExtendedSequenceNumber::ShardEnd()) {
-          parents_finished = false;
-        }
-      } else if (planned.count(parent) != 0) {
-        leased_parents.push_back(parent);
-        parents_finished = false;  // a lease created just now is not finished
+      Need parent_need = Need::kNone;  // gone from the stream, no lease: nothing of it left
+      if (auto it = need.find(parent); it != need.end()) {
+        parent_need = it->second;
+      } else if (auto lease = leases.find(parent); lease != leases.end()) {
+        // Gone from the listing (expired), but its lease still says how far it got.
+        parent_need = lease->second->checkpoint == ExtendedSequenceNumber::ShardEnd()
+                          ? Need::kFinished
+                          : Need::kPending;
       }
+      any_pending = any_pending || parent_need == Need::kPending;
+      any_finished = any_finished || parent_need == Need::kFinished;
+      if (leases.count(parent) != 0) leased_parents.push_back(parent);
+    }
+    if (any_pending) {
+      // Its parents' records come first: its lease is created when they finish (by their
+      // workers at shard end, or here later). Its own descendants wait behind it.
+      need[id] = Need::kPending;
+      continue;
     }
     lease::Lease lease;
-    lease.key = shard->shard_id();
+    lease.key = id;
     lease.hash_range = RangeOf(*shard);
-    if (!leased_parents.empty()) {
-      if (!parents_finished) continue;  // the parents' workers create it at shard end
+    if (any_finished) {
       lease.checkpoint = ExtendedSequenceNumber::TrimHorizon();
       lease.parent_shard_ids = leased_parents;
     } else {
+      // A root for this application.
       const bool closed = !shard->sequence_number_range().ending_sequence_number().empty();
-      if (initial_position == InitialPosition::kLatest && closed) continue;
+      if (initial_position == InitialPosition::kLatest && closed) {
+        need[id] = Need::kNone;
+        continue;
+      }
       lease.checkpoint = InitialCheckpoint(initial_position);
     }
-    planned.insert(lease.key);
+    need[id] = Need::kPending;
     plan.create.push_back(std::move(lease));
   }
 
@@ -151,6 +182,7 @@ absl::StatusOr<ShardSyncResult> SyncShards(client::StreamClient& client, const C
 
   const ShardSyncPlan plan = PlanShardSync(shards, *existing, config.initial_position);
   ShardSyncResult result;
+  for (const v1::Shard& shard : shards) result.listed.insert(shard.shard_id());
   for (const lease::Lease& lease : plan.create) {
     absl::StatusOr<bool> won = leases.CreateIfAbsent(lease);
     if (!won.ok()) return won.status();

@@ -4,18 +4,23 @@
 // finished ones. Runs on every worker every Config::shard_sync_interval_millis; every step
 // is a conditional write, so workers running it at once agree.
 //
-// Rules, for each listed shard without a lease, parents before children (a shard with a
-// leased descendant is skipped: it was finished and its lease cleaned up):
-// - a shard with a parent that has (or gets, in this pass) a lease is a descendant: it gets
-//   a TRIM_HORIZON lease naming its parents once every such parent lease is at SHARD_END
-//   (normally the parent's worker has already done so at shard end; this is the backstop
-//   for one that died in between);
+// Rules, for each listed shard without a lease, parents before children:
+// - a shard whose child (or descendant, through children without leases) has started was
+//   processed already (its lease finished and was cleaned up): never leased again;
+// - a shard with a parent that still has records to process — a parent with an unfinished
+//   lease, or one itself waiting for its parents, at any depth — waits: no lease yet, and
+//   its descendants wait behind it (the parents' workers create the children's leases at
+//   shard end; this rule keeps a grandchild from starting before its parent);
+// - a shard whose parents are finished (lease at SHARD_END) gets a TRIM_HORIZON lease
+//   naming them: the backstop for a worker that died between its SHARD_END checkpoint and
+//   creating the children's leases;
 // - any other shard is a root for this application: it starts at the initial position —
 //   except that at LATEST, closed shards get no lease (nothing after "latest" is left in
 //   them) and their open children start at LATEST themselves.
 // A lease at SHARD_END is deleted once every child has a lease that has started
 // (checkpointed past TRIM_HORIZON), or when its shard is gone and it has no known children.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +44,7 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
 struct ShardSyncResult {
   int created = 0;
   int removed = 0;
+  std::set<std::string> listed;  // the shard ids the stream listed
 };
 
 // Lists the stream's shards and the leases, and carries the plan out.

@@ -108,6 +108,17 @@ class BrokerTest : public ::testing::Test {
     return records;
   }
 
+  // The next event of a subscription within `timeout`: false once the stream ended — or if
+  // nothing came in time, which fails the test (a subscription must never go silent: the
+  // broker sends a heartbeat every 5 s).
+  static bool NextEvent(client::ShardSubscriptionReader& reader, v1::SubscribeToShardEvent* event,
+                        absl::Duration timeout = absl::Seconds(30)) {
+    const client::ShardSubscriptionReader::Result result = reader.Next(event, timeout);
+    EXPECT_NE(result, client::ShardSubscriptionReader::Result::kTimedOut)
+        << "no subscription event within " << absl::FormatDuration(timeout);
+    return result == client::ShardSubscriptionReader::Result::kEvent;
+  }
+
   std::vector<std::string> ShardIds(const std::string& stream) {
     v1::ListShardsRequest request;
     request.mutable_stream()->set_stream_name(stream);

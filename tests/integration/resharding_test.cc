@@ -130,7 +130,7 @@ TEST_F(ReshardingTest, ClosedShardsEndWithChildShards) {
   sub.mutable_starting_position()->set_type(v1::TRIM_HORIZON);
   auto reader = client_->SubscribeToShard(sub);
   v1::SubscribeToShardEvent event;
-  ASSERT_TRUE(reader->Next(&event));
+  ASSERT_TRUE(NextEvent(*reader, &event));
 
   ASSERT_TRUE(Split("s", "shardId-000000000000", common::kMaxHashKey / 2).ok());
   put.set_data("after");
@@ -140,7 +140,7 @@ TEST_F(ReshardingTest, ClosedShardsEndWithChildShards) {
 
   // The subscription ends with the children.
   std::vector<std::string> children;
-  while (reader->Next(&event)) {
+  while (NextEvent(*reader, &event)) {
     for (const v1::ChildShard& child : event.child_shards()) {
       children.push_back(child.shard_id());
       ASSERT_EQ(child.parent_shards_size(), 1);
