@@ -52,7 +52,7 @@ class ConsumerTest : public BrokerTest {
     std::vector<Processed> out;
     for (const std::string& line : worker.Lines()) {
       nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-      if (!json.is_object()) continue;
+      if (!json.is_object() || !json.contains("Data")) continue;  // an event line
       std::string data;
       absl::Base64Unescape(json["Data"].get<std::string>(), &data);
       out.push_back(Processed{json["ShardId"], json["SequenceNumber"], data, json["WorkerId"]});
@@ -92,6 +92,45 @@ class ConsumerTest : public BrokerTest {
         RunEddy({"leases", "--application", "app", "--output", "json"}, broker_.address());
     nlohmann::json json = nlohmann::json::parse(leases.out, nullptr, false);
     return json.is_object() ? json["Leases"] : nlohmann::json::array();
+  }
+
+  // The lease table's checkpoints, by shard.
+  std::map<std::string, std::string> LeaseCheckpoints() {
+    std::map<std::string, std::string> checkpoints;
+    for (const auto& lease : Leases()) {
+      checkpoints[lease["LeaseKey"].get<std::string>()] = lease["Checkpoint"].get<std::string>();
+    }
+    return checkpoints;
+  }
+
+  // The lifecycle events a scripted worker printed ({"Event": `name`, …}).
+  static std::vector<nlohmann::json> Events(const BackgroundProcess& worker,
+                                            const std::string& name) {
+    std::vector<nlohmann::json> events;
+    for (const std::string& line : worker.Lines()) {
+      nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+      if (json.is_object() && json.value("Event", "") == name) events.push_back(json);
+    }
+    return events;
+  }
+
+  // Waits until every record `produced` (per key, as tools::Judge takes it) was processed
+  // by some worker.
+  bool WaitAllProcessed(const std::map<std::string, int64_t>& produced,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    return WaitFor(
+        [&] { return tools::Judge(AllProcessed(), produced, {}).missing == 0; }, timeout);
+  }
+
+  // Judges every worker's output against `produced`: nothing missing, every key in order.
+  void ExpectCompleteAndInOrder(const std::map<std::string, int64_t>& produced,
+                                const std::set<std::string>& killed = {}) {
+    const tools::Verdict verdict = tools::Judge(AllProcessed(), produced, killed);
+    EXPECT_GT(verdict.produced, 0);
+    EXPECT_EQ(verdict.missing, 0);
+    EXPECT_EQ(verdict.order_violations, 0);
+    EXPECT_EQ(verdict.unexpected, 0);
+    for (const std::string& example : verdict.examples) ADD_FAILURE() << example;
   }
 
   std::map<std::string, int> LeaseOwners() {

@@ -133,7 +133,7 @@ TEST_F(LineageTest, AMergeWhoseParentsAreHeldByDifferentWorkers) {
 TEST_F(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
   CreateStream("s", 1);
   BackgroundProcess& crasher =
-      StartWorker("crasher", 2000, ShardEndWorkerBinary(),
+      StartWorker("crasher", 2000, ScriptedWorkerBinary(),
                   {"--at-shard-end", "crash-once:" + dir_.path() + "/crashed"});
   ASSERT_EQ(Produce(2000, "0", 8).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return crasher.Lines().size() >= 2000; }, std::chrono::seconds(60)));
@@ -146,7 +146,7 @@ TEST_F(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
 
   // Later records go to the children; a new worker finishes the parent and follows.
   ASSERT_EQ(Produce(2000, "0", 8).exit_code, 0);
-  StartWorker("rescuer", 2000, ShardEndWorkerBinary(),
+  StartWorker("rescuer", 2000, ScriptedWorkerBinary(),
               {"--at-shard-end", "crash-once:" + dir_.path() + "/crashed"});
   ASSERT_TRUE(WaitFor([&] { return DistinctProcessed() >= 4000; }, std::chrono::seconds(60)))
       << DistinctProcessed() << " of 4000\n"
@@ -160,7 +160,7 @@ TEST_F(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
 TEST_F(LineageTest, AProcessorThatNeverCheckpointsShardEndIsToldAndItsChildrenWait) {
   CreateStream("s", 1);
   BackgroundProcess& worker =
-      StartWorker("forgetful", 2000, ShardEndWorkerBinary(), {"--at-shard-end", "forget"});
+      StartWorker("forgetful", 2000, ScriptedWorkerBinary(), {"--at-shard-end", "forget"});
   ASSERT_EQ(Produce(100, "0", 4).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return worker.Lines().size() >= 100; }, std::chrono::seconds(60)));
   ASSERT_TRUE(SplitInHalf("s", ShardId(0)).ok());

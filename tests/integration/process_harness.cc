@@ -35,7 +35,7 @@ std::vector<char*> Argv(std::vector<std::string>& args) {
 std::string BrokerBinary() { return EDDY_BROKER_BIN; }
 std::string CliBinary() { return EDDY_CLI_BIN; }
 std::string WordCountBinary() { return EDDY_WORD_COUNT_BIN; }
-std::string ShardEndWorkerBinary() { return EDDY_SHARD_END_WORKER_BIN; }
+std::string ScriptedWorkerBinary() { return EDDY_SCRIPTED_WORKER_BIN; }
 std::string BenchBinary() { return EDDY_BENCH_BIN; }
 std::string SourceDirectory() { return EDDY_SOURCE_DIR; }
 
@@ -130,7 +130,17 @@ BackgroundProcess::~BackgroundProcess() {
 }
 
 int BackgroundProcess::Stop(int signal, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return exit_status_;
   return StopChild(&pid_, signal, timeout);
+}
+
+bool BackgroundProcess::Alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  exit_status_ = status;
+  pid_ = -1;
+  return false;
 }
 
 std::vector<std::string> BackgroundProcess::Lines() const {

@@ -16,7 +16,7 @@ namespace eddy::testing {
 std::string BrokerBinary();
 std::string CliBinary();
 std::string WordCountBinary();
-std::string ShardEndWorkerBinary();
+std::string ScriptedWorkerBinary();
 std::string BenchBinary();
 // The repository root (for scripts the tests run).
 std::string SourceDirectory();
@@ -58,12 +58,17 @@ class BackgroundProcess {
   // Sends `signal` and waits for the exit; returns the waitpid status (-1 on timeout).
   int Stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // Whether the process is still alive (not exited, not killed). Once it has gone, Stop()
+  // returns its exit status.
+  bool Alive();
   // Complete lines written to stdout so far.
   std::vector<std::string> Lines() const;
   std::string Err() const;
 
  private:
   pid_t pid_ = -1;
+  int exit_status_ = -1;  // once reaped by Alive()
   std::string out_path_;
 };
 
