@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -31,16 +32,18 @@ class ConsumerTest : public BrokerTest {
   }
 
   // Starts `eddy consume` (or `binary` with the same arguments) as worker `id` of
-  // application "app" on stream "s", with `extra` arguments.
+  // application "app" on stream "s", with `extra` arguments (TRIM_HORIZON unless they name
+  // an --initial-position).
   BackgroundProcess& StartWorker(const std::string& id, int64_t failover_ms,
                                  const std::string& binary = "",
                                  const std::vector<std::string>& extra = {}) {
     workers_[id] = std::make_unique<BackgroundProcess>();
-    std::vector<std::string> args = {"--application",      "app",
-                                     "--stream-name",      "s",
-                                     "--worker-id",        id,
-                                     "--failover-ms",      std::to_string(failover_ms),
-                                     "--initial-position", "TRIM_HORIZON"};
+    std::vector<std::string> args = {"--application", "app",       "--stream-name",
+                                     "s",             "--worker-id", id,
+                                     "--failover-ms", std::to_string(failover_ms)};
+    if (std::find(extra.begin(), extra.end(), "--initial-position") == extra.end()) {
+      args.insert(args.end(), {"--initial-position", "TRIM_HORIZON"});
+    }
     if (binary.empty()) args.insert(args.begin(), "consume");
     args.insert(args.end(), extra.begin(), extra.end());
     workers_[id]->Start(binary.empty() ? CliBinary() : binary, args,

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "kcl/scheduler.h"
 #include "tests/integration/consumer_fixture.h"
+#include "tests/integration/keyed_producer.h"
 
 namespace eddy::testing {
 namespace {
@@ -128,6 +129,75 @@ TEST_F(LineageTest, AMergeWhoseParentsAreHeldByDifferentWorkers) {
   ExpectAllProcessedInOrder(6000);
   ExpectChildAfterParent(ShardId(0), ShardId(2));
   ExpectChildAfterParent(ShardId(1), ShardId(2));
+}
+
+// Lineage that grew before any worker started: every generation must wait for the one
+// before it, whatever the depth.
+class DeepLineageTest : public LineageTest {
+ protected:
+  void SetUp() override {
+    LineageTest::SetUp();
+    producer_ = std::make_unique<KeyedProducer>(broker_.address(), "s");
+    // Three keys in each quarter of the hash key space (so every shard below gets some).
+    std::map<int, int> per_quarter;
+    for (int k = 0; keys_.size() < 12; ++k) {
+      const std::string key = "key" + std::to_string(k);
+      const int quarter = static_cast<int>(common::HashKeyOfPartitionKey(key) >> 126);
+      if (per_quarter[quarter]++ < 3) keys_.push_back(key);
+    }
+  }
+
+  // 0 splits into 1 and 2, then 1 into 3 and 4; records before, between and after.
+  void SplitTwiceInARow() {
+    CreateStream("s", 1);
+    ASSERT_TRUE(producer_->Put(keys_, 10).ok());
+    ASSERT_TRUE(SplitInHalf("s", ShardId(0)).ok());
+    ASSERT_TRUE(producer_->Put(keys_, 10).ok());
+    ASSERT_TRUE(SplitInHalf("s", ShardId(1)).ok());
+    ASSERT_TRUE(producer_->Put(keys_, 10).ok());
+  }
+
+  std::unique_ptr<KeyedProducer> producer_;
+  std::vector<std::string> keys_;
+};
+
+TEST_F(DeepLineageTest, TwoSplitsInARowBeforeAWorkerStartsKeepEveryKeyInOrder) {
+  SplitTwiceInARow();
+  StartWorker("w", 2000, ScriptedWorkerBinary());
+  ASSERT_TRUE(WaitAllProcessed(producer_->Produced()));
+  ExpectCompleteAndInOrder(producer_->Produced());
+  ExpectChildAfterParent(ShardId(0), ShardId(1));
+  ExpectChildAfterParent(ShardId(1), ShardId(3));
+  ExpectChildAfterParent(ShardId(1), ShardId(4));
+}
+
+TEST_F(DeepLineageTest, AWorkerDyingRightAfterTheFirstShardEndLosesNoGeneration) {
+  SplitTwiceInARow();
+  // Dies right after checkpointing SHARD_END of shard 0, before creating its children's
+  // leases: shard sync must create 1 and 2 (and only then 3 and 4).
+  BackgroundProcess& crasher =
+      StartWorker("crasher", 2000, ScriptedWorkerBinary(),
+                  {"--at-shard-end", "crash-after-once:" + dir_.path() + "/crashed"});
+  ASSERT_TRUE(WaitFor([&] { return !crasher.Alive(); }, std::chrono::seconds(30)));
+  ASSERT_EQ(LeaseCheckpoints()[ShardId(0)], "SHARD_END");
+  StartWorker("rescuer", 2000, ScriptedWorkerBinary());
+  ASSERT_TRUE(WaitAllProcessed(producer_->Produced())) << Leases().dump();
+  ExpectCompleteAndInOrder(producer_->Produced(), {"crasher"});
+}
+
+TEST_F(DeepLineageTest, AMergeWaitsForAParentWhoseLeaseIsStillToCome) {
+  CreateStream("s", 2);
+  ASSERT_TRUE(producer_->Put(keys_, 10).ok());
+  ASSERT_TRUE(SplitInHalf("s", ShardId(1)).ok());  // → 2 (next to 0) and 3
+  ASSERT_TRUE(producer_->Put(keys_, 10).ok());
+  ASSERT_TRUE(Merge("s", ShardId(0), ShardId(2)).ok());  // → 4: parents 0 and 2
+  ASSERT_TRUE(producer_->Put(keys_, 10).ok());
+  // When 0 is done, 2 has no lease yet (1 comes first): 4 must wait for 2, not start.
+  StartWorker("w", 2000, ScriptedWorkerBinary());
+  ASSERT_TRUE(WaitAllProcessed(producer_->Produced())) << Leases().dump();
+  ExpectCompleteAndInOrder(producer_->Produced());
+  ExpectChildAfterParent(ShardId(2), ShardId(4));
+  ExpectChildAfterParent(ShardId(0), ShardId(4));
 }
 
 TEST_F(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
