@@ -1,6 +1,6 @@
 #pragma once
-// A test fixture with a StreamBroker on a temp dir and a fake clock, and helpers to put
-// and read synchronously. No network.
+// A test fixture with a StreamBroker on a temp dir, a fake clock and storage faults to arm,
+// and helpers to put and read synchronously. No network.
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "broker/stream_broker.h"
+#include "broker/testing/failing_storage.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/temp_dir.h"
 
@@ -32,6 +33,7 @@ class BrokerTestBase : public ::testing::Test {
     options.data_dir = dir_.path();
     options.limits = limits;
     options.clock = &clock_;
+    options.storage_faults = faults_;
     options.retention_check_interval_millis = 3'600'000;  // tests trim by hand
     auto opened = StreamBroker::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status();
@@ -84,6 +86,8 @@ class BrokerTestBase : public ::testing::Test {
   }
 
   StreamBrokerOptions options_;
+  // Storage faults to arm (FailAppends, FailReads); none until a test does.
+  std::shared_ptr<FailingStorage> faults_ = std::make_shared<FailingStorage>();
   common::testing::TempDir dir_;
   common::testing::FakeClock clock_;
   std::unique_ptr<StreamBroker> broker_;

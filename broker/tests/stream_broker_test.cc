@@ -324,6 +324,59 @@ TEST_F(StreamBrokerTest, ExpiredRecordsAreNeverServedAndAreDeletedFromDisk) {
             std::vector<std::string>{"young"});
 }
 
+TEST_F(StreamBrokerTest, RaisingRetentionBeforeTheTrimPassRevivesNothing) {
+  Create("s", 1);
+  for (int i = 0; i < 20; ++i) PutOne("s", "k", "old" + std::to_string(i));
+  clock_.AdvanceMillis(23 * 3'600'000);
+  for (int i = 0; i < 3; ++i) PutOne("s", "k", "young" + std::to_string(i));
+  clock_.AdvanceMillis(2 * 3'600'000);  // "old*" expired an hour ago; no trim pass ran
+  const std::string shard = "shardId-000000000000";
+  const std::vector<std::string> live = {"young0", "young1", "young2"};
+  ASSERT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon)), live);
+  ASSERT_TRUE(broker_->ChangeRetention(StreamRef{"s", ""}, 168, true).ok());
+  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon)), live)
+      << "raising retention served expired records again";
+  // Nor after a restart (the horizon is kept with the stream), nor by timestamp.
+  Reopen(BrokerLimits::None());
+  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon)), live);
+  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kAtTimestamp, "",
+                                 clock_.NowMillis() - 100 * 3'600'000)),
+            live);
+  // What expires later, under the longer retention, still expires.
+  clock_.AdvanceMillis(167 * 3'600'000);
+  EXPECT_TRUE(ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon)).empty());
+}
+
+TEST_F(StreamBrokerTest, AFailedWriteThenASplitStillLetsReadersReachTheEnd) {
+  Create("s", 1);
+  for (int i = 0; i < 5; ++i) PutOne("s", "k", "r" + std::to_string(i));
+  faults_->FailAppends(1);
+  auto failed = Put("s", {PutEntry{"lost", "k", ""}});
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  ASSERT_EQ(ErrorType(failed->front().status), common::kInternalFailure)
+      << "the injected write failure did not fail the record";
+  ASSERT_TRUE(broker_
+                  ->SplitShard(StreamRef{"s", ""}, "shardId-000000000000",
+                               "170141183460469231731687303715884105728")
+                  .ok());
+  // A reader of the closed parent gets its five records, then the end and the children.
+  std::string iterator = Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon);
+  std::vector<std::string> data;
+  bool ended = false;
+  for (int call = 0; call < 10 && !ended; ++call) {
+    auto result = broker_->GetRecords(iterator, 10000);
+    ASSERT_TRUE(result.ok()) << result.status();
+    for (const RecordOut& r : result->records) data.push_back(r.data);
+    ended = result->next_shard_iterator.empty();
+    if (ended) {
+      EXPECT_EQ(result->child_shards.size(), 2u);
+    }
+    iterator = result->next_shard_iterator;
+  }
+  EXPECT_TRUE(ended) << "the closed shard's end is out of every reader's reach";
+  EXPECT_EQ(data, (std::vector<std::string>{"r0", "r1", "r2", "r3", "r4"}));
+}
+
 TEST_F(StreamBrokerTest, RetentionMovesOnlyInTheNamedDirection) {
   Create("s", 1);
   StreamRef ref{"s", ""};

@@ -145,6 +145,36 @@ TEST_F(SubscriptionTest, CatchesUpFromStorageWhenBehindTheTail) {
   for (size_t i = 1; i < counters.size(); ++i) ASSERT_LT(counters[i - 1], counters[i]);
 }
 
+TEST_F(SubscriptionTest, AFailedStorageReadIsRetriedNeverSkipped) {
+  BrokerLimits limits = BrokerLimits::None();
+  limits.tail_bytes_per_shard = 2000;  // most of the backlog must come from storage
+  Reopen(limits);
+  const std::string arn = Register("app");
+  PutMany(300, 98);
+  faults_->FailReads(3);
+  auto sink = Subscribe(arn);
+  ASSERT_TRUE(sink->WaitUntil([](const RecordingSink& s) { return s.records() == 300; }))
+      << sink->records() << " of 300: a failed read skipped its range";
+  EXPECT_EQ(faults_->failed_reads(), 3);
+  std::vector<uint64_t> counters = sink->Counters();
+  for (size_t i = 1; i < counters.size(); ++i) ASSERT_LT(counters[i - 1], counters[i]);
+  EXPECT_FALSE(sink->finished());
+}
+
+TEST_F(SubscriptionTest, StorageThatKeepsFailingEndsTheSessionWithTheError) {
+  BrokerLimits limits = BrokerLimits::None();
+  limits.tail_bytes_per_shard = 2000;
+  Reopen(limits);
+  const std::string arn = Register("app");
+  PutMany(300, 98);
+  faults_->FailReads(1000);
+  auto sink = Subscribe(arn);
+  ASSERT_TRUE(sink->WaitUntil([](const RecordingSink& s) { return s.finished(); }));
+  EXPECT_EQ(ErrorType(sink->Status()), common::kInternalFailure) << sink->Status();
+  EXPECT_EQ(sink->records(), 0u) << "records past an unreadable range were sent";
+  faults_->FailReads(0);
+}
+
 TEST_F(SubscriptionTest, StartingPositionsAndTheContinuation) {
   const std::string arn = Register("app");
   const PutOutcome first = PutOne("s", "k", "a");
