@@ -34,6 +34,7 @@ class BrokerProcess {
 
   const std::string& address() const { return address_; }
   pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
 
   // Sends `signal` and waits for the process to exit; returns its exit status as from
   // waitpid (or -1 if it did not exit within `timeout`).
