@@ -361,6 +361,23 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Config config,
       config.initial_timestamp_millis <= 0) {
     return common::InvalidArgument("AT_TIMESTAMP needs initial_timestamp_millis.");
   }
+  if (config.max_leases_for_worker < 1) {
+    return common::InvalidArgument("max_leases_for_worker must be at least 1.");
+  }
+  if (config.max_leases_to_steal < 1) {
+    return common::InvalidArgument("max_leases_to_steal must be at least 1.");
+  }
+  if (config.shard_sync_interval_millis < 1) {
+    return common::InvalidArgument("shard_sync_interval_millis must be at least 1.");
+  }
+  if (config.polling_idle_millis < 0) {
+    return common::InvalidArgument("polling_idle_millis must not be negative.");
+  }
+  if (!config.embedded_coordinator_path.empty() && !config.coordinator_endpoint.empty()) {
+    return common::InvalidArgument(
+        "Set embedded_coordinator_path or coordinator_endpoint, not both.");
+  }
+  if (config.clock == nullptr) return common::InvalidArgument("Config needs a clock.");
   if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();
   return std::unique_ptr<Scheduler>(new SchedulerImpl(std::move(config), std::move(factory)));
 }

@@ -50,15 +50,22 @@ class BrokerTestBase : public ::testing::Test {
 
   absl::StatusOr<std::vector<PutOutcome>> Put(const std::string& stream,
                                               std::vector<PutEntry> entries) {
-    absl::StatusOr<std::vector<PutOutcome>> result;
-    absl::Notification done;
+    // Shared with the callback, which may outlive a put that timed out.
+    struct Answer {
+      absl::StatusOr<std::vector<PutOutcome>> result;
+      absl::Notification done;
+    };
+    auto answer = std::make_shared<Answer>();
     broker_->PutRecords(StreamRef{stream, ""}, std::move(entries),
-                        [&](absl::StatusOr<std::vector<PutOutcome>> r) {
-                          result = std::move(r);
-                          done.Notify();
+                        [answer](absl::StatusOr<std::vector<PutOutcome>> r) {
+                          answer->result = std::move(r);
+                          answer->done.Notify();
                         });
-    done.WaitForNotification();
-    return result;
+    if (!answer->done.WaitForNotificationWithTimeout(absl::Seconds(30))) {
+      ADD_FAILURE() << "a put was not answered within 30 s";
+      return absl::DeadlineExceededError("put not answered");
+    }
+    return answer->result;
   }
 
   PutOutcome PutOne(const std::string& stream, const std::string& key, const std::string& data) {

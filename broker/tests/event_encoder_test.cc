@@ -66,14 +66,34 @@ TEST(EventEncoderTest, BytesParseAsTheEventWithEveryField) {
   EXPECT_TRUE(zero_copy);
 }
 
-TEST(EventEncoderTest, AHeartbeatIsJustItsMillisBehind) {
+TEST(EventEncoderTest, AHeartbeatIsItsContinuationAndMillisBehind) {
   SubscriptionEvent heartbeat;
+  heartbeat.stream_tag = 2;
+  heartbeat.shard_index = 1;
   heartbeat.continuation_counter = 9;
+  heartbeat.millis_behind_latest = 77;
   std::vector<grpc::Slice> slices;
   v1::SubscribeToShardEvent parsed;
   ASSERT_TRUE(parsed.ParseFromString(Flatten(EncodeEvent(heartbeat), &slices)));
   EXPECT_EQ(parsed.records_size(), 0);
-  EXPECT_FALSE(parsed.continuation_sequence_number().empty());
+  EXPECT_EQ(parsed.continuation_sequence_number(),
+            FormatSequenceNumber(SequenceNumber{2, 1, 9}));
+  EXPECT_EQ(parsed.millis_behind_latest(), 77);
+  EXPECT_EQ(parsed.child_shards_size(), 0);
+}
+
+TEST(EventEncoderTest, TheLastEventOfAClosedShardHasNoContinuation) {
+  SubscriptionEvent last;
+  last.continuation_counter = 0;
+  last.child_shards = {ChildShardInfo{"shardId-000000000002", {"shardId-000000000000"},
+                                      common::HashKeyRange{0, 10}}};
+  std::vector<grpc::Slice> slices;
+  v1::SubscribeToShardEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromString(Flatten(EncodeEvent(last), &slices)));
+  EXPECT_TRUE(parsed.continuation_sequence_number().empty());
+  EXPECT_EQ(parsed.millis_behind_latest(), 0);
+  ASSERT_EQ(parsed.child_shards_size(), 1);
+  EXPECT_EQ(parsed.child_shards(0).hash_key_range().ending_hash_key(), "10");
 }
 
 TEST(EventEncoderTest, TheRecordOutlivesTheEventThroughItsSlice) {

@@ -98,15 +98,15 @@ TEST_F(StreamBrokerTest, LimitAndNextIteratorWalkTheShard) {
   for (int i = 0; i < 10; ++i) PutOne("s", "k", std::to_string(i));
   std::string iterator = Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon);
   std::vector<std::string> seen;
-  for (int call = 0; call < 4; ++call) {
+  std::vector<size_t> sizes;
+  for (int call = 0; call < 5; ++call) {
     auto result = broker_->GetRecords(iterator, 3);
     ASSERT_TRUE(result.ok());
     for (const RecordOut& r : result->records) seen.push_back(r.data);
-    if (call < 3) {
-      EXPECT_GT(result->records.size(), 0u);
-    }
+    sizes.push_back(result->records.size());
     iterator = result->next_shard_iterator;
   }
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 3, 3, 1, 0}));
   EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
 }
 

@@ -26,9 +26,15 @@ class LeaseCoordinatorTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<LeaseCoordinator> Worker(const std::string& id) {
-    return std::make_unique<LeaseCoordinator>(*table_, clock_,
-                                              LeaseCoordinatorOptions{id, 10'000, 1 << 30, 1});
+  std::unique_ptr<LeaseCoordinator> Worker(const std::string& id, int max_steal = 1) {
+    return std::make_unique<LeaseCoordinator>(
+        *table_, clock_, LeaseCoordinatorOptions{id, 10'000, 1 << 30, max_steal});
+  }
+
+  int HandoffsAskedBy(const std::string& id) {
+    int asked = 0;
+    for (const lease::Lease& lease : *table_->List()) asked += lease.handoff_to == id ? 1 : 0;
+    return asked;
   }
 
   std::map<std::string, int> OwnerCounts() {
@@ -151,6 +157,50 @@ TEST_F(LeaseCoordinatorTest, ANewcomerFarBelowItsShareAsksAWorkerHoldingExactlyI
   int asked = 0;
   for (const lease::Lease& lease : leases) asked += lease.handoff_to == "c" ? 1 : 0;
   EXPECT_EQ(asked, 1) << "c asks for one lease";
+}
+
+TEST_F(LeaseCoordinatorTest, MaxLeasesToStealAsksForSeveralHandOffsInOnePass) {
+  AddLeases(6);
+  auto a = Worker("a");
+  ASSERT_EQ(a->TakeLeases()->size(), 6u);
+  // b's share is 3: with max_leases_to_steal 3 it asks for all three at once...
+  auto b = Worker("b", 3);
+  ASSERT_TRUE(b->TakeLeases().ok());
+  EXPECT_EQ(HandoffsAskedBy("b"), 3);
+  // ...and they count as on their way: the next pass asks for no more.
+  ASSERT_TRUE(b->TakeLeases().ok());
+  EXPECT_EQ(HandoffsAskedBy("b"), 3);
+  ASSERT_TRUE(a->TakeLeases().ok());
+  for (const std::string& key : a->HandoffRequests()) ASSERT_TRUE(a->Release(key, true).ok());
+  ASSERT_EQ(b->TakeLeases()->size(), 3u);
+  EXPECT_EQ(OwnerCounts()["a"], 3);
+  EXPECT_EQ(OwnerCounts()["b"], 3);
+}
+
+TEST_F(LeaseCoordinatorTest, WithTheDefaultOneLeaseIsAskedForAtATime) {
+  AddLeases(6);
+  auto a = Worker("a");
+  ASSERT_EQ(a->TakeLeases()->size(), 6u);
+  auto b = Worker("b");
+  ASSERT_TRUE(b->TakeLeases().ok());
+  EXPECT_EQ(HandoffsAskedBy("b"), 1);
+}
+
+TEST_F(LeaseCoordinatorTest, AHeldLeaseIsFreshOnlyWhileRenewedWithinTheFailoverTime) {
+  AddLeases(1);
+  auto a = Worker("a");
+  ASSERT_EQ(a->TakeLeases()->size(), 1u);
+  const uint64_t epoch = a->Held()[0].ownership.epoch;
+  EXPECT_TRUE(a->HoldsFresh("shard-0", epoch));
+  EXPECT_FALSE(a->HoldsFresh("shard-0", epoch + 1)) << "another ownership";
+  EXPECT_FALSE(a->HoldsFresh("shard-1", epoch)) << "not held";
+  clock_.AdvanceMillis(9'999);
+  EXPECT_TRUE(a->HoldsFresh("shard-0", epoch));
+  clock_.AdvanceMillis(1);
+  // Not renewed for a failover time (the coordinator stalled, say): others may take it.
+  EXPECT_FALSE(a->HoldsFresh("shard-0", epoch));
+  a->RenewAll();
+  EXPECT_FALSE(a->HoldsFresh("shard-0", epoch)) << "a stale lease is never renewed";
 }
 
 TEST_F(LeaseCoordinatorTest, AHandedOverLeaseGoesToTheAskerEvenIfTheOwnerPassesFirst) {

@@ -88,5 +88,38 @@ TEST_F(BrokerCrashTest, EveryAcknowledgedRecordSurvivesSigkill) {
   EXPECT_EQ(found.count(after->sequence_number()), 0u);
 }
 
+// --sync none: a put is acknowledged once RocksDB has it, before the disk does. A process
+// crash loses nothing (the kernel still writes the WAL out); only a machine crash could.
+class NoSyncBrokerCrashTest : public BrokerTest {
+ protected:
+  std::vector<std::string> BrokerArgs() override { return {"--limits", "none", "--sync", "none"}; }
+};
+
+TEST_F(NoSyncBrokerCrashTest, AcknowledgedRecordsSurviveAProcessCrash) {
+  CreateStream("s", 1);
+  std::vector<std::string> acked;
+  for (int batch = 0; batch < 10; ++batch) {
+    v1::PutRecordsRequest request;
+    request.mutable_stream()->set_stream_name("s");
+    for (int i = 0; i < 100; ++i) {
+      v1::PutRecordsRequestEntry* entry = request.add_records();
+      entry->set_partition_key("k");
+      entry->set_data(absl::StrCat(batch, "/", i));
+    }
+    auto response = client_->PutRecords(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    for (const auto& r : response->records()) acked.push_back(r.sequence_number());
+  }
+  broker_.Stop(SIGKILL);
+  ASSERT_TRUE(broker_.Start(data_dir_, BrokerArgs()));
+  client_ = std::make_unique<client::StreamClient>(
+      client::StreamClientOptions{broker_.address(), std::chrono::seconds(30)});
+  std::vector<std::string> found;
+  for (const v1::Record& r : ReadShard("s", "shardId-000000000000")) {
+    found.push_back(r.sequence_number());
+  }
+  EXPECT_EQ(found, acked);
+}
+
 }  // namespace
 }  // namespace eddy::testing

@@ -81,22 +81,33 @@ TEST_F(BrokerErrorsTest, WritesOverTheShardLimitAreThrottledPerRecord) {
     entry->set_data("x");
   }
   int failed = 0;
+  const auto start = std::chrono::steady_clock::now();
   for (int call = 0; call < 4; ++call) {  // 2000 records against a 1000 records/s bucket
     auto response = client_->PutRecords(request);
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->records_size(), 500);
+    bool refused_before = false;
     for (const v1::PutRecordsResultEntry& entry : response->records()) {
       if (!entry.error_code().empty()) {
         EXPECT_EQ(entry.error_code(), "ProvisionedThroughputExceededException");
         EXPECT_TRUE(entry.sequence_number().empty());
         ++failed;
+        refused_before = true;
+      } else {
+        EXPECT_FALSE(refused_before) << "a record accepted after an earlier one was refused";
       }
     }
     EXPECT_EQ(response->failed_record_count(),
               std::count_if(response->records().begin(), response->records().end(),
                             [](const auto& e) { return !e.error_code().empty(); }));
   }
-  EXPECT_GT(failed, 0);
+  // The bucket holds 1000 records and refills at 1000 a second: exactly that many passed,
+  // give or take what refilled while the calls ran.
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const int accepted = 2000 - failed;
+  EXPECT_GE(accepted, 1000);
+  EXPECT_LE(accepted, 1000 + static_cast<int>(1000 * seconds) + 1);
   const auto stored = ReadShard("s", "shardId-000000000000");
   EXPECT_EQ(static_cast<int>(stored.size()), 2000 - failed) << "failed records are not stored";
 
@@ -115,7 +126,8 @@ TEST_F(BrokerErrorsTest, ReadsOverTheShardLimitAreThrottled) {
   auto iterator = client_->GetShardIterator(request);
   ASSERT_TRUE(iterator.ok());
   int throttled = 0;
-  // 20 calls back to back; the shard allows 5 per second.
+  const auto start = std::chrono::steady_clock::now();
+  // 20 calls back to back; the shard allows 5 per second (and holds 5).
   for (int i = 0; i < 20; ++i) {
     v1::GetRecordsRequest get;
     get.set_shard_iterator(iterator->shard_iterator());
@@ -126,7 +138,11 @@ TEST_F(BrokerErrorsTest, ReadsOverTheShardLimitAreThrottled) {
       ++throttled;
     }
   }
-  EXPECT_GT(throttled, 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const int served = 20 - throttled;
+  EXPECT_GE(served, 5);
+  EXPECT_LE(served, 5 + static_cast<int>(5 * seconds) + 1);
 }
 
 TEST_F(BrokerErrorsTest, ControlPlaneErrors) {

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "absl/time/clock.h"
 #include "client/stream_client.h"
 #include "common/hash_key.h"
 #include "common/testing/temp_dir.h"
@@ -117,6 +119,22 @@ class BrokerTest : public ::testing::Test {
     EXPECT_NE(result, client::ShardSubscriptionReader::Result::kTimedOut)
         << "no subscription event within " << absl::FormatDuration(timeout);
     return result == client::ShardSubscriptionReader::Result::kEvent;
+  }
+
+  // Reads a subscription's events until its stream ends, handing each to `on_event`; false
+  // (and a test failure) if it has not ended within `timeout`.
+  static bool ReadToEnd(client::ShardSubscriptionReader& reader,
+                        const std::function<void(const v1::SubscribeToShardEvent&)>& on_event,
+                        absl::Duration timeout = absl::Seconds(30)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    v1::SubscribeToShardEvent event;
+    while (absl::Now() < deadline) {
+      const auto result = reader.Next(&event, deadline - absl::Now());
+      if (result == client::ShardSubscriptionReader::Result::kEnded) return true;
+      if (result == client::ShardSubscriptionReader::Result::kEvent) on_event(event);
+    }
+    ADD_FAILURE() << "the subscription did not end within " << absl::FormatDuration(timeout);
+    return false;
   }
 
   std::vector<std::string> ShardIds(const std::string& stream) {

@@ -140,16 +140,16 @@ TEST_F(ReshardingTest, ClosedShardsEndWithChildShards) {
 
   // The subscription ends with the children.
   std::vector<std::string> children;
-  while (NextEvent(*reader, &event)) {
-    for (const v1::ChildShard& child : event.child_shards()) {
+  ASSERT_TRUE(ReadToEnd(*reader, [&](const v1::SubscribeToShardEvent& e) {
+    for (const v1::ChildShard& child : e.child_shards()) {
       children.push_back(child.shard_id());
       ASSERT_EQ(child.parent_shards_size(), 1);
       EXPECT_EQ(child.parent_shards(0), "shardId-000000000000");
     }
     if (!children.empty()) {
-      EXPECT_TRUE(event.continuation_sequence_number().empty());
+      EXPECT_TRUE(e.continuation_sequence_number().empty());
     }
-  }
+  }));
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(children, (std::vector<std::string>{"shardId-000000000001", "shardId-000000000002"}));
 

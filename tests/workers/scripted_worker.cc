@@ -21,7 +21,8 @@
 //                               poisoned one and checkpoints the last of them explicitly.
 //   --checkpoint MODE           batch: Checkpoint() at the end of each call (default);
 //                               record: Checkpoint(record) after each record; prepare:
-//                               Prepare(last) then CommitPending(); none.
+//                               Prepare(last) then CommitPending(); prepare-only:
+//                               Prepare(last), never committed; none.
 //   --shutdown-checkpoint yes|no  ShutdownRequested calls Checkpoint() (default yes).
 //   --at-shard-end WHAT         checkpoint (default) | forget (never checkpoints SHARD_END) |
 //                               crash-once:PATH (dies before the SHARD_END checkpoint, the
@@ -53,6 +54,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/errors.h"
 #include "kcl/scheduler.h"
 
 namespace {
@@ -221,10 +223,11 @@ class ScriptedProcessor final : public eddy::kcl::RecordProcessor {
       for (const KinesisClientRecord& r : input.records) {
         if (!Report(checkpointer.Checkpoint(r), checkpointer)) break;
       }
-    } else if (mode == "prepare") {
+    } else if (mode == "prepare" || mode == "prepare-only") {
       const KinesisClientRecord& last = input.records.back();
       if (Report(checkpointer.Prepare(last.sequence_number, last.sub_sequence_number, "state"),
-                 checkpointer)) {
+                 checkpointer) &&
+          mode == "prepare") {
         Report(checkpointer.CommitPending(), checkpointer);
       }
     }
@@ -234,6 +237,7 @@ class ScriptedProcessor final : public eddy::kcl::RecordProcessor {
   bool Report(const absl::Status& status, Checkpointer& checkpointer) {
     Json line = Event(status.ok() ? "Checkpointed" : "CheckpointFailed");
     line["Value"] = status.ok() ? checkpointer.last_checkpoint().ToString() : status.ToString();
+    if (!status.ok()) line["Retryable"] = eddy::common::IsRetryable(status);
     Print(line);
     return status.ok();
   }
@@ -286,7 +290,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", script.seed);
   app.add_flag("--partial-on-failure", script.partial_on_failure);
   app.add_option("--checkpoint", script.checkpoint)
-      ->check(CLI::IsMember({"batch", "record", "prepare", "none"}));
+      ->check(CLI::IsMember({"batch", "record", "prepare", "prepare-only", "none"}));
   app.add_option("--shutdown-checkpoint", shutdown_checkpoint)
       ->check(CLI::IsMember({"yes", "no"}));
   app.add_option("--at-shard-end", script.at_shard_end);
