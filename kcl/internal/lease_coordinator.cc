@@ -176,9 +176,18 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
     }
     for (const lease::Lease* lease : available) {
       if (handed_over_.count(lease->key) != 0) continue;  // the asker's to take
+      // A lease nobody has taken for a failover time past when it became free is
+      // orphaned — its share belongs to workers that cannot take it (capped by
+      // max_leases_for_worker, say): taken beyond the target, so no shard goes unprocessed.
+      // Balancing moves it later if someone has room.
+      const int64_t free_for = now - observed_[lease->key].seen_change_millis;
+      const bool orphaned = free_for >= (lease->owner.empty() ? 1 : 2) * options_.failover_millis;
+      const int holding = mine + static_cast<int>(to_take.size());
       if (shortfall > 0) {
         to_take.push_back(lease);
         --shortfall;
+      } else if (orphaned && holding < options_.max_leases_for_worker) {
+        to_take.push_back(lease);
       } else {
         spare.push_back(lease);
       }

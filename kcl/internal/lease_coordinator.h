@@ -7,8 +7,10 @@
 // the table, so clocks of different hosts never need to agree). Each taking pass aims at
 // ceil(leases / live workers) (capped by max_leases_for_worker): expired or free leases
 // first, oldest first; when none are left and the worker is still short, it steals from the
-// most loaded worker, at most max_leases_to_steal per pass. Leases checkpointed at
-// SHARD_END are finished work: never taken, not counted.
+// most loaded worker, at most max_leases_to_steal per pass. A lease left free for a
+// failover time beyond when it became takeable (its fair taker is capped by
+// max_leases_for_worker) is taken even beyond the target, so no shard goes unprocessed.
+// Leases checkpointed at SHARD_END are finished work: never taken, not counted.
 //
 // Stealing is a graceful hand-off: the stealer asks the owner (RequestHandoff), the owner's
 // processor gets ShutdownRequested and may checkpoint, then the owner releases the lease

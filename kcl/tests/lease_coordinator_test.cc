@@ -203,6 +203,30 @@ TEST_F(LeaseCoordinatorTest, AHeldLeaseIsFreshOnlyWhileRenewedWithinTheFailoverT
   EXPECT_FALSE(a->HoldsFresh("shard-0", epoch)) << "a stale lease is never renewed";
 }
 
+TEST_F(LeaseCoordinatorTest, ALeaseNobodyCanTakeWithinTheirShareIsTakenBeyondIt) {
+  AddLeases(4);
+  auto capped = std::make_unique<LeaseCoordinator>(
+      *table_, clock_, LeaseCoordinatorOptions{"capped", 10'000, 1, 1});
+  auto a = Worker("a");
+  ASSERT_EQ(capped->TakeLeases()->size(), 1u);
+  // Share ceil(4/2) = 2: a takes two; the fourth lease is capped's share, which it cannot
+  // take. It stays free for a failover time, then a takes it anyway.
+  ASSERT_EQ(a->TakeLeases()->size(), 2u);
+  EXPECT_EQ(OwnerCounts()[""], 1);
+  for (int second = 1; second < 10; ++second) {
+    clock_.AdvanceMillis(1000);
+    EXPECT_TRUE(a->RenewAll().empty());
+    EXPECT_TRUE(capped->RenewAll().empty());
+    ASSERT_EQ(capped->TakeLeases()->size(), 0u);
+    ASSERT_EQ(a->TakeLeases()->size(), 0u) << "not before a failover time (" << second << " s)";
+  }
+  clock_.AdvanceMillis(1000);
+  EXPECT_TRUE(a->RenewAll().empty());
+  EXPECT_TRUE(capped->RenewAll().empty());
+  ASSERT_EQ(a->TakeLeases()->size(), 1u);
+  EXPECT_EQ(OwnerCounts(), (std::map<std::string, int>{{"a", 3}, {"capped", 1}}));
+}
+
 TEST_F(LeaseCoordinatorTest, AHandedOverLeaseGoesToTheAskerEvenIfTheOwnerPassesFirst) {
   AddLeases(2);
   auto a = Worker("a");

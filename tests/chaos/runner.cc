@@ -56,7 +56,17 @@ class Run {
       Drain();
     }
     StopEverything();
-    if (result.error.empty()) result.judgement = JudgeRun(Collect());
+    if (result.error.empty()) {
+      result.judgement = JudgeRun(Collect());
+      if (!drained_) {
+        // Liveness: what the workers had not processed by then counts, even if stopping
+        // them (leases released) let the last one finish it.
+        result.judgement.violations.push_back(absl::StrCat(
+            "stalled: acknowledged records still unprocessed ",
+            absl::FormatDuration(absl::FromChrono(options_.drain_timeout)),
+            " after the chaos ended (", stalled_, " of them)"));
+      }
+    }
     result.log = log_;
     result.elapsed_millis = (NowMicros() - began) / 1000;
     if (!options_.keep_files && result.ok()) {
@@ -465,7 +475,8 @@ class Run {
             r.processed_at_micros = e.processed_at_micros;
             events.push_back(std::move(r));
           }
-          return tools::Judge(events, produced, {}).missing == 0;
+          stalled_ = tools::Judge(events, produced, {}).missing;
+          return stalled_ == 0;
     };
     const absl::Time deadline = absl::Now() + absl::FromChrono(options_.drain_timeout);
     bool done = all_processed();
@@ -473,6 +484,7 @@ class Run {
       absl::SleepFor(absl::Milliseconds(250));
       done = all_processed();
     }
+    drained_ = done;
     Log(done ? "drained: every acknowledged record processed"
              : "drain timed out: records are missing");
   }
@@ -555,6 +567,8 @@ class Run {
   int64_t start_timestamp_millis_ = 0;
   int64_t chaos_start_micros_ = 0;
   bool workers_started_ = false;
+  bool drained_ = false;
+  int64_t stalled_ = 0;
   int spares_ = 0;
   std::vector<std::thread> helpers_;  // the action thread's
   std::thread sampler_;
