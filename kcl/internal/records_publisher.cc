@@ -284,6 +284,10 @@ class PollingPublisher final : public RecordsPublisher {
     auto response = client_.GetShardIterator(request);
     if (!response.ok()) return response.status();
     iterator_ = response->shard_iterator();
+    if (asking_latest) {
+      common::Logger("eddy.kcl")
+          ->info("shard={} polling from LATEST (later iterators continue from here)", shard_.id);
+    }
     return absl::OkStatus();
   }
 

@@ -142,5 +142,78 @@ TEST(ShardSyncPlanTest, FinishedLeasesGoOnceEveryChildHasStarted) {
       << "a finished lease of a shard that is gone, with no children";
 }
 
+// A split into B and C, then B into E and F — all closed but E and F and C — before any
+// worker started.
+std::vector<v1::Shard> TwoSplitsInARow() {
+  return {MakeShard("E", "B"), MakeShard("F", "B"), MakeShard("C", "A"),
+          MakeShard("B", "A", "", true), MakeShard("A", "", "", true)};
+}
+
+TEST(ShardSyncPlanTest, GrandchildrenWaitForTheMiddleGeneration) {
+  for (InitialPosition position : {InitialPosition::kTrimHorizon, InitialPosition::kAtTimestamp}) {
+    auto created = Created(PlanShardSync(TwoSplitsInARow(), {}, position));
+    ASSERT_EQ(created.size(), 1u) << "only the root: B, C wait for A, and E, F for B";
+    EXPECT_EQ(created.count("A"), 1u);
+  }
+  // A is being processed: still only A.
+  auto created = Created(PlanShardSync(TwoSplitsInARow(), {MakeLease("A", At("5"))},
+                                       InitialPosition::kTrimHorizon));
+  EXPECT_TRUE(created.empty()) << "E or F started before B";
+}
+
+TEST(ShardSyncPlanTest, AWorkerThatDiedRightAfterShardEndLosesNoGeneration) {
+  // A reached SHARD_END; its worker died before creating B's and C's leases.
+  auto created = Created(PlanShardSync(TwoSplitsInARow(),
+                                       {MakeLease("A", ExtendedSequenceNumber::ShardEnd())},
+                                       InitialPosition::kTrimHorizon));
+  ASSERT_EQ(created.size(), 2u) << "B and C, and not yet E and F";
+  EXPECT_EQ(created["B"].parent_shard_ids, std::vector<std::string>{"A"});
+  EXPECT_EQ(created["B"].checkpoint, ExtendedSequenceNumber::TrimHorizon());
+  EXPECT_EQ(created.count("C"), 1u);
+  // Then B ends and its worker dies too: E and F come, C is already there.
+  created = Created(PlanShardSync(TwoSplitsInARow(),
+                                  {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
+                                   MakeLease("B", ExtendedSequenceNumber::ShardEnd()),
+                                   MakeLease("C", At("3"))},
+                                  InitialPosition::kTrimHorizon));
+  ASSERT_EQ(created.size(), 2u);
+  EXPECT_EQ(created["E"].parent_shard_ids, std::vector<std::string>{"B"});
+  EXPECT_EQ(created.count("F"), 1u);
+}
+
+TEST(ShardSyncPlanTest, AMergeWaitsForAParentThatHasNoLeaseYet) {
+  // A and B roots; B split into C and D; A merged with C into M.
+  const std::vector<v1::Shard> shards = {MakeShard("M", "A", "C"),      MakeShard("C", "B", "", true),
+                                         MakeShard("D", "B"),           MakeShard("A", "", "", true),
+                                         MakeShard("B", "", "", true)};
+  // A is done, B is still being processed: C has no lease yet, and M must wait for it.
+  auto created = Created(PlanShardSync(
+      shards, {MakeLease("A", ExtendedSequenceNumber::ShardEnd()), MakeLease("B", At("4"))},
+      InitialPosition::kTrimHorizon));
+  EXPECT_TRUE(created.empty()) << "M started before its parent C";
+  // B done: C and D come; M still waits (C is not finished).
+  created = Created(PlanShardSync(shards,
+                                  {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
+                                   MakeLease("B", ExtendedSequenceNumber::ShardEnd())},
+                                  InitialPosition::kTrimHorizon));
+  EXPECT_EQ(created.size(), 2u);
+  EXPECT_EQ(created.count("M"), 0u);
+}
+
+TEST(ShardSyncPlanTest, AShardWhoseChildStartedIsNotLeasedAgainButOneWhoseChildWaitsIs) {
+  // B's lease was cleaned up after E and F started: B is done.
+  EXPECT_TRUE(Created(PlanShardSync(TwoSplitsInARow(),
+                                    {MakeLease("C", At("3")), MakeLease("E", At("7")),
+                                     MakeLease("F", At("8"))},
+                                    InitialPosition::kTrimHorizon))
+                  .empty());
+  // A child lease that never started says nothing about its parent: B (and A first) still
+  // have records to process.
+  auto created = Created(PlanShardSync(
+      TwoSplitsInARow(),
+      {MakeLease("E", ExtendedSequenceNumber::TrimHorizon())}, InitialPosition::kTrimHorizon));
+  EXPECT_EQ(created.count("A"), 1u);
+}
+
 }  // namespace
 }  // namespace eddy::kcl::internal

@@ -287,8 +287,9 @@ class Run {
   }
 
   void Produce() {
-    const absl::Time end =
-        absl::FromUnixMicros(chaos_start_micros_) + absl::Milliseconds(scenario_.produce_millis);
+    const absl::Time start = absl::FromUnixMicros(chaos_start_micros_);
+    absl::SleepFor(start + absl::Milliseconds(scenario_.produce_after_millis) - absl::Now());
+    const absl::Time end = start + absl::Milliseconds(scenario_.produce_millis);
     for (int round = 0; absl::Now() < end && round < 100'000; ++round) {
       if (absl::Status s = producer_->Put(keys_, 1); !s.ok()) {
         Log("the producer gave up a round: " + s.ToString());

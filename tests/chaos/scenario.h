@@ -61,6 +61,7 @@ struct Scenario {
   int keys = 12;
   int records_per_aggregate = 0;  // 0: plain records
   int64_t produce_millis = 8000;  // the chaos phase: records arrive while things break
+  int64_t produce_after_millis = 0;  // the producer starts this late (an idle stream first)
   int64_t round_pause_millis = 30;
   std::string broker_limits = "none";  // none | default (Kinesis' limits: polls throttled)
   // The first workers start this long after the producer (reshards may happen before).

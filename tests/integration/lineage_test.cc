@@ -192,8 +192,15 @@ TEST_F(DeepLineageTest, AMergeWaitsForAParentWhoseLeaseIsStillToCome) {
   ASSERT_TRUE(producer_->Put(keys_, 10).ok());
   ASSERT_TRUE(Merge("s", ShardId(0), ShardId(2)).ok());  // → 4: parents 0 and 2
   ASSERT_TRUE(producer_->Put(keys_, 10).ok());
-  // When 0 is done, 2 has no lease yet (1 comes first): 4 must wait for 2, not start.
-  StartWorker("w", 2000, ScriptedWorkerBinary());
+  // When 0 is done, 2 has no lease yet (1 comes first): 4 must wait for 2, not start. (1's
+  // first batch fails three times, so that 0 is done first.)
+  std::vector<std::string> hold_up_shard_1;
+  for (const std::string& key : keys_) {
+    if (common::HashKeyOfPartitionKey(key) >> 127 == 1) {
+      hold_up_shard_1.insert(hold_up_shard_1.end(), {"--fail", key + "#0:3"});
+    }
+  }
+  StartWorker("w", 2000, ScriptedWorkerBinary(), hold_up_shard_1);
   ASSERT_TRUE(WaitAllProcessed(producer_->Produced())) << Leases().dump();
   ExpectCompleteAndInOrder(producer_->Produced());
   ExpectChildAfterParent(ShardId(2), ShardId(4));

@@ -134,23 +134,30 @@ class ThrottledStartPositionTest : public StartPositionTest {
 
 TEST_F(ThrottledStartPositionTest, ThrottledPollingAtLatestNeverSkipsAhead) {
   CreateStream("s", 1);
-  StartWorker("w", 2000, ScriptedWorkerBinary(),
-              {"--initial-position", "LATEST", "--retrieval", "polling"});
-  // A first record, processed: the worker's iterator stands after it (polling has no
-  // position to record before a record arrives).
-  KeyedProducer primer(broker_.address(), "s");
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        if (!primer.Put({"primer"}, 1).ok()) return false;
-        return tools::Judge(AllProcessed(), primer.Produced(), {}).distinct > 0;
-      },
-      seconds(30)));
+  BackgroundProcess& worker = StartWorker(
+      "w", 2000, ScriptedWorkerBinary(), {"--initial-position", "LATEST", "--retrieval", "polling"});
+  // Once its first iterator is at LATEST, everything written after belongs to it — even
+  // before it has seen a single record (no position to record yet).
+  auto latest_asked = [&] {
+    const std::string err = worker.Err();
+    int count = 0;
+    for (size_t at = err.find("polling from LATEST"); at != std::string::npos;
+         at = err.find("polling from LATEST", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  ASSERT_TRUE(WaitFor([&] { return latest_asked() >= 1; }, seconds(30))) << worker.Err();
+  // Let it run into its read limit while the shard is still empty (pacing, not waiting
+  // for anything): throttled polls must keep the iterator, not ask for LATEST again.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   // The worker polls every 50 ms, far above the limit: most of its calls are throttled.
   for (int round = 0; round < 60; ++round) {
     ASSERT_TRUE(producer_->Put({"k"}, 1).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // pacing, not waiting
   }
   ExpectAllOf(*producer_);
+  EXPECT_EQ(latest_asked(), 1) << "LATEST was resolved more than once";
 }
 
 TEST_F(StartPositionTest, ABrokerRestartAtLatestBeforeAnyRecordLosesNothing) {
