@@ -160,6 +160,7 @@ TEST_F(ProcessorFailureTest, StoppingTheShardAtItsFailingFinalBatchNeverReachesS
   ASSERT_TRUE(WaitAllProcessed(producer_->Produced())) << worker.Err();
   ExpectCompleteAndInOrder(producer_->Produced());
   // SHARD_END came only after the retake processed the whole shard.
+  ASSERT_TRUE(WaitForEvent(worker, "ShardEnded")) << worker.Err();
   const std::vector<nlohmann::json> ended = Events(worker, "ShardEnded");
   ASSERT_FALSE(ended.empty());
   EXPECT_EQ(ended.front()["ShardId"], kShard0);
