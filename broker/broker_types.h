@@ -103,6 +103,13 @@ struct GetShardIteratorParams {
   std::string starting_sequence_number;
   int64_t timestamp_millis = 0;
 };
+struct ShardIteratorResult {
+  std::string iterator;
+  // The position just before the first record the iterator reads (Eddy's addition to the
+  // API): everything at or before it lies behind the iterator — how a reader at LATEST
+  // learns where "latest" was before any record arrives.
+  std::string starts_after_sequence_number;
+};
 
 struct RecordOut {
   std::string sequence_number;

@@ -296,8 +296,11 @@ grpc::ServerUnaryReactor* StreamServiceImpl::GetShardIterator(
   params.type = static_cast<IteratorType>(request->shard_iterator_type());
   params.starting_sequence_number = request->starting_sequence_number();
   params.timestamp_millis = request->timestamp_millis();
-  absl::StatusOr<std::string> iterator = broker_.GetShardIterator(params);
-  if (iterator.ok()) response->set_shard_iterator(*iterator);
+  absl::StatusOr<ShardIteratorResult> iterator = broker_.GetShardIterator(params);
+  if (iterator.ok()) {
+    response->set_shard_iterator(iterator->iterator);
+    response->set_starts_after_sequence_number(iterator->starts_after_sequence_number);
+  }
   return Finish(context, iterator.status());
 }
 

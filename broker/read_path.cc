@@ -122,7 +122,7 @@ absl::StatusOr<uint64_t> StreamBroker::ResolveStartingCounter(
   return next_counter;
 }
 
-absl::StatusOr<std::string> StreamBroker::GetShardIterator(
+absl::StatusOr<ShardIteratorResult> StreamBroker::GetShardIterator(
     const GetShardIteratorParams& params) const {
   absl::StatusOr<std::shared_ptr<StreamState>> found = catalog_->Find(params.stream);
   if (!found.ok()) return found.status();
@@ -136,7 +136,17 @@ absl::StatusOr<std::string> StreamBroker::GetShardIterator(
       stream, *shard, params.type, params.starting_sequence_number, params.timestamp_millis);
   if (!next.ok()) return next.status();
   const IteratorPosition position{stream.id, shard->index, *next, clock_.NowMillis()};
-  return tokens_.Seal(kIteratorToken, EncodeIterator(position));
+  ShardIteratorResult result;
+  result.iterator = tokens_.Seal(kIteratorToken, EncodeIterator(position));
+  // Clamped as a subscription's continuation is: a position AFTER_SEQUENCE_NUMBER may name.
+  const uint64_t ending = shard->ending_counter.load();
+  const uint64_t last_readable =
+      ending != 0 ? std::min(shard->committed.load(), ending) : shard->committed.load();
+  const uint64_t before = std::min(std::max(*next, shard->starting_counter + 1) - 1,
+                                   std::max(last_readable, shard->starting_counter));
+  result.starts_after_sequence_number =
+      FormatSequenceNumber(SequenceNumber{StreamTagOf(stream.id), shard->index, before});
+  return result;
 }
 
 absl::StatusOr<GetRecordsResult> StreamBroker::GetRecords(absl::string_view shard_iterator,

@@ -40,6 +40,11 @@ bool SessionRegistry::Close(const std::string& application, const std::string& w
   return true;
 }
 
+bool SessionRegistry::HasSession(const std::string& application, const std::string& worker) {
+  absl::MutexLock lock(&mu_);
+  return newest_.count({application, worker}) != 0;
+}
+
 SessionReactor::SessionReactor(const v1::OpenSessionRequest& request,
                                lease::CoordinatorStore& store, SessionRegistry& registry,
                                const std::atomic<bool>& broker_stopping)
@@ -117,6 +122,8 @@ void SessionReactor::FreeLeases() {
   int freed = 0;
   for (const lease::Lease& lease : *leases) {
     if (lease.owner != worker_) continue;
+    // The worker is back (a new session): what it holds now is its own again.
+    if (registry_.HasSession(application_, worker_)) break;
     // Only the ownership seen here: if the worker has reconnected and taken the lease
     // again meanwhile, that newer ownership is live and stays.
     absl::StatusOr<bool> evicted = store_.Evict(application_, lease.key, worker_, lease.epoch);

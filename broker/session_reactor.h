@@ -33,6 +33,8 @@ class SessionRegistry {
   uint64_t Open(const std::string& application, const std::string& worker, SessionReactor* reactor);
   // Forgets session `id`; true if it was the worker's newest (so its leases may be freed).
   bool Close(const std::string& application, const std::string& worker, uint64_t id);
+  // Whether `worker` has a session open in `application` now.
+  bool HasSession(const std::string& application, const std::string& worker);
   // The reactor is going away: never notify it again.
   void Remove(const std::string& application, SessionReactor* reactor);
   // Tells every live session of `application` that leases became available.

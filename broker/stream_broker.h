@@ -79,7 +79,7 @@ class StreamBroker {
   void PutRecord(const StreamRef& stream, PutEntry entry,
                  absl::string_view sequence_number_for_ordering, PutDone done);
 
-  absl::StatusOr<std::string> GetShardIterator(const GetShardIteratorParams& params) const;
+  absl::StatusOr<ShardIteratorResult> GetShardIterator(const GetShardIteratorParams& params) const;
   // `stream_arn`, when not empty, must be the ARN of the iterator's stream.
   absl::StatusOr<GetRecordsResult> GetRecords(absl::string_view shard_iterator, int limit,
                                               absl::string_view stream_arn = "") const;

@@ -5,10 +5,18 @@
 // A checkpoint says "everything up to and including this position is processed": after a
 // restart or a lease move, processing resumes right after the last checkpoint.
 //
-// Rules (as the Java KCL's, with clearer errors):
-// - a value must lie in [last checkpoint, largest record delivered so far]; outside it the
-//   call fails with InvalidArgument and changes nothing; the same value again is a no-op;
-// - at shard end, Checkpoint() records SHARD_END, which lets the children start;
+// Rules (as the Java KCL's, with clearer errors — and never a failed batch recorded done):
+// - Checkpoint() (implicit) covers exactly the records whose ProcessRecords call returned
+//   normally. Called while a ProcessRecords call is running (from that call, or from any
+//   other thread), it takes effect when the call returns normally — and is dropped if the
+//   call throws; it then answers OK unless the lease is already lost. Anywhere else it is
+//   written at once;
+// - a position given explicitly (Checkpoint(record), CheckpointAt, Prepare) is written at
+//   once, even inside a call that later throws; it must lie in [last checkpoint, largest
+//   record delivered so far]; outside it the call fails with InvalidArgument and changes
+//   nothing; the same value again is a no-op;
+// - at shard end, Checkpoint() records SHARD_END (every record was processed: ShardEnded
+//   is called only then), which lets the children start;
 // - once this worker no longer holds the shard's lease, every call fails with the error type
 //   kLeaseLost (FAILED_PRECONDITION) — the new owner's progress is never overwritten;
 // - storage failures come back as retryable errors (common::IsRetryable).
@@ -31,7 +39,8 @@ class Checkpointer {
  public:
   virtual ~Checkpointer() = default;
 
-  // Checkpoints the largest record delivered so far (SHARD_END once the shard has ended).
+  // Checkpoints everything processed so far (SHARD_END once the shard has ended); see the
+  // rules above for calls made while ProcessRecords runs.
   virtual absl::Status Checkpoint() = 0;
   // Checkpoints a given record.
   virtual absl::Status Checkpoint(const KinesisClientRecord& record) = 0;

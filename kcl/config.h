@@ -28,7 +28,10 @@ struct Config {
   std::string endpoint = "127.0.0.1:4567";
   // Unique per worker; default: host name, process id and a random suffix.
   std::string worker_id;
-  // Where a shard's processing starts when its lease is first created.
+  // Where a shard's processing starts when its lease is first created. LATEST is resolved
+  // once: the position the stream gives at the first subscription (or iterator) becomes
+  // the lease's checkpoint before any record is delivered, and nobody starts at a new
+  // "latest" after that.
   InitialPosition initial_position = InitialPosition::kLatest;
   int64_t initial_timestamp_millis = 0;  // with kAtTimestamp
   // A lease not renewed for this long is expired (renewals every failover / 3).

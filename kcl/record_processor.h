@@ -12,8 +12,12 @@
 //
 // Delivery is at least once and in order within a shard: after a restart or a lease move,
 // records after the last checkpoint are delivered again. A processor that throws from
-// ProcessRecords does not lose records: the batch is delivered again after a backoff, or
-// the shard stops (Config::on_processor_error).
+// ProcessRecords does not lose records: the batch is delivered again after a backoff (less
+// what it checkpointed explicitly before throwing), or the shard stops
+// (Config::on_processor_error) — and no shutdown, hand-off or shard end ever records a
+// failed batch as done. Initialize is called again until it returns normally; ShardEnded
+// is asked again until it checkpoints SHARD_END; exceptions from LeaseLost and
+// ShutdownRequested are logged.
 
 #include <cstdint>
 #include <functional>

@@ -43,7 +43,7 @@ class SchedulerImpl final : public Scheduler {
   WorkerMetrics metrics() const override { return counters_.Snapshot(); }
 
   void Shutdown() override {
-    if (!shutdown_.HasBeenNotified()) shutdown_.Notify();
+    if (!shutdown_requested_.exchange(true)) shutdown_.Notify();
     Wake(false);
   }
 
@@ -63,26 +63,13 @@ class SchedulerImpl final : public Scheduler {
     // released by a worker that shut down are picked up at once.
     const int64_t renew_interval = std::max<int64_t>(config_.failover_millis / 3, 50);
     const int64_t take_interval = std::min<int64_t>(renew_interval, 1000);
-    int64_t next_sync = 0;
+    // Shard sync on a thread of its own: a slow stream endpoint must never hold up lease
+    // renewals (which must happen every failover / 3).
+    std::thread sync([this] { SyncLoop(); });
     int64_t next_renew = 0;
     int64_t next_take = 0;
     while (!shutdown_.HasBeenNotified()) {
       const int64_t now = config_.clock->NowMillis();
-      if (now >= next_sync) {
-        absl::StatusOr<internal::ShardSyncResult> synced =
-            internal::SyncShards(streams_, config_, *leases_);
-        if (!synced.ok()) {
-          log->warn("worker={} shard sync failed: {}", config_.worker_id,
-                    synced.status().ToString());
-        } else {
-          listed_.Set(std::move(synced->listed));
-          if (synced->created + synced->removed > 0) {
-            log->info("worker={} shard sync: {} leases created, {} finished leases removed",
-                      config_.worker_id, synced->created, synced->removed);
-          }
-        }
-        next_sync = now + config_.shard_sync_interval_millis;
-      }
       if (session_broken_.exchange(false)) {
         // The coordinator saw this worker's session break and freed its leases: stop
         // processing them at once (others may already hold them).
@@ -133,6 +120,7 @@ class SchedulerImpl final : public Scheduler {
         next_take = 0;
       }
     }
+    sync.join();
     // Graceful: processors may checkpoint, then the leases go back at once.
     for (auto& [key, consumer] : consumers_) consumer->RequestShutdown();
     for (auto& [key, consumer] : consumers_) consumer->Join();
@@ -148,6 +136,27 @@ class SchedulerImpl final : public Scheduler {
   ~SchedulerImpl() override { StopSession(); }
 
  private:
+  // Keeps the lease table in step with the stream's shards until shutdown.
+  void SyncLoop() {
+    auto log = common::Logger("eddy.kcl");
+    do {
+      absl::StatusOr<internal::ShardSyncResult> synced =
+          internal::SyncShards(streams_, config_, *leases_);
+      if (!synced.ok()) {
+        log->warn("worker={} shard sync failed: {}", config_.worker_id,
+                  synced.status().ToString());
+        continue;
+      }
+      listed_.Set(std::move(synced->listed));
+      if (synced->created + synced->removed > 0) {
+        log->info("worker={} shard sync: {} leases created, {} finished leases removed",
+                  config_.worker_id, synced->created, synced->removed);
+        if (synced->created > 0) Wake(true);
+      }
+    } while (!shutdown_.WaitForNotificationWithTimeout(
+        absl::Milliseconds(config_.shard_sync_interval_millis)));
+  }
+
   // Wakes the scheduler loop; with `take`, it looks for leases to take at once.
   void Wake(bool take) {
     absl::MutexLock lock(&wake_mu_);
@@ -332,7 +341,8 @@ class SchedulerImpl final : public Scheduler {
   internal::WorkerCounters counters_;  // outlives every consumer (they are joined in Run)
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
   std::set<std::string> handing_over_;                                 // likewise
-  absl::Notification shutdown_;
+  std::atomic<bool> shutdown_requested_{false};
+  absl::Notification shutdown_;  // notified once
   absl::Mutex wake_mu_;
   bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
   bool take_now_ ABSL_GUARDED_BY(wake_mu_) = false;

@@ -79,7 +79,7 @@ class BrokerTestBase : public ::testing::Test {
     GetShardIteratorParams params{StreamRef{stream, ""}, shard, type, sequence, timestamp};
     auto iterator = broker_->GetShardIterator(params);
     EXPECT_TRUE(iterator.ok()) << iterator.status();
-    return iterator.ok() ? *iterator : "";
+    return iterator.ok() ? iterator->iterator : "";
   }
 
   std::vector<std::string> ReadAllData(const std::string& iterator) {

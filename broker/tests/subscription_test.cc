@@ -194,6 +194,31 @@ TEST_F(SubscriptionTest, StartingPositionsAndTheContinuation) {
   ASSERT_TRUE(latest->WaitUntil([](const RecordingSink& s) { return s.records() == 1; }));
 }
 
+TEST_F(SubscriptionTest, AStartAfterTheLastRecordHandsOutAContinuationThatCanBeResumed) {
+  const std::string arn = Register("app");
+  PutOne("s", "k", "old");
+  clock_.AdvanceMillis(10'000);
+  // AT_TIMESTAMP later than every record: the first event's continuation must still be a
+  // position a resubscription may name.
+  auto subscription = broker_->SubscribeToShard(SubscribeParams{
+      arn, "shardId-000000000000", IteratorType::kAtTimestamp, "", clock_.NowMillis() - 1});
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  sinks_.push_back(std::make_unique<RecordingSink>());
+  RecordingSink* sink = sinks_.back().get();
+  sink->subscription = *subscription;
+  sink->subscription->Attach(sink);
+  ASSERT_TRUE(sink->WaitUntil([](const RecordingSink& s) { return s.event_count() >= 1; }));
+  const uint64_t continuation = sink->Events()[0].continuation_counter;
+  sink->subscription->End(absl::CancelledError("done"));
+  clock_.AdvanceMillis(5'000);  // past the takeover time
+  const std::string sequence = FormatSequenceNumber(
+      SequenceNumber{sink->Events()[0].stream_tag, 0, continuation});
+  auto again = Subscribe(arn, IteratorType::kAfterSequenceNumber, sequence);
+  ASSERT_NE(again, nullptr) << "the continuation was refused";
+  PutOne("s", "k", "new");
+  ASSERT_TRUE(again->WaitUntil([](const RecordingSink& s) { return s.records() == 1; }));
+}
+
 TEST_F(SubscriptionTest, IdleSessionsSendHeartbeats) {
   const std::string arn = Register("app");
   auto sink = Subscribe(arn);

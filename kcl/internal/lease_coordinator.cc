@@ -226,6 +226,8 @@ absl::StatusOr<std::vector<std::string>> LeaseCoordinator::TakeLeases() {
   std::vector<std::string> taken;
   size_t next_spare = 0;
   for (size_t i = 0; i < to_take.size(); ++i) {
+    // A pass never runs long (a slow coordinator): renewals come first.
+    if (clock_.NowMillis() - now > options_.failover_millis / 3) break;
     const lease::Lease* lease = to_take[i];
     absl::StatusOr<bool> won = table_.Take(lease->key, lease->counter, options_.worker_id);
     if (!won.ok() || !*won) {

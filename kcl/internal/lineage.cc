@@ -17,26 +17,29 @@ std::optional<bool> ListedShards::Contains(const std::string& id) const {
 
 namespace {
 
-// Whether `parent` is finished; its lease (if any) is returned in `lease`.
-absl::StatusOr<bool> ParentFinished(lease::LeaseTable& leases, const std::string& parent,
-                                    const ListedShards* listed, bool* has_lease) {
+// Whether `parent` of `child` is finished; whether it has a lease goes to `has_lease`.
+absl::StatusOr<bool> ParentFinished(lease::LeaseTable& leases, const std::string& child,
+                                    const std::string& parent, const ListedShards* listed,
+                                    bool* has_lease) {
   absl::StatusOr<std::optional<lease::Lease>> lease = leases.Get(parent);
   if (!lease.ok()) return lease.status();
   *has_lease = lease->has_value();
   if (lease->has_value()) return (*lease)->checkpoint == ExtendedSequenceNumber::ShardEnd();
   if (listed == nullptr) return false;
-  const std::optional<bool> is_listed = listed->Contains(parent);
-  return is_listed.has_value() && !*is_listed;  // gone from the stream: nothing left of it
+  // Gone from the stream — nothing left of it — by a listing that already shows the child
+  // (a listing from before the child was born may not show the parent either).
+  return listed->Contains(child) == std::optional<bool>(true) &&
+         listed->Contains(parent) == std::optional<bool>(false);
 }
 
 }  // namespace
 
-absl::StatusOr<bool> ParentsFinished(lease::LeaseTable& leases,
+absl::StatusOr<bool> ParentsFinished(lease::LeaseTable& leases, const std::string& child_id,
                                      const std::vector<std::string>& parent_ids,
                                      const ListedShards* listed) {
   for (const std::string& parent : parent_ids) {
     bool has_lease = false;
-    absl::StatusOr<bool> finished = ParentFinished(leases, parent, listed, &has_lease);
+    absl::StatusOr<bool> finished = ParentFinished(leases, child_id, parent, listed, &has_lease);
     if (!finished.ok() || !*finished) return finished;
   }
   return true;
@@ -51,7 +54,7 @@ absl::StatusOr<bool> CreateChildLeaseIfParentsFinished(lease::LeaseTable& leases
   lease::Lease lease;
   for (const std::string& parent : child.parent_ids) {
     bool has_lease = false;
-    absl::StatusOr<bool> finished = ParentFinished(leases, parent, listed, &has_lease);
+    absl::StatusOr<bool> finished = ParentFinished(leases, child.id, parent, listed, &has_lease);
     if (!finished.ok() || !*finished) return finished;
     if (has_lease) lease.parent_shard_ids.push_back(parent);
   }

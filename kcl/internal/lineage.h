@@ -9,9 +9,11 @@
 // died in between.
 //
 // A parent is finished when its lease is at SHARD_END, or when it has no lease and the
-// stream no longer lists it (nothing of it is left to read). A parent that is listed but
-// has no lease is *not* finished: its lease is on its way (shard sync creates it, parents
-// first), and its records come before its children's.
+// stream no longer lists it (nothing of it is left to read) — judged by a listing recent
+// enough to show the child, since an older one may predate the parent. A parent that is
+// listed (or that no recent listing rules out) but has no lease is *not* finished: its
+// lease is on its way (shard sync creates it, parents first), and its records come before
+// its children's.
 
 #include <memory>
 #include <optional>
@@ -40,9 +42,9 @@ class ListedShards {
   std::optional<std::set<std::string>> ids_ ABSL_GUARDED_BY(mu_);
 };
 
-// True when every parent is finished (see above). `listed` may be null: then a parent
-// without a lease is never taken for finished.
-absl::StatusOr<bool> ParentsFinished(lease::LeaseTable& leases,
+// True when every parent of `child_id` is finished (see above). `listed` may be null: then
+// a parent without a lease is never taken for finished.
+absl::StatusOr<bool> ParentsFinished(lease::LeaseTable& leases, const std::string& child_id,
                                      const std::vector<std::string>& parent_ids,
                                      const ListedShards* listed);
 

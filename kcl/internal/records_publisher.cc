@@ -233,6 +233,13 @@ class PollingPublisher final : public RecordsPublisher {
           stopped_.WaitForNotificationWithTimeout(idle_);
           continue;
         }
+        if (announce_) {
+          // Where LATEST stands, before any record: the consumer records it at once.
+          Batch batch;
+          batch.resume_after = announce_;
+          announce_.reset();
+          return batch;
+        }
       }
       v1::GetRecordsRequest get;
       get.set_shard_iterator(iterator_);
@@ -265,7 +272,7 @@ class PollingPublisher final : public RecordsPublisher {
   }
 
   void Stop() override {
-    if (!stopped_.HasBeenNotified()) stopped_.Notify();
+    if (!stop_requested_.exchange(true)) stopped_.Notify();
   }
 
  private:
@@ -273,7 +280,10 @@ class PollingPublisher final : public RecordsPublisher {
     const bool asking_latest =
         last_ == ExtendedSequenceNumber::Latest() && latest_asked_millis_ == 0;
     const int64_t asked_at = NowMillis();
-    const WirePosition start = ResumePosition(last_, "", timestamp_millis_, latest_asked_millis_);
+    // Before any record, a LATEST already resolved continues from where it stood.
+    const std::string resolved = last_ == ExtendedSequenceNumber::Latest() ? resolved_ : "";
+    const WirePosition start =
+        ResumePosition(last_, resolved, timestamp_millis_, latest_asked_millis_);
     v1::GetShardIteratorRequest request;
     request.mutable_stream()->set_stream_name(stream_name_);
     request.set_shard_id(shard_.id);
@@ -287,6 +297,13 @@ class PollingPublisher final : public RecordsPublisher {
     if (asking_latest) {
       common::Logger("eddy.kcl")
           ->info("shard={} polling from LATEST (later iterators continue from here)", shard_.id);
+      // Eddy says where that is (other endpoints do not: then the first batch tells).
+      absl::StatusOr<ExtendedSequenceNumber> at =
+          ExtendedSequenceNumber::Of(response->starts_after_sequence_number());
+      if (at.ok()) {
+        resolved_ = response->starts_after_sequence_number();
+        announce_ = *at;
+      }
     }
     return absl::OkStatus();
   }
@@ -298,8 +315,11 @@ class PollingPublisher final : public RecordsPublisher {
   const int64_t timestamp_millis_;
   const absl::Duration idle_;
   int64_t latest_asked_millis_ = 0;
+  std::string resolved_;  // where LATEST stood when first asked ("" if not told)
+  std::optional<ExtendedSequenceNumber> announce_;  // to hand the consumer once
   std::string iterator_;
-  absl::Notification stopped_;
+  std::atomic<bool> stop_requested_{false};
+  absl::Notification stopped_;  // notified once
 };
 
 }  // namespace

@@ -81,8 +81,29 @@ absl::Status ShardCheckpointer::CheckRange(const ExtendedSequenceNumber& value) 
   return absl::OkStatus();
 }
 
+absl::Status ShardCheckpointer::Settle() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!uncertain_) return absl::OkStatus();
+  }
+  // The last write failed without an answer: it may have landed. Learn what is stored
+  // before writing again, so that a value below it is never written over it.
+  absl::StatusOr<checkpoint::CheckpointRecord> stored = store_.Read(shard_id_);
+  if (!stored.ok()) return stored.status();
+  absl::MutexLock lock(&mu_);
+  if (last_checkpoint_ < stored->checkpoint) last_checkpoint_ = stored->checkpoint;
+  if (largest_delivered_ < last_checkpoint_) largest_delivered_ = last_checkpoint_;
+  pending_ = stored->pending;
+  uncertain_ = false;
+  return absl::OkStatus();
+}
+
 absl::Status ShardCheckpointer::Fenced(const absl::StatusOr<bool>& won) {
-  if (!won.ok()) return won.status();
+  if (!won.ok()) {
+    absl::MutexLock lock(&mu_);
+    uncertain_ = true;
+    return won.status();
+  }
   if (*won) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
   lease_lost_ = true;  // fenced: someone else owns the shard now
@@ -91,6 +112,7 @@ absl::Status ShardCheckpointer::Fenced(const absl::StatusOr<bool>& won) {
 
 absl::Status ShardCheckpointer::Write(const ExtendedSequenceNumber& value, bool explicit_value) {
   absl::MutexLock write(&write_mu_);
+  if (absl::Status s = Settle(); !s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);
@@ -138,6 +160,7 @@ absl::Status ShardCheckpointer::CheckpointAt(const std::string& sequence_number,
 
 absl::Status ShardCheckpointer::ResolveLatest(const ExtendedSequenceNumber& position) {
   absl::MutexLock write(&write_mu_);
+  if (absl::Status s = Settle(); !s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);
@@ -157,6 +180,7 @@ absl::Status ShardCheckpointer::Prepare(const std::string& sequence_number,
       ExtendedSequenceNumber::Of(sequence_number, sub_sequence_number);
   if (!value.ok()) return value.status();
   absl::MutexLock write(&write_mu_);
+  if (absl::Status s = Settle(); !s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);
@@ -172,6 +196,7 @@ absl::Status ShardCheckpointer::Prepare(const std::string& sequence_number,
 
 absl::Status ShardCheckpointer::CommitPending() {
   absl::MutexLock write(&write_mu_);
+  if (absl::Status s = Settle(); !s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
     if (lease_lost_) return LeaseLost(shard_id_);

@@ -13,7 +13,8 @@
 // for them, even inside a call that later throws.
 //
 // Writes are serialised, so the stored checkpoint is always the last one accepted and
-// never goes back. Thread-safe.
+// never goes back — also after a write that failed without an answer (it may have landed:
+// the next write first reads what is stored). Thread-safe.
 
 #include <memory>
 #include <optional>
@@ -67,8 +68,10 @@ class ShardCheckpointer final : public Checkpointer {
   absl::Status Write(const checkpoint::ExtendedSequenceNumber& value, bool explicit_value);
   absl::Status CheckRange(const checkpoint::ExtendedSequenceNumber& value) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // A store answer: lost races mark the lease lost.
+  // A store answer: lost races mark the lease lost; errors leave the outcome uncertain.
   absl::Status Fenced(const absl::StatusOr<bool>& won);
+  // After an uncertain write, reads what the store holds (write_mu_ held).
+  absl::Status Settle();
 
   checkpoint::CheckpointStore& store_;
   const std::string shard_id_;
@@ -84,6 +87,7 @@ class ShardCheckpointer final : public Checkpointer {
   bool deferred_checkpoint_ ABSL_GUARDED_BY(mu_) = false;
   bool shard_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool lease_lost_ ABSL_GUARDED_BY(mu_) = false;
+  bool uncertain_ ABSL_GUARDED_BY(mu_) = false;  // a write failed: it may have landed
   std::optional<checkpoint::ExtendedSequenceNumber> pending_ ABSL_GUARDED_BY(mu_);
 };
 

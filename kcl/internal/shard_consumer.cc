@@ -54,10 +54,15 @@ void ShardConsumer::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void ShardConsumer::NotifyStop() {
+  // The scheduler and the consumer's own thread may both stop it at once: notify once.
+  if (!stop_requested_.exchange(true)) stop_.Notify();
+}
+
 void ShardConsumer::LeaseLost() {
   if (state_.load() == ShardConsumerState::kDone) return;
   lease_lost_ = true;
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  NotifyStop();
   absl::MutexLock lock(&publisher_mu_);
   if (checkpointer_ != nullptr) checkpointer_->MarkLeaseLost();
   if (publisher_ != nullptr) publisher_->Stop();
@@ -65,7 +70,7 @@ void ShardConsumer::LeaseLost() {
 
 void ShardConsumer::RequestShutdown() {
   shutdown_requested_ = true;
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  NotifyStop();
   absl::MutexLock lock(&publisher_mu_);
   if (publisher_ != nullptr) publisher_->Stop();
 }
@@ -120,7 +125,8 @@ bool ShardConsumer::WaitForParents() {
   state_ = ShardConsumerState::kWaitingOnParents;
   while (true) {
     absl::StatusOr<bool> finished =
-        ParentsFinished(*context_.leases, context_.parent_shard_ids, context_.listed);
+        ParentsFinished(*context_.leases, context_.shard_id, context_.parent_shard_ids,
+                        context_.listed);
     if (finished.ok() && *finished) return true;
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) return false;
   }
@@ -160,7 +166,10 @@ ShardConsumer::Outcome ShardConsumer::Process(const checkpoint::CheckpointRecord
         StartPosition{record.checkpoint, config.initial_timestamp_millis});
     if (stop_.HasBeenNotified()) publisher_->Stop();
   }
-  // At LATEST, where "latest" was is recorded once (ShardCheckpointer::ResolveLatest).
+  // At LATEST, where "latest" was is recorded once (ShardCheckpointer::ResolveLatest) —
+  // before any record is delivered, whenever the stream says (Eddy does, in its first
+  // event or iterator), so that no failure, hand-off or crash can make a later owner
+  // start at a new "latest".
   bool latest_unresolved = record.checkpoint == ExtendedSequenceNumber::Latest();
   while (!stop_.HasBeenNotified()) {
     absl::StatusOr<Batch> batch = publisher_->Next(absl::Seconds(1));
@@ -170,17 +179,15 @@ ShardConsumer::Outcome ShardConsumer::Process(const checkpoint::CheckpointRecord
       stop_.WaitForNotificationWithTimeout(absl::Seconds(1));
       continue;
     }
-    if (!batch->records.empty() && !Deliver(*batch)) return Outcome::kStopped;
-    if (latest_unresolved) {
-      std::optional<ExtendedSequenceNumber> resolved = batch->resume_after;
-      if (!batch->records.empty()) resolved = batch->records.back().position();
-      if (resolved.has_value()) {
-        absl::Status s = checkpointer_->ResolveLatest(*resolved);
-        latest_unresolved = !s.ok();
-        if (!s.ok()) {
-          log->warn("worker={} shard={} recording where LATEST was failed (will retry): {}",
-                    config.worker_id, context_.shard_id, s.ToString());
-        }
+    if (latest_unresolved && batch->records.empty() && batch->resume_after.has_value()) {
+      if (!RecordLatest(*batch->resume_after)) return Outcome::kStopped;
+      latest_unresolved = false;
+    }
+    if (!batch->records.empty()) {
+      if (!Deliver(*batch)) return Outcome::kStopped;
+      // A stream that gave no position first: the first batch processed tells.
+      if (latest_unresolved && checkpointer_->ResolveLatest(batch->records.back().position()).ok()) {
+        latest_unresolved = false;
       }
     }
     if (batch->shard_ended) {
@@ -189,6 +196,24 @@ ShardConsumer::Outcome ShardConsumer::Process(const checkpoint::CheckpointRecord
     }
   }
   return Outcome::kStopped;
+}
+
+bool ShardConsumer::RecordLatest(const ExtendedSequenceNumber& position) {
+  for (absl::Duration backoff = absl::Milliseconds(100);;
+       backoff = std::min(backoff * 2, kMaxBackoff)) {
+    if (!LeaseStillValid()) return false;
+    absl::Status s = checkpointer_->ResolveLatest(position);
+    if (s.ok()) return true;
+    if (checkpointer_->lease_lost()) {
+      LeaseLost();
+      return false;
+    }
+    common::Logger("eddy.kcl")
+        ->warn("worker={} shard={} recording where LATEST was failed, retrying before any "
+               "record is delivered: {}",
+               context_.config->worker_id, context_.shard_id, s.ToString());
+    if (stop_.WaitForNotificationWithTimeout(backoff)) return false;
+  }
 }
 
 bool ShardConsumer::Deliver(Batch& batch) {
@@ -236,7 +261,7 @@ bool ShardConsumer::Deliver(Batch& batch) {
                stop_shard ? "stopping the shard" : "retrying the same batch");
     if (stop_shard) {
       shutdown_requested_ = true;
-      if (!stop_.HasBeenNotified()) stop_.Notify();
+      NotifyStop();
       return false;
     }
     if (stop_.WaitForNotificationWithTimeout(backoff)) return false;

@@ -93,6 +93,9 @@ class ShardConsumer {
   bool Initialize(const checkpoint::CheckpointRecord& record);
   // Delivers batches until the shard ends (every record processed) or the consumer stops.
   Outcome Process(const checkpoint::CheckpointRecord& record);
+  // Writes where LATEST stood as the lease's checkpoint, retrying storage failures; false
+  // if stopped or the lease went first.
+  bool RecordLatest(const checkpoint::ExtendedSequenceNumber& position);
   // Delivers one batch until ProcessRecords returns normally (true), or gives up: stopped,
   // lease gone, or stopped by policy (false).
   bool Deliver(Batch& batch);
@@ -103,6 +106,7 @@ class ShardConsumer {
   void FollowLineage(const std::vector<ChildShardInfo>& children);
   // False (and the consumer stops as if told LeaseLost) once the lease is gone.
   bool LeaseStillValid();
+  void NotifyStop();
   // Calls the processor, turning exceptions into a status (user code is untrusted).
   absl::Status Call(const char* what, const std::function<void()>& call);
 
@@ -111,7 +115,8 @@ class ShardConsumer {
   std::atomic<bool> lease_lost_{false};
   std::atomic<bool> shutdown_requested_{false};
   std::atomic<bool> shard_finished_{false};
-  absl::Notification stop_;
+  std::atomic<bool> stop_requested_{false};
+  absl::Notification stop_;  // notified once, by NotifyStop
   std::unique_ptr<ShardCheckpointer> checkpointer_;
   std::unique_ptr<RecordsPublisher> publisher_;
   absl::Mutex publisher_mu_;

@@ -26,7 +26,7 @@ class LineageRulesTest : public ::testing::Test {
     ASSERT_TRUE(*table_->CreateIfAbsent(lease));
   }
   bool Finished(const std::vector<std::string>& parents, const ListedShards* listed) {
-    absl::StatusOr<bool> finished = ParentsFinished(*table_, parents, listed);
+    absl::StatusOr<bool> finished = ParentsFinished(*table_, "C", parents, listed);
     EXPECT_TRUE(finished.ok()) << finished.status();
     return finished.ok() && *finished;
   }
@@ -53,6 +53,9 @@ TEST_F(LineageRulesTest, AParentWithoutALeaseIsFinishedOnlyOnceTheStreamNoLonger
   EXPECT_FALSE(Finished({"P"}, &listed)) << "listed, lease still to come: not finished";
   listed.Set({"C"});
   EXPECT_TRUE(Finished({"P"}, &listed)) << "expired and gone: nothing left of it";
+  listed.Set({"X"});
+  EXPECT_FALSE(Finished({"P"}, &listed))
+      << "a listing from before the child was born says nothing about its parents";
 }
 
 TEST_F(LineageRulesTest, AChildLeaseComesOnlyWhenEveryParentIsFinishedAndNamesThoseWithLeases) {

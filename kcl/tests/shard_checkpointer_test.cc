@@ -197,6 +197,54 @@ TEST_F(ShardCheckpointerTest, ConcurrentCheckpointsNeverLeaveTheStoredOneBehind)
   EXPECT_EQ(checkpointer_->last_checkpoint().ToString(), "20");
 }
 
+// A CheckpointStore whose next Save lands but answers DEADLINE_EXCEEDED, as a call that
+// timed out after the coordinator applied it does.
+class LandsButTimesOut final : public checkpoint::CheckpointStore {
+ public:
+  explicit LandsButTimesOut(checkpoint::CheckpointStore& inner) : inner_(inner) {}
+  absl::StatusOr<checkpoint::CheckpointRecord> Read(const std::string& shard) override {
+    return inner_.Read(shard);
+  }
+  absl::StatusOr<bool> Save(const std::string& shard, const checkpoint::Ownership& ownership,
+                            const ExtendedSequenceNumber& value,
+                            const std::string& state) override {
+    absl::StatusOr<bool> won = inner_.Save(shard, ownership, value, state);
+    if (time_out_next) {
+      time_out_next = false;
+      return absl::DeadlineExceededError("timed out (but applied)");
+    }
+    return won;
+  }
+  absl::StatusOr<bool> Prepare(const std::string& shard, const checkpoint::Ownership& ownership,
+                               const ExtendedSequenceNumber& value,
+                               const std::string& state) override {
+    return inner_.Prepare(shard, ownership, value, state);
+  }
+  absl::StatusOr<bool> Commit(const std::string& shard,
+                              const checkpoint::Ownership& ownership) override {
+    return inner_.Commit(shard, ownership);
+  }
+  bool time_out_next = false;
+
+ private:
+  checkpoint::CheckpointStore& inner_;
+};
+
+TEST_F(ShardCheckpointerTest, AWriteThatTimedOutButLandedIsNeverWrittenBelow) {
+  LandsButTimesOut store(*checkpoints_);
+  checkpointer_ = Make(ExtendedSequenceNumber(), std::nullopt, &store);
+  Processed("500");
+  store.time_out_next = true;
+  EXPECT_EQ(checkpointer_->CheckpointAt("400", 0).code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Stored().ToString(), "400") << "(it landed)";
+  // A later, lower checkpoint is refused: the checkpointer learned what is stored.
+  EXPECT_EQ(common::ErrorType(checkpointer_->CheckpointAt("300", 0)), common::kInvalidArgument);
+  EXPECT_EQ(Stored().ToString(), "400");
+  EXPECT_EQ(checkpointer_->last_checkpoint().ToString(), "400");
+  ASSERT_TRUE(checkpointer_->CheckpointAt("450", 0).ok());
+  EXPECT_EQ(Stored().ToString(), "450");
+}
+
 TEST_F(ShardCheckpointerTest, LatestIsResolvedOnceIntoARealCheckpoint) {
   checkpointer_ = Make(ExtendedSequenceNumber::Latest());
   ASSERT_TRUE(checkpointer_->ResolveLatest(Seq("4000")).ok());

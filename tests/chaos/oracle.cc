@@ -150,6 +150,35 @@ void CheckSingleOwner(const RunRecord& run, Violations* v) {
   }
 }
 
+// Nothing at or before the checkpoint an ownership started from is delivered to it.
+void CheckNothingRevived(const RunRecord& run, Violations* v) {
+  std::map<std::pair<std::string, std::string>, std::vector<const TenureStart*>> tenures;
+  for (const TenureStart& t : run.tenures) tenures[{t.shard_id, t.worker_id}].push_back(&t);
+  for (auto& [key, list] : tenures) {
+    std::sort(list.begin(), list.end(),
+              [](const auto* a, const auto* b) { return a->at_micros < b->at_micros; });
+  }
+  for (const ProcessedEvent& e : run.processed) {
+    if (e.sequence_number.empty()) continue;
+    const TenureStart* own = nullptr;
+    for (const TenureStart* t : tenures[{e.shard_id, e.worker_id}]) {
+      if (t->at_micros > e.batch_start_micros) break;
+      own = t;
+    }
+    if (own == nullptr) continue;
+    absl::StatusOr<checkpoint::ExtendedSequenceNumber> start =
+        checkpoint::ExtendedSequenceNumber::Parse(own->checkpoint);
+    absl::StatusOr<checkpoint::ExtendedSequenceNumber> position =
+        checkpoint::ExtendedSequenceNumber::Of(e.sequence_number, e.sub_sequence_number);
+    if (!start.ok() || !position.ok() || start->is_sentinel()) continue;
+    if (*position <= *start) {
+      v->Add("revived", absl::StrCat(e.worker_id, " was given ", e.key, "#", e.counter, " (",
+                                     position->ToString(), ") on ", e.shard_id,
+                                     " though its ownership started after ", start->ToString()));
+    }
+  }
+}
+
 void CheckCheckpointsMoveForward(const RunRecord& run, Violations* v) {
   std::vector<const LeaseSample*> samples;
   for (const LeaseSample& sample : run.leases) samples.push_back(&sample);
@@ -180,7 +209,12 @@ Judgement JudgeRun(const RunRecord& run) {
   Judgement judgement;
   Violations violations(&judgement.violations);
   CheckCompleteAndInOrder(run, &judgement, &violations);
-  CheckChildrenAfterParents(run, &violations);
+  if (run.listing_known) {
+    CheckChildrenAfterParents(run, &violations);
+  } else {
+    violations.Add("lineage", "the stream's final listing failed: children after parents unjudged");
+  }
+  CheckNothingRevived(run, &violations);
   CheckSingleOwner(run, &violations);
   CheckCheckpointsMoveForward(run, &violations);
   violations.Summarize();

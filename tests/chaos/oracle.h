@@ -13,7 +13,8 @@
 //   starts a batch of a shard more than `fencing_window` after another worker took it over
 //   (time it spent frozen by SIGSTOP aside);
 // - checkpoints never go back: each lease's checkpoint, sampled over the run, only moves
-//   forward (a lease deleted once finished never comes back);
+//   forward (a lease deleted once finished never comes back); and nothing at or before the
+//   checkpoint an ownership started from is delivered to it again (a revival);
 // - records outside the scope (before an AT_TIMESTAMP start) are never processed.
 // Pure: no I/O; unit-tested with made-up runs (oracle_test.cc).
 
@@ -33,6 +34,8 @@ struct ProcessedEvent {
   std::string worker_id;
   int64_t batch_start_micros = 0;
   int64_t processed_at_micros = 0;
+  std::string sequence_number;  // where the record stands in its shard
+  uint64_t sub_sequence_number = 0;
 };
 
 // A worker began an ownership of a shard (its processor's Initialize).
@@ -40,6 +43,7 @@ struct TenureStart {
   std::string shard_id;
   std::string worker_id;
   int64_t at_micros = 0;
+  std::string checkpoint;  // what it started after (ExtendedSequenceNumber::ToString)
 };
 
 // One reading of the lease table: shard → checkpoint (as ExtendedSequenceNumber::ToString).
@@ -66,6 +70,7 @@ struct RunRecord {
   std::map<std::string, std::vector<Interval>> frozen;  // worker → SIGSTOP periods
   std::set<std::string> killed;                         // SIGKILLed workers
   std::map<std::string, std::vector<std::string>> parents;  // shard → parents (listing)
+  bool listing_known = true;  // false: the final listing failed, lineage cannot be judged
   int64_t fencing_window_micros = 0;
 };
 

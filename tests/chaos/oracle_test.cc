@@ -13,11 +13,11 @@ RunRecord CleanRun() {
   RunRecord run;
   run.produced = {{"a", 4}};
   run.parents = {{"C", {"P"}}};
-  run.tenures = {{"P", "w1", 100}, {"C", "w1", 1000}};
-  run.processed = {{"a", 0, "P", "w1", 200, 210},
-                   {"a", 1, "P", "w1", 300, 310},
-                   {"a", 2, "C", "w1", 1100, 1110},
-                   {"a", 3, "C", "w1", 1200, 1210}};
+  run.tenures = {{"P", "w1", 100, "TRIM_HORIZON"}, {"C", "w1", 1000, "TRIM_HORIZON"}};
+  run.processed = {{"a", 0, "P", "w1", 200, 210, "100", 0},
+                   {"a", 1, "P", "w1", 300, 310, "200", 0},
+                   {"a", 2, "C", "w1", 1100, 1110, "300", 0},
+                   {"a", 3, "C", "w1", 1200, 1210, "400", 0}};
   run.leases = {{150, {{"P", "TRIM_HORIZON"}}},
                 {400, {{"P", "SHARD_END"}, {"C", "TRIM_HORIZON"}}},
                 {1300, {{"C", "4000"}}}};
@@ -54,7 +54,7 @@ TEST(OracleTest, KeyOrderAndChildrenBeforeParentsAreCaught) {
 
 TEST(OracleTest, ATakeoverIgnoredBeyondTheFencingWindowIsCaught) {
   RunRecord run = CleanRun();
-  run.tenures.push_back({"P", "w2", 250});
+  run.tenures.push_back({"P", "w2", 250, "TRIM_HORIZON"});
   run.processed[1].batch_start_micros = 900;  // w1 goes on 650 us after w2 took P over
   EXPECT_TRUE(Mentions(JudgeRun(run), "two owners"));
   // The same, when w1 spent that time frozen: it could not have known.
@@ -68,10 +68,19 @@ TEST(OracleTest, ACheckpointGoingBackIsCaught) {
   EXPECT_TRUE(Mentions(JudgeRun(run), "checkpoint went back"));
 }
 
+TEST(OracleTest, RecordsRevivedBelowAnOwnershipsStartingCheckpointAreCaught) {
+  RunRecord run = CleanRun();
+  run.tenures.push_back({"P", "w2", 250, "150"});  // w2 took P over after checkpoint 150...
+  run.processed.push_back({"a", 0, "P", "w2", 260, 270, "100", 0});  // ...and got a#0 again
+  EXPECT_TRUE(Mentions(JudgeRun(run), "revived"));
+  run.processed.back() = {"a", 1, "P", "w2", 260, 270, "200", 0};  // after it: a duplicate
+  EXPECT_FALSE(Mentions(JudgeRun(run), "revived"));
+}
+
 TEST(OracleTest, RecordsBeforeTheStartMustNotBeProcessed) {
   RunRecord run = CleanRun();
   run.forbidden_keys = {"old"};
-  run.processed.push_back({"old", 0, "P", "w1", 220, 230});
+  run.processed.push_back({"old", 0, "P", "w1", 220, 230, "150", 0});
   EXPECT_TRUE(Mentions(JudgeRun(run), "out of scope"));
   run.forbidden_keys.clear();
   run.ignored_keys = {"old"};

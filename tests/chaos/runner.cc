@@ -504,7 +504,9 @@ class Run {
       TakeLeaseSample();
       v1::ListShardsRequest request;
       request.mutable_stream()->set_stream_name(kStream);
-      if (auto listed = client_->ListShards(request); listed.ok()) {
+      auto listed = client_->ListShards(request);
+      listing_known_ = listed.ok();
+      if (listed.ok()) {
         for (const v1::Shard& shard : listed->shards()) {
           std::vector<std::string>& parents = parents_[shard.shard_id()];
           if (!shard.parent_shard_id().empty()) parents.push_back(shard.parent_shard_id());
@@ -527,7 +529,8 @@ class Run {
         if (!json.is_object()) continue;
         if (json.value("Event", "") == "Initialize") {
           run.tenures.push_back(TenureStart{json.value("ShardId", ""), worker->plan.id,
-                                            json.value("AtMicros", int64_t{0})});
+                                            json.value("AtMicros", int64_t{0}),
+                                            json.value("Checkpoint", "")});
           continue;
         }
         tools::ProcessedRecord record;
@@ -535,7 +538,9 @@ class Run {
         run.processed.push_back(ProcessedEvent{record.partition_key, record.counter,
                                                record.shard_id, record.worker_id,
                                                json.value("BatchStartMicros", int64_t{0}),
-                                               record.processed_at_micros});
+                                               record.processed_at_micros,
+                                               record.sequence_number,
+                                               record.sub_sequence_number});
       }
     }
     return run;
@@ -551,6 +556,7 @@ class Run {
     run.frozen = frozen_;
     run.killed = killed_;
     run.parents = parents_;
+    run.listing_known = listing_known_;
     run.fencing_window_micros = (scenario_.failover_millis + 1000) * 1000;
     return run;
   }
@@ -569,6 +575,7 @@ class Run {
   int64_t chaos_start_micros_ = 0;
   bool workers_started_ = false;
   bool drained_ = false;
+  bool listing_known_ = false;
   int64_t stalled_ = 0;
   int spares_ = 0;
   std::vector<std::thread> helpers_;  // the action thread's

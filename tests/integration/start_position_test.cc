@@ -93,6 +93,33 @@ TEST_F(StartPositionTest, AtTimestampStartsAtTheFirstRecordAtOrAfterIt) {
   for (const tools::ProcessedRecord& r : AllProcessed()) EXPECT_NE(r.partition_key, "old");
 }
 
+// The first batch at LATEST fails and the shard is stopped by policy (its lease released
+// and taken again): where LATEST stood was recorded before that batch was delivered, so
+// the retake starts there, not at a new "latest" past the failed batch.
+class LatestFirstBatchTest : public StartPositionTest,
+                             public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(LatestFirstBatchTest, AFailingFirstBatchAtLatestLosesNothing) {
+  CreateStream("s", 1);
+  BackgroundProcess& worker = StartWorker(
+      "w", 2000, ScriptedWorkerBinary(),
+      {"--initial-position", "LATEST", "--retrieval", GetParam(), "--on-error", "stop-shard",
+       "--fail", "k#0:1"});
+  ASSERT_TRUE(WaitFor([&] { return LatestResolved(kShard0); }, seconds(30)))
+      << "LATEST was not recorded before any record\n"
+      << worker.Err();
+  ASSERT_TRUE(producer_->Put({"k"}, 20).ok());
+  ExpectAllOf(*producer_);
+  EXPECT_EQ(Events(worker, "ProcessFailed").size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Retrieval, LatestFirstBatchTest,
+                         ::testing::Values("fan-out", "polling"),
+                         [](const auto& info) {
+                           return info.param == "fan-out" ? std::string("FanOut")
+                                                          : std::string("Polling");
+                         });
+
 TEST_F(StartPositionTest, ASubscriptionTakenOverAtLatestResumesWhereItWas) {
   CreateStream("s", 1);
   BackgroundProcess& worker =
