@@ -1,6 +1,7 @@
 #include "tests/chaos/oracle.h"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -94,18 +95,31 @@ void CheckChildrenAfterParents(const RunRecord& run, Violations* v) {
     const ProcessedEvent*& seen = earliest[e.shard_id];
     if (seen == nullptr || e.processed_at_micros < seen->processed_at_micros) seen = &e;
   }
+  // Every ancestor, not only the parents: a merge child of a shard that itself had no
+  // records must still wait for its grandparents.
+  std::function<void(const std::string&, std::set<std::string>*)> ancestors =
+      [&](const std::string& shard, std::set<std::string>* out) {
+        auto it = run.parents.find(shard);
+        if (it == run.parents.end()) return;
+        for (const std::string& parent : it->second) {
+          if (out->insert(parent).second) ancestors(parent, out);
+        }
+      };
   for (const auto& [child, parents] : run.parents) {
     auto child_first = earliest.find(child);
     if (child_first == earliest.end()) continue;
-    for (const std::string& parent : parents) {
-      auto parent_last = last_first.find(parent);
-      if (parent_last == last_first.end()) continue;
-      if (child_first->second->processed_at_micros < parent_last->second) {
+    std::set<std::string> all;
+    ancestors(child, &all);
+    for (const std::string& ancestor : all) {
+      auto ancestor_last = last_first.find(ancestor);
+      if (ancestor_last == last_first.end()) continue;
+      if (child_first->second->processed_at_micros < ancestor_last->second) {
         v->Add("child before parent",
                absl::StrCat(child, " processed ", child_first->second->key, "#",
                             child_first->second->counter, " ",
-                            parent_last->second - child_first->second->processed_at_micros,
-                            " us before ", parent, " had processed all its records"));
+                            ancestor_last->second - child_first->second->processed_at_micros,
+                            " us before its ancestor ", ancestor,
+                            " had processed all its records"));
       }
     }
   }
