@@ -131,7 +131,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
 
   const Context context_;
   const int64_t expires_millis_;
-  uint64_t next_counter_;         // pump only (pumps never overlap)
+  uint64_t next_counter_;          // pump only (pumps never overlap)
   bool first_event_sent_ = false;  // likewise
   int read_failures_ = 0;          // likewise: storage reads failed in a row
 

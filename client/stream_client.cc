@@ -1,7 +1,6 @@
 #include "client/stream_client.h"
 
 #include "client/channel.h"
-
 #include "proto/grpc_status.h"
 
 namespace eddy::client {
@@ -10,11 +9,11 @@ StreamClient::StreamClient(const StreamClientOptions& options)
       timeout_(options.timeout),
       stub_(v1::StreamService::NewStub(MakeChannel(endpoint_))) {}
 
-#define EDDY_CLIENT_METHOD(Name, Request, Response)                               \
-  absl::StatusOr<v1::Response> StreamClient::Name(const v1::Request& request) {   \
-    return UnaryCall<v1::StreamService::Stub, decltype(&v1::StreamService::Stub::Name), \
-                     v1::Request, v1::Response>(*stub_, &v1::StreamService::Stub::Name, \
-                                                request, timeout_);                        \
+#define EDDY_CLIENT_METHOD(Name, Request, Response)                                              \
+  absl::StatusOr<v1::Response> StreamClient::Name(const v1::Request& request) {                  \
+    return UnaryCall<v1::StreamService::Stub, decltype(&v1::StreamService::Stub::Name),          \
+                     v1::Request, v1::Response>(*stub_, &v1::StreamService::Stub::Name, request, \
+                                                timeout_);                                       \
   }
 
 EDDY_CLIENT_METHOD(CreateStream, CreateStreamRequest, CreateStreamResponse)
@@ -85,13 +84,11 @@ void ShardSubscriptionReader::ReadLoop() {
 ShardSubscriptionReader::Result ShardSubscriptionReader::Next(v1::SubscribeToShardEvent* event,
                                                               absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(
-      absl::Condition(
-          +[](ShardSubscriptionReader* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->ready_.has_value() || self->ended_;
-          },
-          this),
-      timeout);
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](ShardSubscriptionReader* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                self->mu_) { return self->ready_.has_value() || self->ended_; },
+                           this),
+                       timeout);
   if (ready_.has_value()) {
     *event = std::move(*ready_);
     ready_.reset();

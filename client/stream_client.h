@@ -5,14 +5,14 @@
 // carrying the broker's Kinesis error name (common::ErrorType). No retries: callers decide
 // with common::IsRetryable. Thread-safe (gRPC stubs are); cheap to share.
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <grpcpp/client_context.h>
-#include <grpcpp/support/sync_stream.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"

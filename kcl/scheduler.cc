@@ -143,8 +143,7 @@ class SchedulerImpl final : public Scheduler {
       absl::StatusOr<internal::ShardSyncResult> synced =
           internal::SyncShards(streams_, config_, *leases_);
       if (!synced.ok()) {
-        log->warn("worker={} shard sync failed: {}", config_.worker_id,
-                  synced.status().ToString());
+        log->warn("worker={} shard sync failed: {}", config_.worker_id, synced.status().ToString());
         continue;
       }
       listed_.Set(std::move(synced->listed));
@@ -178,8 +177,8 @@ class SchedulerImpl final : public Scheduler {
     } else {
       // Lease calls must answer within a renewal interval: a coordinator that stalls must
       // not hold the renewer up past the failover time.
-      const auto deadline = std::chrono::milliseconds(
-          std::clamp<int64_t>(config_.failover_millis / 3, 100, 30'000));
+      const auto deadline =
+          std::chrono::milliseconds(std::clamp<int64_t>(config_.failover_millis / 3, 100, 30'000));
       auto remote = std::make_shared<client::CoordinatorClient>(client::StreamClientOptions{
           config_.coordinator_endpoint.empty() ? config_.endpoint : config_.coordinator_endpoint,
           deadline});
@@ -340,7 +339,7 @@ class SchedulerImpl final : public Scheduler {
   internal::ListedShards listed_;
   internal::WorkerCounters counters_;  // outlives every consumer (they are joined in Run)
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
-  std::set<std::string> handing_over_;                                 // likewise
+  std::set<std::string> handing_over_;                               // likewise
   std::atomic<bool> shutdown_requested_{false};
   absl::Notification shutdown_;  // notified once
   absl::Mutex wake_mu_;

@@ -28,8 +28,8 @@ rocksdb::WriteOptions Durable() {
 
 absl::Status ValidateOwner(const std::string& owner, bool may_be_empty) {
   if ((owner.empty() && !may_be_empty) || owner.size() > kMaxOwnerBytes) {
-    return common::InvalidArgument(absl::StrCat("Invalid owner '", owner.substr(0, 64),
-                                                "': 1–", kMaxOwnerBytes, " bytes."));
+    return common::InvalidArgument(
+        absl::StrCat("Invalid owner '", owner.substr(0, 64), "': 1–", kMaxOwnerBytes, " bytes."));
   }
   return absl::OkStatus();
 }
@@ -121,9 +121,9 @@ absl::Status ValidateApplicationName(const std::string& application) {
                 c == '_' || c == '.' || c == '-');
   }
   if (!ok) {
-    return common::InvalidArgument(
-        absl::StrCat("Invalid application name '", application.substr(0, 140),
-                     "': 1–128 characters of [a-zA-Z0-9_.-]."));
+    return common::InvalidArgument(absl::StrCat("Invalid application name '",
+                                                application.substr(0, 140),
+                                                "': 1–128 characters of [a-zA-Z0-9_.-]."));
   }
   return absl::OkStatus();
 }
@@ -132,8 +132,8 @@ absl::Status ValidateLeaseKey(const std::string& key) {
   bool ok = !key.empty() && key.size() <= kMaxLeaseKeyBytes;
   for (char c : key) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7F;
   if (!ok) {
-    return common::InvalidArgument(absl::StrCat("Invalid lease key '", key.substr(0, 64),
-                                                "': 1–", kMaxLeaseKeyBytes,
+    return common::InvalidArgument(absl::StrCat("Invalid lease key '", key.substr(0, 64), "': 1–",
+                                                kMaxLeaseKeyBytes,
                                                 " bytes without control characters."));
   }
   return absl::OkStatus();
@@ -209,8 +209,8 @@ absl::StatusOr<bool> CoordinatorStore::DeleteApplication(const std::string& appl
     return s;
   }
   const std::string begin = LeaseKey(application, "");
-  const std::string end = absl::StrCat(prefix_, std::string(1, kLeaseTag), application,
-                                       std::string(1, '\x01'));
+  const std::string end =
+      absl::StrCat(prefix_, std::string(1, kLeaseTag), application, std::string(1, '\x01'));
   rocksdb::WriteBatch batch;
   batch.DeleteRange(begin, end);
   batch.Delete(AppKey(application));
@@ -295,8 +295,8 @@ absl::StatusOr<std::vector<Lease>> CoordinatorStore::List(const std::string& app
   const std::string prefix = LeaseKey(app, "");
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    absl::StatusOr<Lease> lease = DecodeLease(absl::string_view(it->value().data(),
-                                                                it->value().size()));
+    absl::StatusOr<Lease> lease =
+        DecodeLease(absl::string_view(it->value().data(), it->value().size()));
     if (!lease.ok()) return lease.status();
     leases.push_back(std::move(*lease));
   }
@@ -348,8 +348,7 @@ absl::StatusOr<bool> CoordinatorStore::Evict(const std::string& app, const std::
   });
 }
 
-absl::StatusOr<bool> CoordinatorStore::UpdateLineage(const std::string& app,
-                                                     const std::string& key,
+absl::StatusOr<bool> CoordinatorStore::UpdateLineage(const std::string& app, const std::string& key,
                                                      const std::string& expected_owner,
                                                      const std::vector<std::string>& children) {
   if (absl::Status s = ValidateOwner(expected_owner, true); !s.ok()) return s;
@@ -392,8 +391,8 @@ absl::StatusOr<checkpoint::CheckpointRecord> CoordinatorStore::ReadCheckpoint(
   absl::StatusOr<std::optional<Lease>> lease = Get(app, key);
   if (!lease.ok()) return lease.status();
   if (!lease->has_value()) {
-    return common::ResourceNotFound(absl::StrCat("Application ", app, " has no lease for ", key,
-                                                 "."));
+    return common::ResourceNotFound(
+        absl::StrCat("Application ", app, " has no lease for ", key, "."));
   }
   const Lease& l = **lease;
   return checkpoint::CheckpointRecord{l.checkpoint, l.checkpoint_state, l.pending_checkpoint,

@@ -111,7 +111,7 @@ class EddySystem final : public StreamSystem {
       }
       v1::SubscribeToShardEvent event;
       while (!stop && subscription->Next(&event, absl::InfiniteDuration()) ==
-                        client::ShardSubscriptionReader::Result::kEvent) {
+                          client::ShardSubscriptionReader::Result::kEvent) {
         for (const v1::Record& record : event.records()) {
           if (!on_record(record.data())) {
             std::lock_guard<std::mutex> lock(mu);

@@ -76,8 +76,7 @@ TEST(EventEncoderTest, AHeartbeatIsItsContinuationAndMillisBehind) {
   v1::SubscribeToShardEvent parsed;
   ASSERT_TRUE(parsed.ParseFromString(Flatten(EncodeEvent(heartbeat), &slices)));
   EXPECT_EQ(parsed.records_size(), 0);
-  EXPECT_EQ(parsed.continuation_sequence_number(),
-            FormatSequenceNumber(SequenceNumber{2, 1, 9}));
+  EXPECT_EQ(parsed.continuation_sequence_number(), FormatSequenceNumber(SequenceNumber{2, 1, 9}));
   EXPECT_EQ(parsed.millis_behind_latest(), 77);
   EXPECT_EQ(parsed.child_shards_size(), 0);
 }
@@ -85,8 +84,8 @@ TEST(EventEncoderTest, AHeartbeatIsItsContinuationAndMillisBehind) {
 TEST(EventEncoderTest, TheLastEventOfAClosedShardHasNoContinuation) {
   SubscriptionEvent last;
   last.continuation_counter = 0;
-  last.child_shards = {ChildShardInfo{"shardId-000000000002", {"shardId-000000000000"},
-                                      common::HashKeyRange{0, 10}}};
+  last.child_shards = {ChildShardInfo{
+      "shardId-000000000002", {"shardId-000000000000"}, common::HashKeyRange{0, 10}}};
   std::vector<grpc::Slice> slices;
   v1::SubscribeToShardEvent parsed;
   ASSERT_TRUE(parsed.ParseFromString(Flatten(EncodeEvent(last), &slices)));

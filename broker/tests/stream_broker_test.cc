@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "broker/sequence_number.h"
+#include "broker/testing/broker_test_base.h"
 #include "common/errors.h"
 #include "common/hash_key.h"
-#include "broker/testing/broker_test_base.h"
 
 namespace eddy::broker {
 namespace {
@@ -59,8 +59,8 @@ TEST_F(StreamBrokerTest, RecordsComeBackInOrderWithIncreasingSequenceNumbers) {
     EXPECT_EQ(outcome.shard_id, "shardId-000000000000");
     sequences.push_back(outcome.sequence_number);
   }
-  auto result = broker_->GetRecords(Iterator("s", "shardId-000000000000",
-                                             IteratorType::kTrimHorizon), 10000);
+  auto result =
+      broker_->GetRecords(Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon), 10000);
   ASSERT_TRUE(result.ok());
   ASSERT_EQ(result->records.size(), 50u);
   for (int i = 0; i < 50; ++i) {
@@ -83,9 +83,9 @@ TEST_F(StreamBrokerTest, RecordsComeBackInOrderWithIncreasingSequenceNumbers) {
 
 TEST_F(StreamBrokerTest, RoutesByMd5OrExplicitHashKey) {
   Create("s", 2);
-  auto result = Put("s", {PutEntry{"a", "k", "0"},
-                          PutEntry{"b", "k", "340282366920938463463374607431768211455"},
-                          PutEntry{"c", "user1", ""}});
+  auto result = Put(
+      "s", {PutEntry{"a", "k", "0"}, PutEntry{"b", "k", "340282366920938463463374607431768211455"},
+            PutEntry{"c", "user1", ""}});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ((*result)[0].shard_id, "shardId-000000000000");
   EXPECT_EQ((*result)[1].shard_id, "shardId-000000000001");
@@ -132,12 +132,12 @@ TEST_F(StreamBrokerTest, IteratorTypesStartWhereKinesisDoes) {
   std::string latest = Iterator("s", shard, IteratorType::kLatest);
   PutOne("s", "k", "third");
 
-  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kAtSequenceNumber,
-                                 first.sequence_number)),
-            (std::vector<std::string>{"first", "second", "third"}));
-  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kAfterSequenceNumber,
-                                 first.sequence_number)),
-            (std::vector<std::string>{"second", "third"}));
+  EXPECT_EQ(
+      ReadAllData(Iterator("s", shard, IteratorType::kAtSequenceNumber, first.sequence_number)),
+      (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(
+      ReadAllData(Iterator("s", shard, IteratorType::kAfterSequenceNumber, first.sequence_number)),
+      (std::vector<std::string>{"second", "third"}));
   EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kAtTimestamp, "", between)),
             (std::vector<std::string>{"second", "third"}));
   EXPECT_EQ(ReadAllData(latest), std::vector<std::string>{"third"});
@@ -154,15 +154,14 @@ TEST_F(StreamBrokerTest, GetShardIteratorRefusesBadPositions) {
     return broker_->GetShardIterator(
         GetShardIteratorParams{StreamRef{"s", ""}, shard, type, sequence, timestamp});
   };
-  auto wrong_shard = get(IteratorType::kAtSequenceNumber, "shardId-000000000000",
-                         on_shard1.sequence_number);
+  auto wrong_shard =
+      get(IteratorType::kAtSequenceNumber, "shardId-000000000000", on_shard1.sequence_number);
   ASSERT_FALSE(wrong_shard.ok());
   EXPECT_EQ(ErrorType(wrong_shard.status()), common::kInvalidArgument);
-  EXPECT_NE(wrong_shard.status().message().find("encodes shardId-000000000001"),
-            std::string::npos)
+  EXPECT_NE(wrong_shard.status().message().find("encodes shardId-000000000001"), std::string::npos)
       << wrong_shard.status();
-  auto wrong_stream = get(IteratorType::kAtSequenceNumber, "shardId-000000000000",
-                          on_other.sequence_number);
+  auto wrong_stream =
+      get(IteratorType::kAtSequenceNumber, "shardId-000000000000", on_other.sequence_number);
   EXPECT_EQ(ErrorType(wrong_stream.status()), common::kInvalidArgument);
   EXPECT_EQ(ErrorType(get(IteratorType::kAtSequenceNumber, "shardId-000000000000", "").status()),
             common::kInvalidArgument);
@@ -430,8 +429,7 @@ TEST_F(StreamBrokerTest, DeleteStreamRemovesItAndItsRecords) {
   ASSERT_TRUE(broker_->DeleteStream(StreamRef{"s", ""}, false).ok());
   EXPECT_EQ(ErrorType(broker_->DescribeStreamSummary(StreamRef{"s", ""}).status()),
             common::kResourceNotFound);
-  EXPECT_EQ(ErrorType(broker_->DeleteStream(StreamRef{"s", ""}, false)),
-            common::kResourceNotFound);
+  EXPECT_EQ(ErrorType(broker_->DeleteStream(StreamRef{"s", ""}, false)), common::kResourceNotFound);
   broker_->Stop();  // runs the queued data deletion
   EXPECT_EQ(broker_->store().CountRecordKeys(1, 0), 0);
   // The name can be used again, for a new and empty stream.
@@ -460,9 +458,9 @@ TEST_F(StreamBrokerTest, ClosedShardsExpireWithTheirLastRecordsAndIndicesAreNeve
   ASSERT_EQ(listed->shards.size(), 2u);
   EXPECT_EQ(listed->shards[0].shard_id, "shardId-000000000001");
   EXPECT_EQ(ErrorType(broker_
-                          ->GetShardIterator(GetShardIteratorParams{
-                              StreamRef{"s", ""}, "shardId-000000000000",
-                              IteratorType::kTrimHorizon, "", 0})
+                          ->GetShardIterator(
+                              GetShardIteratorParams{StreamRef{"s", ""}, "shardId-000000000000",
+                                                     IteratorType::kTrimHorizon, "", 0})
                           .status()),
             common::kResourceNotFound);
   Reopen(BrokerLimits::None());
@@ -526,9 +524,9 @@ TEST_F(StreamBrokerTest, StreamsCanBeNamedByArn) {
   EXPECT_TRUE(
       broker_->DescribeStreamSummary(StreamRef{"", "arn:aws:kinesis:local:000000000000:stream/s"})
           .ok());
-  EXPECT_EQ(ErrorType(broker_->DescribeStreamSummary(StreamRef{"other", "arn:x:stream/s"})
-                          .status()),
-            common::kInvalidArgument);
+  EXPECT_EQ(
+      ErrorType(broker_->DescribeStreamSummary(StreamRef{"other", "arn:x:stream/s"}).status()),
+      common::kInvalidArgument);
   EXPECT_EQ(ErrorType(broker_->DescribeStreamSummary(StreamRef{"", "not-an-arn"}).status()),
             common::kInvalidArgument);
   EXPECT_EQ(ErrorType(broker_->DescribeStreamSummary(StreamRef{"", ""}).status()),

@@ -94,12 +94,10 @@ class SubscriptionTest : public testing::BrokerTestBase {
     return consumer.ok() ? consumer->arn : "";
   }
 
-  RecordingSink* Subscribe(const std::string& arn,
-                                           IteratorType type = IteratorType::kTrimHorizon,
-                                           const std::string& sequence = "",
-                                           bool auto_ack = true) {
-    auto subscription = broker_->SubscribeToShard(
-        SubscribeParams{arn, "shardId-000000000000", type, sequence, 0});
+  RecordingSink* Subscribe(const std::string& arn, IteratorType type = IteratorType::kTrimHorizon,
+                           const std::string& sequence = "", bool auto_ack = true) {
+    auto subscription =
+        broker_->SubscribeToShard(SubscribeParams{arn, "shardId-000000000000", type, sequence, 0});
     EXPECT_TRUE(subscription.ok()) << subscription.status();
     if (!subscription.ok()) return nullptr;
     sinks_.push_back(std::make_unique<RecordingSink>(auto_ack));
@@ -211,8 +209,8 @@ TEST_F(SubscriptionTest, AStartAfterTheLastRecordHandsOutAContinuationThatCanBeR
   const uint64_t continuation = sink->Events()[0].continuation_counter;
   sink->subscription->End(absl::CancelledError("done"));
   clock_.AdvanceMillis(5'000);  // past the takeover time
-  const std::string sequence = FormatSequenceNumber(
-      SequenceNumber{sink->Events()[0].stream_tag, 0, continuation});
+  const std::string sequence =
+      FormatSequenceNumber(SequenceNumber{sink->Events()[0].stream_tag, 0, continuation});
   auto again = Subscribe(arn, IteratorType::kAfterSequenceNumber, sequence);
   ASSERT_NE(again, nullptr) << "the continuation was refused";
   PutOne("s", "k", "new");
@@ -226,8 +224,8 @@ TEST_F(SubscriptionTest, IdleSessionsSendHeartbeats) {
   for (int i = 0; i < 3; ++i) {
     const int before = sink->Heartbeats();
     clock_.AdvanceMillis(50);
-    ASSERT_TRUE(sink->WaitUntil(
-        [before](const RecordingSink& s) { return s.heartbeats() > before; }));
+    ASSERT_TRUE(
+        sink->WaitUntil([before](const RecordingSink& s) { return s.heartbeats() > before; }));
   }
 }
 
@@ -293,7 +291,8 @@ TEST_F(SubscriptionTest, TheBudgetBoundsDeliveryOverTime) {
     const int64_t floor = std::min<int64_t>(kRecords * 1000, 10'000 + 1'000 * step - kRecordBytes);
     ASSERT_TRUE(sink->WaitUntil([&](const RecordingSink& s) {
       return s.bytes() >= floor || static_cast<int>(s.records()) == kRecords;
-    })) << "step " << step;
+    })) << "step "
+        << step;
     total = sink->bytes();
     EXPECT_LE(total, bound) << "step " << step;
     clock_.AdvanceMillis(100);
@@ -314,8 +313,8 @@ TEST_F(SubscriptionTest, ConsumersMustBeActiveAndRegistered) {
   auto described = broker_->DescribeStreamConsumer(ConsumerRefParams{{}, "", consumer->arn});
   ASSERT_TRUE(described.ok());
   EXPECT_EQ(described->status, ConsumerStatus::kActive);
-  auto unknown = broker_->SubscribeToShard(SubscribeParams{
-      consumer->arn + "0", "shardId-000000000000", IteratorType::kLatest, "", 0});
+  auto unknown = broker_->SubscribeToShard(
+      SubscribeParams{consumer->arn + "0", "shardId-000000000000", IteratorType::kLatest, "", 0});
   EXPECT_EQ(ErrorType(unknown.status()), common::kResourceNotFound);
   auto bad_shard = broker_->SubscribeToShard(
       SubscribeParams{consumer->arn, "shardId-000000000009", IteratorType::kLatest, "", 0});

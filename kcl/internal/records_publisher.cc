@@ -109,9 +109,8 @@ class FanOutPublisher final : public RecordsPublisher {
       if (reader_ == nullptr) Subscribe();
       v1::SubscribeToShardEvent event;
       const absl::Duration silence_left = last_event_ + kResubscribeAfterSilence - absl::Now();
-      const auto result =
-          reader_->Next(&event, std::max(absl::ZeroDuration(),
-                                         std::min(deadline - absl::Now(), silence_left)));
+      const auto result = reader_->Next(
+          &event, std::max(absl::ZeroDuration(), std::min(deadline - absl::Now(), silence_left)));
       if (result == client::ShardSubscriptionReader::Result::kEvent) {
         last_event_ = absl::Now();
         backoff_ = absl::Milliseconds(50);
@@ -174,8 +173,7 @@ class FanOutPublisher final : public RecordsPublisher {
   }
 
   void Subscribe() {
-    const bool asking_latest = continuation_.empty() &&
-                               last_ == ExtendedSequenceNumber::Latest() &&
+    const bool asking_latest = continuation_.empty() && last_ == ExtendedSequenceNumber::Latest() &&
                                latest_asked_millis_ == 0;
     const int64_t asked_at = NowMillis();
     const WirePosition start =

@@ -124,9 +124,8 @@ std::optional<checkpoint::CheckpointRecord> ShardConsumer::ReadCheckpoint() {
 bool ShardConsumer::WaitForParents() {
   state_ = ShardConsumerState::kWaitingOnParents;
   while (true) {
-    absl::StatusOr<bool> finished =
-        ParentsFinished(*context_.leases, context_.shard_id, context_.parent_shard_ids,
-                        context_.listed);
+    absl::StatusOr<bool> finished = ParentsFinished(*context_.leases, context_.shard_id,
+                                                    context_.parent_shard_ids, context_.listed);
     if (finished.ok() && *finished) return true;
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) return false;
   }
@@ -162,8 +161,8 @@ ShardConsumer::Outcome ShardConsumer::Process(const checkpoint::CheckpointRecord
   if (record.checkpoint == ExtendedSequenceNumber::ShardEnd()) return Outcome::kShardEnded;
   {
     absl::MutexLock lock(&publisher_mu_);
-    publisher_ = context_.make_publisher(
-        StartPosition{record.checkpoint, config.initial_timestamp_millis});
+    publisher_ =
+        context_.make_publisher(StartPosition{record.checkpoint, config.initial_timestamp_millis});
     if (stop_.HasBeenNotified()) publisher_->Stop();
   }
   // At LATEST, where "latest" was is recorded once (ShardCheckpointer::ResolveLatest) —
@@ -186,7 +185,8 @@ ShardConsumer::Outcome ShardConsumer::Process(const checkpoint::CheckpointRecord
     if (!batch->records.empty()) {
       if (!Deliver(*batch)) return Outcome::kStopped;
       // A stream that gave no position first: the first batch processed tells.
-      if (latest_unresolved && checkpointer_->ResolveLatest(batch->records.back().position()).ok()) {
+      if (latest_unresolved &&
+          checkpointer_->ResolveLatest(batch->records.back().position()).ok()) {
         latest_unresolved = false;
       }
     }
@@ -209,9 +209,10 @@ bool ShardConsumer::RecordLatest(const ExtendedSequenceNumber& position) {
       return false;
     }
     common::Logger("eddy.kcl")
-        ->warn("worker={} shard={} recording where LATEST was failed, retrying before any "
-               "record is delivered: {}",
-               context_.config->worker_id, context_.shard_id, s.ToString());
+        ->warn(
+            "worker={} shard={} recording where LATEST was failed, retrying before any "
+            "record is delivered: {}",
+            context_.config->worker_id, context_.shard_id, s.ToString());
     if (stop_.WaitForNotificationWithTimeout(backoff)) return false;
   }
 }
@@ -227,9 +228,10 @@ bool ShardConsumer::Deliver(Batch& batch) {
     if (!LeaseStillValid()) return false;
     // What the processor checkpointed explicitly inside an earlier, failed call is done.
     const ExtendedSequenceNumber done = checkpointer_->last_checkpoint();
-    records.erase(std::remove_if(records.begin(), records.end(),
-                                 [&](const KinesisClientRecord& r) { return r.position() <= done; }),
-                  records.end());
+    records.erase(
+        std::remove_if(records.begin(), records.end(),
+                       [&](const KinesisClientRecord& r) { return r.position() <= done; }),
+        records.end());
     if (records.empty()) {
       checkpointer_->BeginBatch(batch_end);
       checkpointer_->EndBatch(true).IgnoreError();  // nothing deferred: no write
@@ -283,7 +285,8 @@ void ShardConsumer::ShutDown(Outcome outcome) {
   } else {
     // Shutdown, hand-off or a stop by policy: what was processed may be checkpointed; a
     // batch that failed is not covered (ShardCheckpointer).
-    absl::Status s = Call("ShutdownRequested", [&] { processor.ShutdownRequested(*checkpointer_); });
+    absl::Status s =
+        Call("ShutdownRequested", [&] { processor.ShutdownRequested(*checkpointer_); });
     if (!s.ok()) {
       common::Logger("eddy.kcl")
           ->error("worker={} shard={} {}", context_.config->worker_id, context_.shard_id,

@@ -66,14 +66,14 @@ TEST(DeaggregationTest, UserRecordsOutsideTheShardAreDeliveredAndCounted) {
   builder.Add({"k3", "20", "in too"});
   const std::string data = builder.Build();
   std::vector<KinesisClientRecord> out;
-  EXPECT_EQ(1, AppendUserRecords(Wire("5", "a", data), "s", common::HashKeyRange{0, 100},
-                                 kDeliver, &out));
+  EXPECT_EQ(1, AppendUserRecords(Wire("5", "a", data), "s", common::HashKeyRange{0, 100}, kDeliver,
+                                 &out));
   ASSERT_EQ(out.size(), 3u) << "an aggregate is never dropped whole";
   EXPECT_EQ(out[1].data, "out");
   EXPECT_EQ(out[1].sub_sequence_number, 1u);
   out.clear();
-  EXPECT_EQ(0, AppendUserRecords(Wire("5", "a", data), "s", common::HashKeyRange{0, 500},
-                                 kDeliver, &out));
+  EXPECT_EQ(0, AppendUserRecords(Wire("5", "a", data), "s", common::HashKeyRange{0, 500}, kDeliver,
+                                 &out));
   EXPECT_EQ(out.size(), 3u) << "range ends are inclusive";
 }
 
@@ -83,9 +83,8 @@ TEST(DeaggregationTest, WithTheDropPolicyOnlyTheOutOfRangeUserRecordsGo) {
   builder.Add({"k2", "500", "out"});
   builder.Add({"k3", "20", "in too"});
   std::vector<KinesisClientRecord> out;
-  EXPECT_EQ(1, AppendUserRecords(Wire("5", "a", builder.Build()), "s",
-                                 common::HashKeyRange{0, 100}, OutOfRangeUserRecords::kDrop,
-                                 &out));
+  EXPECT_EQ(1, AppendUserRecords(Wire("5", "a", builder.Build()), "s", common::HashKeyRange{0, 100},
+                                 OutOfRangeUserRecords::kDrop, &out));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].data, "in");
   EXPECT_EQ(out[1].data, "in too");

@@ -205,8 +205,8 @@ TEST_F(LeaseCoordinatorTest, AHeldLeaseIsFreshOnlyWhileRenewedWithinTheFailoverT
 
 TEST_F(LeaseCoordinatorTest, ALeaseNobodyCanTakeWithinTheirShareIsTakenBeyondIt) {
   AddLeases(4);
-  auto capped = std::make_unique<LeaseCoordinator>(
-      *table_, clock_, LeaseCoordinatorOptions{"capped", 10'000, 1, 1});
+  auto capped = std::make_unique<LeaseCoordinator>(*table_, clock_,
+                                                   LeaseCoordinatorOptions{"capped", 10'000, 1, 1});
   auto a = Worker("a");
   ASSERT_EQ(capped->TakeLeases()->size(), 1u);
   // Share ceil(4/2) = 2: a takes two; the fourth lease is capped's share, which it cannot

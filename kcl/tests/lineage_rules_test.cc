@@ -1,10 +1,9 @@
 // When a child may start: parents at SHARD_END, or gone from the stream — never merely
 // missing from the lease table.
-#include "kcl/internal/lineage.h"
-
 #include <gtest/gtest.h>
 
 #include "common/testing/temp_dir.h"
+#include "kcl/internal/lineage.h"
 #include "lease/coordinator_store.h"
 
 namespace eddy::kcl::internal {

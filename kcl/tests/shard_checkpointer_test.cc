@@ -68,8 +68,7 @@ class ShardCheckpointerTest : public ::testing::Test {
   }
 
   std::unique_ptr<ShardCheckpointer> Make(
-      ExtendedSequenceNumber last,
-      std::optional<ExtendedSequenceNumber> pending = std::nullopt,
+      ExtendedSequenceNumber last, std::optional<ExtendedSequenceNumber> pending = std::nullopt,
       checkpoint::CheckpointStore* store = nullptr) {
     return std::make_unique<ShardCheckpointer>(store != nullptr ? *store : *checkpoints_, "shard",
                                                checkpoint::Ownership{"w", 1}, last, pending);

@@ -156,26 +156,26 @@ TEST(ShardSyncPlanTest, GrandchildrenWaitForTheMiddleGeneration) {
     EXPECT_EQ(created.count("A"), 1u);
   }
   // A is being processed: still only A.
-  auto created = Created(PlanShardSync(TwoSplitsInARow(), {MakeLease("A", At("5"))},
-                                       InitialPosition::kTrimHorizon));
+  auto created = Created(
+      PlanShardSync(TwoSplitsInARow(), {MakeLease("A", At("5"))}, InitialPosition::kTrimHorizon));
   EXPECT_TRUE(created.empty()) << "E or F started before B";
 }
 
 TEST(ShardSyncPlanTest, AWorkerThatDiedRightAfterShardEndLosesNoGeneration) {
   // A reached SHARD_END; its worker died before creating B's and C's leases.
-  auto created = Created(PlanShardSync(TwoSplitsInARow(),
-                                       {MakeLease("A", ExtendedSequenceNumber::ShardEnd())},
-                                       InitialPosition::kTrimHorizon));
+  auto created =
+      Created(PlanShardSync(TwoSplitsInARow(), {MakeLease("A", ExtendedSequenceNumber::ShardEnd())},
+                            InitialPosition::kTrimHorizon));
   ASSERT_EQ(created.size(), 2u) << "B and C, and not yet E and F";
   EXPECT_EQ(created["B"].parent_shard_ids, std::vector<std::string>{"A"});
   EXPECT_EQ(created["B"].checkpoint, ExtendedSequenceNumber::TrimHorizon());
   EXPECT_EQ(created.count("C"), 1u);
   // Then B ends and its worker dies too: E and F come, C is already there.
-  created = Created(PlanShardSync(TwoSplitsInARow(),
-                                  {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
-                                   MakeLease("B", ExtendedSequenceNumber::ShardEnd()),
-                                   MakeLease("C", At("3"))},
-                                  InitialPosition::kTrimHorizon));
+  created = Created(
+      PlanShardSync(TwoSplitsInARow(),
+                    {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
+                     MakeLease("B", ExtendedSequenceNumber::ShardEnd()), MakeLease("C", At("3"))},
+                    InitialPosition::kTrimHorizon));
   ASSERT_EQ(created.size(), 2u);
   EXPECT_EQ(created["E"].parent_shard_ids, std::vector<std::string>{"B"});
   EXPECT_EQ(created.count("F"), 1u);
@@ -183,8 +183,8 @@ TEST(ShardSyncPlanTest, AWorkerThatDiedRightAfterShardEndLosesNoGeneration) {
 
 TEST(ShardSyncPlanTest, AMergeWaitsForAParentThatHasNoLeaseYet) {
   // A and B roots; B split into C and D; A merged with C into M.
-  const std::vector<v1::Shard> shards = {MakeShard("M", "A", "C"),      MakeShard("C", "B", "", true),
-                                         MakeShard("D", "B"),           MakeShard("A", "", "", true),
+  const std::vector<v1::Shard> shards = {MakeShard("M", "A", "C"), MakeShard("C", "B", "", true),
+                                         MakeShard("D", "B"), MakeShard("A", "", "", true),
                                          MakeShard("B", "", "", true)};
   // A is done, B is still being processed: C has no lease yet, and M must wait for it.
   auto created = Created(PlanShardSync(
@@ -209,9 +209,9 @@ TEST(ShardSyncPlanTest, AShardWhoseChildStartedIsNotLeasedAgainButOneWhoseChildW
                   .empty());
   // A child lease that never started says nothing about its parent: B (and A first) still
   // have records to process.
-  auto created = Created(PlanShardSync(
-      TwoSplitsInARow(),
-      {MakeLease("E", ExtendedSequenceNumber::TrimHorizon())}, InitialPosition::kTrimHorizon));
+  auto created = Created(PlanShardSync(TwoSplitsInARow(),
+                                       {MakeLease("E", ExtendedSequenceNumber::TrimHorizon())},
+                                       InitialPosition::kTrimHorizon));
   EXPECT_EQ(created.count("A"), 1u);
 }
 

@@ -26,9 +26,8 @@ TEST_P(ChaosTest, EveryPromiseHolds) {
   EXPECT_TRUE(result.judgement.ok())
       << scenario.Describe() << "\nviolations:\n  "
       << absl::StrJoin(result.judgement.violations, "\n  ") << "\nwhat happened:\n  "
-      << absl::StrJoin(result.log, "\n  ") << "\nfiles: " << options.work_dir
-      << "\nreplay: " << ReplayCommand(testing::SourceDirectory() + "/build/tests/chaos/eddy-chaos",
-                                       scenario);
+      << absl::StrJoin(result.log, "\n  ") << "\nfiles: " << options.work_dir << "\nreplay: "
+      << ReplayCommand(testing::SourceDirectory() + "/build/tests/chaos/eddy-chaos", scenario);
 }
 
 INSTANTIATE_TEST_SUITE_P(Regressions, ChaosTest, ::testing::ValuesIn(RegressionScenarios()),

@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
       failed_seeds.push_back(scenario.seed);
       printf("%s\n", scenario.Describe().c_str());
       if (!result.error.empty()) printf("  error: %s\n", result.error.c_str());
-      for (const std::string& v : result.judgement.violations) printf("  violation: %s\n", v.c_str());
+      for (const std::string& v : result.judgement.violations)
+        printf("  violation: %s\n", v.c_str());
       for (const std::string& line : result.log) printf("  %s\n", line.c_str());
       printf("  files: %s\n  replay: %s\n", options.work_dir.c_str(),
              eddy::chaos::ReplayCommand(self, scenario).c_str());

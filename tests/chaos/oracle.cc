@@ -114,12 +114,12 @@ void CheckChildrenAfterParents(const RunRecord& run, Violations* v) {
       auto ancestor_last = last_first.find(ancestor);
       if (ancestor_last == last_first.end()) continue;
       if (child_first->second->processed_at_micros < ancestor_last->second) {
-        v->Add("child before parent",
-               absl::StrCat(child, " processed ", child_first->second->key, "#",
-                            child_first->second->counter, " ",
-                            ancestor_last->second - child_first->second->processed_at_micros,
-                            " us before its ancestor ", ancestor,
-                            " had processed all its records"));
+        v->Add(
+            "child before parent",
+            absl::StrCat(child, " processed ", child_first->second->key, "#",
+                         child_first->second->counter, " ",
+                         ancestor_last->second - child_first->second->processed_at_micros,
+                         " us before its ancestor ", ancestor, " had processed all its records"));
       }
     }
   }
@@ -209,8 +209,8 @@ void CheckCheckpointsMoveForward(const RunRecord& run, Violations* v) {
       }
       auto it = last.find(shard);
       if (it != last.end() && *value < it->second) {
-        v->Add("checkpoint went back", absl::StrCat(shard, ": ", it->second.ToString(), " → ",
-                                                    value->ToString()));
+        v->Add("checkpoint went back",
+               absl::StrCat(shard, ": ", it->second.ToString(), " → ", value->ToString()));
       }
       if (it == last.end() || it->second < *value) last[shard] = *value;
     }

@@ -67,8 +67,8 @@ struct RunRecord {
   std::vector<ProcessedEvent> processed;
   std::vector<TenureStart> tenures;
   std::vector<LeaseSample> leases;
-  std::map<std::string, std::vector<Interval>> frozen;  // worker → SIGSTOP periods
-  std::set<std::string> killed;                         // SIGKILLed workers
+  std::map<std::string, std::vector<Interval>> frozen;      // worker → SIGSTOP periods
+  std::set<std::string> killed;                             // SIGKILLed workers
   std::map<std::string, std::vector<std::string>> parents;  // shard → parents (listing)
   bool listing_known = true;  // false: the final listing failed, lineage cannot be judged
   int64_t fencing_window_micros = 0;

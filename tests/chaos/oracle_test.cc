@@ -54,7 +54,7 @@ TEST(OracleTest, KeyOrderAndChildrenBeforeParentsAreCaught) {
 
 TEST(OracleTest, AGrandchildBeforeItsGrandparentIsCaughtThroughAnEmptyMiddleShard) {
   RunRecord run = CleanRun();
-  run.parents = {{"M", {"P"}}, {"G", {"M", "Q"}}};  // M had no records of its own
+  run.parents = {{"M", {"P"}}, {"G", {"M", "Q"}}};                   // M had no records of its own
   run.processed.push_back({"b", 0, "G", "w2", 250, 260, "500", 0});  // before P's a#1
   run.produced["b"] = 1;
   EXPECT_TRUE(Mentions(JudgeRun(run), "child before parent"));

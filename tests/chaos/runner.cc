@@ -61,10 +61,10 @@ class Run {
       if (!drained_) {
         // Liveness: what the workers had not processed by then counts, even if stopping
         // them (leases released) let the last one finish it.
-        result.judgement.violations.push_back(absl::StrCat(
-            "stalled: acknowledged records still unprocessed ",
-            absl::FormatDuration(absl::FromChrono(options_.drain_timeout)),
-            " after the chaos ended (", stalled_, " of them)"));
+        result.judgement.violations.push_back(
+            absl::StrCat("stalled: acknowledged records still unprocessed ",
+                         absl::FormatDuration(absl::FromChrono(options_.drain_timeout)),
+                         " after the chaos ended (", stalled_, " of them)"));
       }
     }
     result.log = log_;
@@ -93,8 +93,12 @@ class Run {
   }
 
   std::vector<std::string> BrokerArgs(bool same_port) {
-    std::vector<std::string> args = {"--consumer-activation-ms", "0", "--subscription-takeover-ms",
-                                     "200", "--log-level", "warn"};
+    std::vector<std::string> args = {"--consumer-activation-ms",
+                                     "0",
+                                     "--subscription-takeover-ms",
+                                     "200",
+                                     "--log-level",
+                                     "warn"};
     if (scenario_.broker_limits == "none") args.insert(args.end(), {"--limits", "none"});
     if (same_port) args.insert(args.end(), {"--listen", address_});
     return args;
@@ -196,7 +200,8 @@ class Run {
     if (!all.ok()) return;
     LeaseSample sample;
     sample.at_micros = NowMicros();
-    for (const lease::Lease& lease : *all) sample.checkpoints[lease.key] = lease.checkpoint.ToString();
+    for (const lease::Lease& lease : *all)
+      sample.checkpoints[lease.key] = lease.checkpoint.ToString();
     std::lock_guard<std::mutex> lock(mu_);
     samples_.push_back(std::move(sample));
   }
@@ -205,15 +210,22 @@ class Run {
     auto worker = std::make_unique<Worker>();
     worker->plan = plan;
     worker->process = std::make_unique<BackgroundProcess>();
-    std::vector<std::string> args = {
-        "--application",    kApplication,
-        "--stream-name",    kStream,
-        "--worker-id",      plan.id,
-        "--failover-ms",    std::to_string(scenario_.failover_millis),
-        "--initial-position", scenario_.initial_position,
-        "--retrieval",      scenario_.retrieval,
-        "--shard-sync-ms",  "1000",
-        "--seed",           std::to_string(scenario_.seed)};
+    std::vector<std::string> args = {"--application",
+                                     kApplication,
+                                     "--stream-name",
+                                     kStream,
+                                     "--worker-id",
+                                     plan.id,
+                                     "--failover-ms",
+                                     std::to_string(scenario_.failover_millis),
+                                     "--initial-position",
+                                     scenario_.initial_position,
+                                     "--retrieval",
+                                     scenario_.retrieval,
+                                     "--shard-sync-ms",
+                                     "1000",
+                                     "--seed",
+                                     std::to_string(scenario_.seed)};
     if (start_timestamp_millis_ > 0) {
       args.insert(args.end(), {"--timestamp-millis", std::to_string(start_timestamp_millis_)});
     }
@@ -467,17 +479,17 @@ class Run {
     const std::map<std::string, int64_t> produced = Produced();
     // (Polled every 250 ms: each look parses every worker's output.)
     auto all_processed = [&] {
-          std::vector<tools::ProcessedRecord> events;
-          for (const ProcessedEvent& e : ParseOutputs().processed) {
-            if (produced.count(e.key) == 0) continue;
-            tools::ProcessedRecord r;
-            r.partition_key = e.key;
-            r.counter = e.counter;
-            r.processed_at_micros = e.processed_at_micros;
-            events.push_back(std::move(r));
-          }
-          stalled_ = tools::Judge(events, produced, {}).missing;
-          return stalled_ == 0;
+      std::vector<tools::ProcessedRecord> events;
+      for (const ProcessedEvent& e : ParseOutputs().processed) {
+        if (produced.count(e.key) == 0) continue;
+        tools::ProcessedRecord r;
+        r.partition_key = e.key;
+        r.counter = e.counter;
+        r.processed_at_micros = e.processed_at_micros;
+        events.push_back(std::move(r));
+      }
+      stalled_ = tools::Judge(events, produced, {}).missing;
+      return stalled_ == 0;
     };
     const absl::Time deadline = absl::Now() + absl::FromChrono(options_.drain_timeout);
     bool done = all_processed();
@@ -535,12 +547,10 @@ class Run {
         }
         tools::ProcessedRecord record;
         if (!tools::ParseProcessedLine(line, &record)) continue;
-        run.processed.push_back(ProcessedEvent{record.partition_key, record.counter,
-                                               record.shard_id, record.worker_id,
-                                               json.value("BatchStartMicros", int64_t{0}),
-                                               record.processed_at_micros,
-                                               record.sequence_number,
-                                               record.sub_sequence_number});
+        run.processed.push_back(
+            ProcessedEvent{record.partition_key, record.counter, record.shard_id, record.worker_id,
+                           json.value("BatchStartMicros", int64_t{0}), record.processed_at_micros,
+                           record.sequence_number, record.sub_sequence_number});
       }
     }
     return run;

@@ -63,8 +63,8 @@ bool WorkerPlan::Persistent() const {
 }
 
 std::vector<std::string> WorkerPlan::Arguments() const {
-  std::vector<std::string> args = {"--checkpoint", checkpoint, "--on-error", on_error,
-                                   "--max-steal", std::to_string(max_steal)};
+  std::vector<std::string> args = {"--checkpoint", checkpoint,    "--on-error",
+                                   on_error,       "--max-steal", std::to_string(max_steal)};
   for (const std::string& rule : fail_rules) args.insert(args.end(), {"--fail", rule});
   if (fail_rate > 0) args.insert(args.end(), {"--fail-rate", std::to_string(fail_rate)});
   if (partial_on_failure) args.push_back("--partial-on-failure");
@@ -99,17 +99,13 @@ const char* ActionName(ActionKind kind) {
 
 std::string Scenario::Describe() const {
   std::vector<std::string> lines;
-  lines.push_back(absl::StrCat("seed ", seed, name.empty() ? "" : " (" + name + ")", ": ",
-                               shards, " shards, ", retrieval, ", ", initial_position,
-                               ", failover ", failover_millis, " ms, ", keys, " keys",
-                               records_per_aggregate > 0
-                                   ? absl::StrCat(", aggregates of ", records_per_aggregate)
-                                   : "",
-                               ", limits ", broker_limits, ", produce ", produce_after_millis,
-                               "–", produce_millis, " ms",
-                               workers_start_millis > 0
-                                   ? absl::StrCat(", workers from ", workers_start_millis, " ms")
-                                   : ""));
+  lines.push_back(absl::StrCat(
+      "seed ", seed, name.empty() ? "" : " (" + name + ")", ": ", shards, " shards, ", retrieval,
+      ", ", initial_position, ", failover ", failover_millis, " ms, ", keys, " keys",
+      records_per_aggregate > 0 ? absl::StrCat(", aggregates of ", records_per_aggregate) : "",
+      ", limits ", broker_limits, ", produce ", produce_after_millis, "–", produce_millis, " ms",
+      workers_start_millis > 0 ? absl::StrCat(", workers from ", workers_start_millis, " ms")
+                               : ""));
   auto worker_line = [](const WorkerPlan& w) {
     return absl::StrCat(w.id, " [", absl::StrJoin(w.Arguments(), " "), "]");
   };
@@ -118,7 +114,8 @@ std::string Scenario::Describe() const {
     std::string line = absl::StrCat("  at ", action.at_millis, " ms: ", ActionName(action.kind),
                                     " (pick ", action.pick % 1000, ")");
     if (action.duration_millis > 0) absl::StrAppend(&line, " for ", action.duration_millis, " ms");
-    if (action.kind == ActionKind::kStartWorker) absl::StrAppend(&line, " ", worker_line(action.worker));
+    if (action.kind == ActionKind::kStartWorker)
+      absl::StrAppend(&line, " ", worker_line(action.worker));
     lines.push_back(line);
   }
   return absl::StrJoin(lines, "\n");
@@ -131,7 +128,9 @@ Scenario GenerateScenario(uint64_t seed) {
   s.shards = static_cast<int>(dice.Between(1, 4));
   s.retrieval = dice.Chance(0.65) ? "fan-out" : "polling";
   const double position = dice.Real(0, 1);
-  s.initial_position = position < 0.6 ? "TRIM_HORIZON" : position < 0.85 ? "LATEST" : "AT_TIMESTAMP";
+  s.initial_position = position < 0.6    ? "TRIM_HORIZON"
+                       : position < 0.85 ? "LATEST"
+                                         : "AT_TIMESTAMP";
   s.failover_millis = dice.Between(1000, 3000);
   s.keys = static_cast<int>(dice.Between(6, 20));
   if (dice.Chance(0.25)) s.records_per_aggregate = static_cast<int>(dice.Between(2, 5));
@@ -144,10 +143,14 @@ Scenario GenerateScenario(uint64_t seed) {
     s.workers.push_back(RandomWorker(dice, s, next_worker++));
   }
   std::vector<std::pair<ActionKind, int>> weights = {
-      {ActionKind::kStartWorker, 15}, {ActionKind::kKillWorker, 15},
-      {ActionKind::kTermWorker, 12},  {ActionKind::kFreezeWorker, 10},
-      {ActionKind::kKillBroker, 6},   {ActionKind::kSplit, 12},
-      {ActionKind::kMerge, 8},        {ActionKind::kScale, 5},
+      {ActionKind::kStartWorker, 15},
+      {ActionKind::kKillWorker, 15},
+      {ActionKind::kTermWorker, 12},
+      {ActionKind::kFreezeWorker, 10},
+      {ActionKind::kKillBroker, 6},
+      {ActionKind::kSplit, 12},
+      {ActionKind::kMerge, 8},
+      {ActionKind::kScale, 5},
       {ActionKind::kTakeover, s.retrieval == "fan-out" ? 10 : 0}};
   int total = 0;
   for (const auto& [kind, weight] : weights) total += weight;

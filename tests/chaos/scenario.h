@@ -15,7 +15,7 @@ namespace eddy::chaos {
 // One worker process (tests/workers/scripted_worker.cc) and how its processor behaves.
 struct WorkerPlan {
   std::string id;
-  std::string checkpoint = "batch";  // batch | record | prepare
+  std::string checkpoint = "batch";     // batch | record | prepare
   std::vector<std::string> fail_rules;  // "key#counter[:times]" (no times: persistent)
   double fail_rate = 0;                 // random transient failures per call
   bool partial_on_failure = false;
@@ -55,12 +55,12 @@ struct Scenario {
   uint64_t seed = 0;
   std::string name;  // set for the fixed regression scenarios
   int shards = 2;
-  std::string retrieval = "fan-out";             // fan-out | polling
+  std::string retrieval = "fan-out";              // fan-out | polling
   std::string initial_position = "TRIM_HORIZON";  // TRIM_HORIZON | LATEST | AT_TIMESTAMP
   int64_t failover_millis = 2000;
   int keys = 12;
-  int records_per_aggregate = 0;  // 0: plain records
-  int64_t produce_millis = 8000;  // the chaos phase: records arrive while things break
+  int records_per_aggregate = 0;     // 0: plain records
+  int64_t produce_millis = 8000;     // the chaos phase: records arrive while things break
   int64_t produce_after_millis = 0;  // the producer starts this late (an idle stream first)
   int64_t round_pause_millis = 30;
   std::string broker_limits = "none";  // none | default (Kinesis' limits: polls throttled)

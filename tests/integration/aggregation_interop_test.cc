@@ -103,8 +103,8 @@ TEST_F(AggregationInteropTest, TheKclsFilteringDropsOnlyTheOutOfRangeUserRecords
   ASSERT_GT(outside, 0);
   BackgroundProcess& worker =
       StartWorker("w", 2000, ScriptedWorkerBinary(), {"--out-of-range", "drop"});
-  ASSERT_TRUE(WaitFor([&] { return static_cast<int>(Parse(worker).size()) == 60 - outside; },
-                      seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return static_cast<int>(Parse(worker).size()) == 60 - outside; }, seconds(60)))
       << Parse(worker).size() << " processed; " << worker.Err();
   ASSERT_EQ(worker.Stop(SIGTERM), 0);
   EXPECT_EQ(StoppedLine(worker)["OutOfRangeUserRecords"], outside);
@@ -127,9 +127,9 @@ TEST_F(AggregationInteropTest, EddysAggregatesReadBackExactlyWithAwsKinesisAgg) 
                                          {"Data", absl::Base64Escape(builder.Build())}}
                               .dump()
                        << "\n";
-  CommandResult read = RunProgram(
-      "/bin/sh", {"-c", "node '" + InteropScript() + "' deaggregate < '" + input + "'"}, {},
-      std::chrono::seconds(60));
+  CommandResult read =
+      RunProgram("/bin/sh", {"-c", "node '" + InteropScript() + "' deaggregate < '" + input + "'"},
+                 {}, std::chrono::seconds(60));
   ASSERT_EQ(read.exit_code, 0) << read.out << read.err;
   const std::vector<nlohmann::json> users = JsonLines(read.out);
   ASSERT_EQ(users.size(), written.size());

@@ -38,9 +38,9 @@ class ConsumerTest : public BrokerTest {
                                  const std::string& binary = "",
                                  const std::vector<std::string>& extra = {}) {
     workers_[id] = std::make_unique<BackgroundProcess>();
-    std::vector<std::string> args = {"--application", "app",       "--stream-name",
-                                     "s",             "--worker-id", id,
-                                     "--failover-ms", std::to_string(failover_ms)};
+    std::vector<std::string> args = {
+        "--application", "app", "--stream-name", "s",
+        "--worker-id",   id,    "--failover-ms", std::to_string(failover_ms)};
     if (std::find(extra.begin(), extra.end(), "--initial-position") == extra.end()) {
       args.insert(args.end(), {"--initial-position", "TRIM_HORIZON"});
     }
@@ -121,8 +121,8 @@ class ConsumerTest : public BrokerTest {
   // by some worker.
   bool WaitAllProcessed(const std::map<std::string, int64_t>& produced,
                         std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-    return WaitFor(
-        [&] { return tools::Judge(AllProcessed(), produced, {}).missing == 0; }, timeout);
+    return WaitFor([&] { return tools::Judge(AllProcessed(), produced, {}).missing == 0; },
+                   timeout);
   }
 
   // Judges every worker's output against `produced`: nothing missing, every key in order.

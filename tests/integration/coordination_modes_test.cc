@@ -22,7 +22,8 @@ class CoordinationModesTest : public ConsumerTest {
 
   // The lease table of "app" as the coordinator at `endpoint` has it (empty if none).
   nlohmann::json LeasesAt(const std::string& endpoint) {
-    CommandResult leases = RunEddy({"leases", "--application", "app", "--output", "json"}, endpoint);
+    CommandResult leases =
+        RunEddy({"leases", "--application", "app", "--output", "json"}, endpoint);
     nlohmann::json json = nlohmann::json::parse(leases.out, nullptr, false);
     return json.is_object() ? json["Leases"] : nlohmann::json::array();
   }
@@ -68,9 +69,9 @@ TEST_F(CoordinationModesTest, AStalledCoordinatorStopsDeliveryWithinTheFailoverT
   ASSERT_TRUE(coordinator.Start(dir_.path() + "/coordinator", {"--limits", "none"}));
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 10).ok());
-  BackgroundProcess& worker = StartWorker(
-      "w", 3000, ScriptedWorkerBinary(),
-      {"--coordinator", coordinator.address(), "--checkpoint", "record"});
+  BackgroundProcess& worker =
+      StartWorker("w", 3000, ScriptedWorkerBinary(),
+                  {"--coordinator", coordinator.address(), "--checkpoint", "record"});
   ASSERT_TRUE(WaitAllProcessed(producer_->Produced()));
   // The coordinator freezes (its host hangs): calls to it neither succeed nor fail.
   ASSERT_EQ(kill(coordinator.pid(), SIGSTOP), 0);
@@ -95,10 +96,13 @@ TEST_F(CoordinationModesTest, AWorkersLeaseCapLeavesTheRestToOthers_EddyConsumeP
   CreateStream("s", 3);
   StartWorker("a", 2000, "", {"--max-leases", "1", "--retrieval", "polling"});
   StartWorker("b", 2000, "", {"--max-leases", "1", "--retrieval", "polling"});
-  ASSERT_TRUE(WaitFor([&] {
-    auto owners = LeaseOwners();
-    return owners["a"] == 1 && owners["b"] == 1 && owners[""] == 1;
-  }, seconds(30))) << Leases().dump();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto owners = LeaseOwners();
+        return owners["a"] == 1 && owners["b"] == 1 && owners[""] == 1;
+      },
+      seconds(30)))
+      << Leases().dump();
   StartWorker("c", 2000, "", {"--max-leases", "1", "--retrieval", "polling"});
   ASSERT_TRUE(WaitFor([&] { return LeaseOwners()["c"] == 1; }, seconds(30)));
   ASSERT_EQ(Produce(600, "0", 24).exit_code, 0);

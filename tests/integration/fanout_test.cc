@@ -154,8 +154,7 @@ TEST_F(FanOutTest, SessionsExpireAndResumeWithoutGapOrRepeat) {
   int sessions_ended = 0;
   std::string continuation;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while ((got.size() < 3000 || sessions_ended < 3) &&
-         std::chrono::steady_clock::now() < deadline) {
+  while ((got.size() < 3000 || sessions_ended < 3) && std::chrono::steady_clock::now() < deadline) {
     auto reader = continuation.empty() ? Subscribe(arn, v1::TRIM_HORIZON)
                                        : Subscribe(arn, v1::AFTER_SEQUENCE_NUMBER, continuation);
     ASSERT_TRUE(ReadToEnd(*reader, [&](const v1::SubscribeToShardEvent& event) {
@@ -292,7 +291,8 @@ TEST_F(FanOutTest, DeregisteringEndsSubscriptionsAndGuardsStreamDeletion) {
   describe.set_consumer_arn(other);
   EXPECT_EQ(ErrorType(client_->DescribeStreamConsumer(describe).status()),
             common::kResourceNotFound);
-  CommandResult gone = RunEddy({"describe-stream-summary", "--stream-name", "t"}, broker_.address());
+  CommandResult gone =
+      RunEddy({"describe-stream-summary", "--stream-name", "t"}, broker_.address());
   EXPECT_NE(gone.exit_code, 0);
 }
 

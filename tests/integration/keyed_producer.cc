@@ -66,11 +66,9 @@ absl::Status KeyedProducer::Put(const std::vector<std::string>& keys, int per_ke
             continue;
           }
           for (int sub = 0; sub < per_entry; ++sub) {
-            acked_.push_back(AckedRecord{key, next_[key]++, result.shard_id(),
-                                         result.sequence_number(),
-                                         records_per_aggregate_ > 0 ? static_cast<uint64_t>(sub)
-                                                                    : 0,
-                                         now});
+            acked_.push_back(
+                AckedRecord{key, next_[key]++, result.shard_id(), result.sequence_number(),
+                            records_per_aggregate_ > 0 ? static_cast<uint64_t>(sub) : 0, now});
           }
         }
       }

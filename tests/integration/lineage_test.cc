@@ -240,9 +240,8 @@ TEST_F(LineageTest, AProcessorThatNeverCheckpointsShardEndIsToldAndItsChildrenWa
   CreateStream("s", 1);
   // Shard sync every 200 ms: by the processor's second reminder (≥ 1 s later) it has run
   // several times, and must not have given the children leases either.
-  BackgroundProcess& worker =
-      StartWorker("forgetful", 2000, ScriptedWorkerBinary(),
-                  {"--at-shard-end", "forget", "--shard-sync-ms", "200"});
+  BackgroundProcess& worker = StartWorker("forgetful", 2000, ScriptedWorkerBinary(),
+                                          {"--at-shard-end", "forget", "--shard-sync-ms", "200"});
   ASSERT_EQ(Produce(100, "0", 4).exit_code, 0);
   ASSERT_TRUE(WaitFor([&] { return Parse(worker).size() >= 100; }, std::chrono::seconds(60)));
   ASSERT_TRUE(SplitInHalf("s", ShardId(0)).ok());
@@ -256,8 +255,7 @@ TEST_F(LineageTest, AProcessorThatNeverCheckpointsShardEndIsToldAndItsChildrenWa
     }
     return count;
   };
-  EXPECT_TRUE(WaitFor([&] { return reminders() >= 2; }, std::chrono::seconds(30)))
-      << worker.Err();
+  EXPECT_TRUE(WaitFor([&] { return reminders() >= 2; }, std::chrono::seconds(30))) << worker.Err();
   EXPECT_FALSE(HasLease(ShardId(1)));
   EXPECT_FALSE(HasLease(ShardId(2)));
   EXPECT_EQ(OwnerOf(ShardId(0)), "forgetful") << "it keeps the lease while it is asked again";

@@ -28,7 +28,8 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 class BrokerProcess {
  public:
   // Starts a broker on 127.0.0.1:0 (unless `extra_args` has its own --listen) with
-  // `data_dir` plus `extra_args`, and waits until it serves. Fails the current test (and returns false) if it does not within 20 s.
+  // `data_dir` plus `extra_args`, and waits until it serves. Fails the current test (and returns
+  // false) if it does not within 20 s.
   bool Start(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
   ~BrokerProcess();
 

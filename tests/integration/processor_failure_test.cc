@@ -43,8 +43,7 @@ class ProcessorFailureTest : public ConsumerTest {
         << shard << " was checkpointed at " << text << ", past the record that kept failing";
   }
 
-  bool WaitForEvent(const BackgroundProcess& worker, const std::string& event,
-                    size_t count = 1) {
+  bool WaitForEvent(const BackgroundProcess& worker, const std::string& event, size_t count = 1) {
     return WaitFor([&] { return Events(worker, event).size() >= count; }, seconds(30));
   }
 
@@ -56,8 +55,8 @@ class ProcessorFailureTest : public ConsumerTest {
 TEST_F(ProcessorFailureTest, AShutdownDuringRetriesOfAFailingBatchCheckpointsNothingOfIt) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 20).ok());
-  BackgroundProcess& failing = StartWorker("failing", 2000, ScriptedWorkerBinary(),
-                                           {"--fail", "k#10"});
+  BackgroundProcess& failing =
+      StartWorker("failing", 2000, ScriptedWorkerBinary(), {"--fail", "k#10"});
   ASSERT_TRUE(WaitForEvent(failing, "ProcessFailed", 2)) << failing.Err();
   EXPECT_TRUE(ExitedCleanly(failing.Stop(SIGTERM)));
   EXPECT_EQ(Events(failing, "ShutdownRequested").size(), 1u);
@@ -93,8 +92,8 @@ TEST_F(ProcessorFailureTest, StoppingTheShardByPolicyCheckpointsNothingOfTheFail
   ASSERT_TRUE(producer_->Put({"k"}, 20).ok());
   // kStopShard: the first failure stops the shard and releases its lease; the worker takes
   // it again and, the failure being transient, processes everything.
-  BackgroundProcess& worker = StartWorker(
-      "worker", 2000, ScriptedWorkerBinary(), {"--fail", "k#10:1", "--on-error", "stop-shard"});
+  BackgroundProcess& worker = StartWorker("worker", 2000, ScriptedWorkerBinary(),
+                                          {"--fail", "k#10:1", "--on-error", "stop-shard"});
   ASSERT_TRUE(WaitAllProcessed(producer_->Produced())) << worker.Err();
   ExpectCompleteAndInOrder(producer_->Produced());
   EXPECT_EQ(Events(worker, "ProcessFailed").size(), 1u);
@@ -174,10 +173,9 @@ TEST_F(ProcessorFailureTest, ExceptionsFromEveryCallbackAreContained) {
   ASSERT_TRUE(SplitInHalf("s", kShard0).ok());
   // Initialize throws twice (retried until it returns), ShardEnded once (asked again),
   // ShutdownRequested always (the worker still shuts down and lets its leases go).
-  BackgroundProcess& worker = StartWorker(
-      "worker", 2000, ScriptedWorkerBinary(),
-      {"--throw-in", "Initialize:2", "--throw-in", "ShardEnded:1", "--throw-in",
-       "ShutdownRequested"});
+  BackgroundProcess& worker = StartWorker("worker", 2000, ScriptedWorkerBinary(),
+                                          {"--throw-in", "Initialize:2", "--throw-in",
+                                           "ShardEnded:1", "--throw-in", "ShutdownRequested"});
   ASSERT_TRUE(WaitAllProcessed(producer_->Produced())) << worker.Err();
   ASSERT_TRUE(WaitFor([&] { return LeaseCheckpoints()[kShard0] == "SHARD_END"; }, seconds(30)));
   EXPECT_GE(Events(worker, "Initialize").size(), 3u);

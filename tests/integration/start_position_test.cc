@@ -57,9 +57,9 @@ class StartPositionTest : public ConsumerTest {
   }
 
   std::string ConsumerArn() {
-    CommandResult described = RunEddy(
-        {"describe-stream-consumer", "--stream-name", "s", "--consumer-name", "app"},
-        broker_.address());
+    CommandResult described =
+        RunEddy({"describe-stream-consumer", "--stream-name", "s", "--consumer-name", "app"},
+                broker_.address());
     return nlohmann::json::parse(described.out)["ConsumerDescription"]["ConsumerARN"];
   }
 
@@ -83,8 +83,7 @@ TEST_F(StartPositionTest, AtTimestampStartsAtTheFirstRecordAtOrAfterIt) {
   KeyedProducer before(broker_.address(), "s");
   ASSERT_TRUE(before.Put({"old"}, 10).ok());
   const int64_t last_old = before.Acked().back().acked_at_micros / 1000;
-  ASSERT_TRUE(WaitFor([&] { return absl::ToUnixMillis(absl::Now()) > last_old + 2; },
-                      seconds(1)));
+  ASSERT_TRUE(WaitFor([&] { return absl::ToUnixMillis(absl::Now()) > last_old + 2; }, seconds(1)));
   const int64_t start = absl::ToUnixMillis(absl::Now());
   ASSERT_TRUE(producer_->Put({"new"}, 10).ok());
   StartWorker("w", 2000, ScriptedWorkerBinary(),
@@ -101,10 +100,10 @@ class LatestFirstBatchTest : public StartPositionTest,
 
 TEST_P(LatestFirstBatchTest, AFailingFirstBatchAtLatestLosesNothing) {
   CreateStream("s", 1);
-  BackgroundProcess& worker = StartWorker(
-      "w", 2000, ScriptedWorkerBinary(),
-      {"--initial-position", "LATEST", "--retrieval", GetParam(), "--on-error", "stop-shard",
-       "--fail", "k#0:1"});
+  BackgroundProcess& worker =
+      StartWorker("w", 2000, ScriptedWorkerBinary(),
+                  {"--initial-position", "LATEST", "--retrieval", GetParam(), "--on-error",
+                   "stop-shard", "--fail", "k#0:1"});
   ASSERT_TRUE(WaitFor([&] { return LatestResolved(kShard0); }, seconds(30)))
       << "LATEST was not recorded before any record\n"
       << worker.Err();
@@ -113,8 +112,7 @@ TEST_P(LatestFirstBatchTest, AFailingFirstBatchAtLatestLosesNothing) {
   EXPECT_EQ(Events(worker, "ProcessFailed").size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Retrieval, LatestFirstBatchTest,
-                         ::testing::Values("fan-out", "polling"),
+INSTANTIATE_TEST_SUITE_P(Retrieval, LatestFirstBatchTest, ::testing::Values("fan-out", "polling"),
                          [](const auto& info) {
                            return info.param == "fan-out" ? std::string("FanOut")
                                                           : std::string("Polling");
@@ -161,8 +159,9 @@ class ThrottledStartPositionTest : public StartPositionTest {
 
 TEST_F(ThrottledStartPositionTest, ThrottledPollingAtLatestNeverSkipsAhead) {
   CreateStream("s", 1);
-  BackgroundProcess& worker = StartWorker(
-      "w", 2000, ScriptedWorkerBinary(), {"--initial-position", "LATEST", "--retrieval", "polling"});
+  BackgroundProcess& worker =
+      StartWorker("w", 2000, ScriptedWorkerBinary(),
+                  {"--initial-position", "LATEST", "--retrieval", "polling"});
   // Once its first iterator is at LATEST, everything written after belongs to it — even
   // before it has seen a single record (no position to record yet).
   auto latest_asked = [&] {
@@ -193,8 +192,8 @@ TEST_F(StartPositionTest, ABrokerRestartAtLatestBeforeAnyRecordLosesNothing) {
   ASSERT_TRUE(WaitFor([&] { return LatestResolved(kShard0); }, seconds(30)));
   const std::string address = broker_.address();
   broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(data_dir_, {"--limits", "none", "--consumer-activation-ms", "0",
-                                        "--listen", address}));
+  ASSERT_TRUE(broker_.Start(
+      data_dir_, {"--limits", "none", "--consumer-activation-ms", "0", "--listen", address}));
   ASSERT_TRUE(producer_->Put({"k"}, 50).ok());
   ExpectAllOf(*producer_);
 }

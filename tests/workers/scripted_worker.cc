@@ -110,9 +110,8 @@ class ScriptedProcessor final : public eddy::kcl::RecordProcessor {
   void ProcessRecords(const eddy::kcl::ProcessRecordsInput& input) override {
     const int64_t start = NowMicros();
     const int poisoned = FirstPoisoned(input.records);
-    const bool random_failure =
-        script_.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) <
-                                     script_.fail_rate;
+    const bool random_failure = script_.fail_rate > 0 && std::uniform_real_distribution<double>(
+                                                             0, 1)(rng_) < script_.fail_rate;
     if (poisoned >= 0 || random_failure) {
       Json line = Event("ProcessFailed");
       line["First"] = input.records.front().sequence_number;
@@ -291,8 +290,7 @@ int main(int argc, char** argv) {
   app.add_flag("--partial-on-failure", script.partial_on_failure);
   app.add_option("--checkpoint", script.checkpoint)
       ->check(CLI::IsMember({"batch", "record", "prepare", "prepare-only", "none"}));
-  app.add_option("--shutdown-checkpoint", shutdown_checkpoint)
-      ->check(CLI::IsMember({"yes", "no"}));
+  app.add_option("--shutdown-checkpoint", shutdown_checkpoint)->check(CLI::IsMember({"yes", "no"}));
   app.add_option("--at-shard-end", script.at_shard_end);
   CLI11_PARSE(app, argc, argv);
 
@@ -315,9 +313,8 @@ int main(int argc, char** argv) {
   config.initial_position = ParsePosition(position);
   config.retrieval_mode = retrieval == "polling" ? eddy::kcl::RetrievalMode::kPolling
                                                  : eddy::kcl::RetrievalMode::kFanOut;
-  config.on_processor_error = on_error == "stop-shard"
-                                  ? eddy::kcl::ProcessorErrorPolicy::kStopShard
-                                  : eddy::kcl::ProcessorErrorPolicy::kRetry;
+  config.on_processor_error = on_error == "stop-shard" ? eddy::kcl::ProcessorErrorPolicy::kStopShard
+                                                       : eddy::kcl::ProcessorErrorPolicy::kRetry;
   config.out_of_range_user_records = out_of_range == "drop"
                                          ? eddy::kcl::OutOfRangeUserRecords::kDrop
                                          : eddy::kcl::OutOfRangeUserRecords::kDeliver;
