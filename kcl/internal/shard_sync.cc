@@ -147,25 +147,24 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
     plan.create.push_back(std::move(lease));
   }
 
+  // A finished lease stays while its shard is listed: it is what tells every worker —
+  // however late its view of the table — that the shard was processed. (Deleting it once the
+  // children had started, as the KCL does, let a worker whose listing predated the children
+  // lease the shard again from TRIM_HORIZON: chaos seed 20322.) Once the shard has expired
+  // from the stream nobody can plan it again, and the lease goes.
   for (const lease::Lease& lease : existing) {
     if (lease.checkpoint != ExtendedSequenceNumber::ShardEnd()) continue;
-    std::set<std::string> children(lease.child_shard_ids.begin(), lease.child_shard_ids.end());
-    children.insert(children_of[lease.key].begin(), children_of[lease.key].end());
-    bool all_started = true;
-    for (const std::string& child : children) {
-      auto it = leases.find(child);
-      if (it == leases.end() || !Started(it->second->checkpoint)) all_started = false;
-    }
-    const bool gone = listed.count(lease.key) == 0;
-    if ((!children.empty() && all_started) || (gone && children.empty())) {
-      plan.remove.push_back(lease.key);
-    }
+    if (listed.count(lease.key) == 0) plan.remove.push_back(lease.key);
   }
   return plan;
 }
 
 absl::StatusOr<ShardSyncResult> SyncShards(client::StreamClient& client, const Config& config,
                                            lease::LeaseTable& leases) {
+  // The leases first, then the shards: the listing is then at least as new as the leases,
+  // so a lease the plan does not see belongs to a shard the listing does (or to no shard).
+  absl::StatusOr<std::vector<lease::Lease>> existing = leases.List();
+  if (!existing.ok()) return existing.status();
   std::vector<v1::Shard> shards;
   v1::ListShardsRequest request;
   request.mutable_stream()->set_stream_name(config.stream_name);
@@ -177,9 +176,6 @@ absl::StatusOr<ShardSyncResult> SyncShards(client::StreamClient& client, const C
     request.Clear();
     request.set_next_token(page->next_token());
   }
-  absl::StatusOr<std::vector<lease::Lease>> existing = leases.List();
-  if (!existing.ok()) return existing.status();
-
   const ShardSyncPlan plan = PlanShardSync(shards, *existing, config.initial_position);
   ShardSyncResult result;
   for (const v1::Shard& shard : shards) result.listed.insert(shard.shard_id());

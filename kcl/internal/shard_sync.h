@@ -17,8 +17,10 @@
 // - any other shard is a root for this application: it starts at the initial position —
 //   except that at LATEST, closed shards get no lease (nothing after "latest" is left in
 //   them) and their open children start at LATEST themselves.
-// A lease at SHARD_END is deleted once every child has a lease that has started
-// (checkpointed past TRIM_HORIZON), or when its shard is gone and it has no known children.
+// A lease at SHARD_END stays while its shard is listed (it tells every worker, however late
+// its view, that the shard was processed) and is deleted once the shard has expired from
+// the stream. (Leases deleted earlier — as older versions did once every child had started —
+// are recognised by the first rule.)
 
 #include <set>
 #include <string>

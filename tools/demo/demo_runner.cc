@@ -312,7 +312,7 @@ class Demo {
   // Reports when every lease of the killed worker has a live owner again.
   void WatchFailover() {
     if (failover_keys_.empty()) return;
-    // Each of its leases has a live owner — or needs none: finished, or cleaned up.
+    // Each of its leases has a live owner — or needs none: finished (SHARD_END), or gone.
     for (const lease::Lease& lease : current_leases_) {
       if (std::find(failover_keys_.begin(), failover_keys_.end(), lease.key) ==
           failover_keys_.end()) {

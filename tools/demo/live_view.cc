@@ -89,7 +89,7 @@ void LiveView::UpdateLeases(const std::vector<v1::Shard>& shards,
     }
     for (const auto& [key, lease] : leases_) {
       if (now.count(key) == 0) {
-        Event(absl::StrCat("lease ", ShortShardId(key), " cleaned up (its children have started)"));
+        Event(absl::StrCat("lease ", ShortShardId(key), " cleaned up (its shard has expired)"));
       }
     }
   }
