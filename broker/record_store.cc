@@ -231,6 +231,11 @@ absl::Status RecordStore::PutMeta(absl::string_view key, absl::string_view value
 }
 
 absl::Status RecordStore::PutStream(const storage::v1::StoredStream& stream) {
+  if (faults_) {
+    if (absl::Status injected = faults_->BeforeStreamWrite(stream); !injected.ok()) {
+      return injected;
+    }
+  }
   return PutMeta(absl::StrCat(kStreamMetaPrefix, stream.name()), stream.SerializeAsString());
 }
 

@@ -54,7 +54,8 @@ struct ReadRange {
   int64_t max_bytes = 10 << 20;
 };
 
-// A seam for tests: consulted before every record append and read, so that chosen
+// A seam for tests: consulted before every record append and read (and stream metadata
+// write), so that chosen
 // operations fail as a failing disk would make them fail (nothing written, nothing read).
 // The broker itself never sets one. Fault-injecting implementations: broker/testing/.
 class StorageFaults {
@@ -62,6 +63,10 @@ class StorageFaults {
   virtual ~StorageFaults() = default;
   virtual absl::Status BeforeAppend(const std::vector<RecordToWrite>& records) = 0;
   virtual absl::Status BeforeRead(const ReadRange& range) = 0;
+  // Before a stream's metadata (settings, shards) is written.
+  virtual absl::Status BeforeStreamWrite(const storage::v1::StoredStream&) {
+    return absl::OkStatus();
+  }
 };
 
 struct RecordStoreOptions {

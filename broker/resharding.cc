@@ -79,15 +79,9 @@ absl::Status StreamBroker::ApplyReshard(const std::shared_ptr<StreamState>& stre
       child->adjacent_parent_shard_id = spec.adjacent_parent;
       created.push_back(std::move(child));
     }
-    stream->ApplyReshard(closing, created);
-    absl::Status persisted = catalog_->Persist(*stream);
-    if (!persisted.ok()) {  // undo in memory: nothing was written in between
-      for (const auto& child : created) stream->RemoveShard(child->index);
-      for (const auto& parent : parents) parent->ending_counter.store(0);
-      stream->set_next_shard_index(created.front()->index);
-      return persisted;
-    }
-    return absl::OkStatus();
+    // Stored first, then made visible: readers do not go through the commit queue, and one
+    // that saw a parent's end would follow children a failed write then took back.
+    return catalog_->CommitReshard(*stream, closing, created);
   });
   if (!status.ok()) return status;
   for (const auto& parent : parents) fanout_->OnCommit(*parent);  // subscribers see the end

@@ -141,6 +141,24 @@ absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
 }
 
 absl::Status StreamCatalog::Persist(const StreamState& stream) {
+  absl::MutexLock lock(&write_mu_);
+  return WriteLocked(stream, {}, {});
+}
+
+absl::Status StreamCatalog::CommitReshard(
+    StreamState& stream,
+    const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
+    const std::vector<std::shared_ptr<ShardState>>& created) {
+  absl::MutexLock lock(&write_mu_);
+  if (absl::Status written = WriteLocked(stream, closing, created); !written.ok()) return written;
+  stream.ApplyReshard(closing, created);
+  return absl::OkStatus();
+}
+
+absl::Status StreamCatalog::WriteLocked(
+    const StreamState& stream,
+    const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
+    const std::vector<std::shared_ptr<ShardState>>& created) {
   storage::v1::StoredStream stored;
   stored.set_stream_id(stream.id);
   stored.set_name(stream.name);
@@ -148,18 +166,30 @@ absl::Status StreamCatalog::Persist(const StreamState& stream) {
   stored.set_retention_hours(stream.retention_hours());
   stored.set_stream_mode(static_cast<int>(stream.mode));
   stored.set_max_record_size_kib(stream.max_record_size_kib);
-  stored.set_next_shard_index(stream.next_shard_index());
+  uint32_t next_shard_index = stream.next_shard_index();
   stored.set_trim_floor_counter(stream.trim_floor_counter());
-  for (const auto& shard : stream.Shards()) {
+  auto add = [&stored](const ShardState& shard, uint64_t ending_counter) {
     storage::v1::StoredShard* s = stored.add_shards();
-    s->set_index(shard->index);
-    s->set_starting_hash_key(HashKeyBytes(shard->hash_range.start));
-    s->set_ending_hash_key(HashKeyBytes(shard->hash_range.end));
-    s->set_starting_counter(shard->starting_counter);
-    s->set_ending_counter(shard->ending_counter.load());
-    s->set_parent_shard_id(shard->parent_shard_id);
-    s->set_adjacent_parent_shard_id(shard->adjacent_parent_shard_id);
+    s->set_index(shard.index);
+    s->set_starting_hash_key(HashKeyBytes(shard.hash_range.start));
+    s->set_ending_hash_key(HashKeyBytes(shard.hash_range.end));
+    s->set_starting_counter(shard.starting_counter);
+    s->set_ending_counter(ending_counter);
+    s->set_parent_shard_id(shard.parent_shard_id);
+    s->set_adjacent_parent_shard_id(shard.adjacent_parent_shard_id);
+  };
+  for (const auto& shard : stream.Shards()) {
+    uint64_t ending = shard->ending_counter.load();
+    for (const auto& [parent, parent_ending] : closing) {
+      if (parent.get() == shard.get()) ending = parent_ending;
+    }
+    add(*shard, ending);
   }
+  for (const auto& child : created) {
+    add(*child, child->ending_counter.load());
+    next_shard_index = std::max(next_shard_index, child->index + 1);
+  }
+  stored.set_next_shard_index(next_shard_index);
   return store_.PutStream(stored);
 }
 

@@ -59,8 +59,17 @@ class StreamCatalog {
   // way or leave 24…8760 h.
   absl::Status ChangeRetention(const StreamRef& ref, int hours, bool increase);
 
-  // Writes the stream's current settings and shards to storage (after a reshard).
+  // Writes the stream's current settings and shards to storage.
   absl::Status Persist(const StreamState& stream);
+
+  // Closes `closing` (parent, ending counter) and adds `created`: written to storage first,
+  // made visible in memory only once stored, so that no reader ever sees a reshard that
+  // storage then refused (a parent ended, children that never existed). Nothing changes
+  // when the write fails.
+  absl::Status CommitReshard(
+      StreamState& stream,
+      const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
+      const std::vector<std::shared_ptr<ShardState>>& created);
 
   // Open shards across all streams.
   int OpenShardCount() const;
@@ -68,6 +77,17 @@ class StreamCatalog {
   const BrokerLimits& limits() const { return limits_; }
 
  private:
+  // The stream as stored once `closing` and `created` are applied (none: as it is).
+  absl::Status WriteLocked(
+      const StreamState& stream,
+      const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
+      const std::vector<std::shared_ptr<ShardState>>& created)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  // Serializes metadata writes, each with its snapshot of the stream, so that the last one
+  // written is never older than the last change made in memory.
+  absl::Mutex write_mu_;
+
   StreamCatalog(RecordStore& store, const BrokerLimits& limits, const common::Clock& clock);
   int OpenShardCountLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 

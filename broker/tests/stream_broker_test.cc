@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "broker/sequence_number.h"
 #include "broker/testing/broker_test_base.h"
 #include "common/errors.h"
@@ -374,6 +376,53 @@ TEST_F(StreamBrokerTest, AFailedWriteThenASplitStillLetsReadersReachTheEnd) {
   }
   EXPECT_TRUE(ended) << "the closed shard's end is out of every reader's reach";
   EXPECT_EQ(data, (std::vector<std::string>{"r0", "r1", "r2", "r3", "r4"}));
+}
+
+TEST_F(StreamBrokerTest, ASplitStorageRefusedWasNeverVisibleToReaders) {
+  Create("s", 1);
+  for (int i = 0; i < 3; ++i) PutOne("s", "k", "r" + std::to_string(i));
+  const std::string parent = "shardId-000000000000";
+  const std::string middle = common::FormatUint128(common::kMaxHashKey / 2);
+  ListShardsParams all;
+  all.stream = StreamRef{"s", ""};
+  // What a reader (these do not go through the commit queue) sees while the write is failing.
+  size_t listed_meanwhile = 0;
+  std::string parent_ending_meanwhile = "unread";
+  size_t children_announced_meanwhile = 0;
+  std::string iterator = Iterator("s", parent, IteratorType::kTrimHorizon);
+  faults_->FailNextStreamWrite([&] {
+    std::thread reader([&] {  // another thread, as a client's request would be
+      auto listed = broker_->ListShards(all);
+      if (listed.ok()) {
+        listed_meanwhile = listed->shards.size();
+        parent_ending_meanwhile = listed->shards.front().ending_sequence_number;
+      }
+      auto read = broker_->GetRecords(iterator, 10000);
+      if (read.ok()) children_announced_meanwhile = read->child_shards.size();
+    });
+    reader.join();
+  });
+  EXPECT_EQ(ErrorType(broker_->SplitShard(StreamRef{"s", ""}, parent, middle)),
+            common::kInternalFailure);
+  EXPECT_EQ(listed_meanwhile, 1u) << "children listed before they were stored";
+  EXPECT_EQ(parent_ending_meanwhile, "") << "the parent shown closed before it was stored";
+  EXPECT_EQ(children_announced_meanwhile, 0u) << "a reader was sent to children never stored";
+  // Nothing changed: the parent takes records, and the next split gets the same child ids.
+  PutOne("s", "k", "r3");
+  auto listed = broker_->ListShards(all);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->shards.size(), 1u);
+  EXPECT_EQ(listed->shards[0].ending_sequence_number, "");
+  ASSERT_TRUE(broker_->SplitShard(StreamRef{"s", ""}, parent, middle).ok());
+  Reopen(BrokerLimits::None());
+  listed = broker_->ListShards(all);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->shards.size(), 3u);
+  EXPECT_NE(listed->shards[0].ending_sequence_number, "");
+  EXPECT_EQ(listed->shards[1].shard_id, "shardId-000000000001");
+  EXPECT_EQ(listed->shards[2].shard_id, "shardId-000000000002");
+  EXPECT_EQ(ReadAllData(Iterator("s", parent, IteratorType::kTrimHorizon)),
+            (std::vector<std::string>{"r0", "r1", "r2", "r3"}));
 }
 
 TEST_F(StreamBrokerTest, RetentionMovesOnlyInTheNamedDirection) {

@@ -73,8 +73,9 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
     }
   }
   // A shard without a lease whose child (or, through children without leases, whose
-  // descendant) has started was processed already: its lease was finished and cleaned up
-  // (which waits for every child to start). It must never be leased — and read — again.
+  // descendant) has started was processed already: its finished lease was deleted (older
+  // versions did so once every child had started). It must never be leased — and read —
+  // again.
   std::function<bool(const std::string&)> has_started_descendant = [&](const std::string& id) {
     for (const std::string& child : children_of[id]) {
       auto lease = leases.find(child);

@@ -137,11 +137,12 @@ TEST(ShardSyncPlanTest, AListingOlderThanTheLeasesNeverRevivesAFinishedShard) {
   // The listing was taken before A was split (a worker frozen between listing and reading
   // the leases): A looks open and childless, but its lease says it is done.
   const std::vector<v1::Shard> stale = {MakeShard("A")};
-  EXPECT_TRUE(PlanShardSync(stale,
-                            {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
-                             MakeLease("B", At("12")), MakeLease("C", At("13"))},
-                            InitialPosition::kTrimHorizon)
-                  .create.empty());
+  const ShardSyncPlan plan = PlanShardSync(stale,
+                                           {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
+                                            MakeLease("B", At("12")), MakeLease("C", At("13"))},
+                                           InitialPosition::kTrimHorizon);
+  EXPECT_TRUE(plan.create.empty());
+  EXPECT_TRUE(plan.remove.empty()) << "A is listed: its lease is what says it is done";
 }
 
 // A split into B and C, then B into E and F — all closed but E and F and C — before any

@@ -7,6 +7,8 @@
 //   --log FILE    one JSON line per run (seed, ok, violations, timings), appended
 //   --keep        keep every run's files (failed runs' files are always kept)
 //   --verbose     the harness's actions as they happen
+//   --broker-binary, --worker-binary  the programs to run (default: this build's), so a long
+//                 run can use copies while the build tree is rebuilt
 // Exit status 0 when every run held every promise, 1 otherwise. Each failure prints its
 // seed, its schedule, what went wrong and the one-line command that replays it.
 #include <unistd.h>
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   double minutes = 0;
   uint64_t first_seed = static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()));
   std::string log_path, work_root = "/tmp";
+  std::string broker_binary = eddy::testing::BrokerBinary();
+  std::string worker_binary = eddy::testing::ScriptedWorkerBinary();
   app.add_option("--seed", seeds, "run the scenario of this seed (repeatable)");
   app.add_flag("--regressions", regressions, "run every fixed scenario of the suite");
   app.add_option("--minutes", minutes, "run random seeds for this long");
@@ -48,6 +52,9 @@ int main(int argc, char** argv) {
   app.add_option("--work-root", work_root, "where the runs' directories go");
   app.add_flag("--keep", keep, "keep every run's files");
   app.add_flag("--verbose", verbose, "print the harness's actions as they happen");
+  app.add_option("--broker-binary", broker_binary, "the broker to run")->check(CLI::ExistingFile);
+  app.add_option("--worker-binary", worker_binary, "the scripted worker to run")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   if (seeds.empty() && !regressions && minutes <= 0) {
     fprintf(stderr, "give --seed, --regressions or --minutes (see --help)\n");
@@ -73,8 +80,8 @@ int main(int argc, char** argv) {
       break;
     }
     eddy::chaos::RunOptions options;
-    options.broker_binary = eddy::testing::BrokerBinary();
-    options.worker_binary = eddy::testing::ScriptedWorkerBinary();
+    options.broker_binary = broker_binary;
+    options.worker_binary = worker_binary;
     options.work_dir = absl::StrCat(work_root, "/eddy-chaos-", getpid(), "-", scenario.seed);
     options.keep_files = keep;
     options.verbose = verbose;

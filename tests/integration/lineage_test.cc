@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -96,18 +97,16 @@ TEST_F(LineageTest, SplitAndMergeWhileThreeWorkersConsumeKeepEveryKeyInOrder) {
   ExpectChildAfterParent(ShardId(3), ShardId(6));
   // Finished parents keep their leases at SHARD_END (until their shards expire): nobody
   // takes or reads them again; the children know their parents.
-  for (const auto& lease : Leases()) {
-    if (lease["LeaseKey"] == ShardId(1) || lease["LeaseKey"] == ShardId(2) ||
-        lease["LeaseKey"] == ShardId(3)) {
-      EXPECT_EQ(lease["Checkpoint"], "SHARD_END") << lease.dump();
-      EXPECT_EQ(lease["LeaseOwner"], "") << lease.dump();
-    }
+  std::map<std::string, nlohmann::json> by_shard;
+  for (const auto& lease : Leases()) by_shard[lease["LeaseKey"].get<std::string>()] = lease;
+  for (int finished : {1, 2, 3}) {
+    ASSERT_EQ(by_shard.count(ShardId(finished)), 1u) << ShardId(finished) << "'s lease is gone";
+    EXPECT_EQ(by_shard[ShardId(finished)]["Checkpoint"], "SHARD_END");
+    EXPECT_EQ(by_shard[ShardId(finished)]["LeaseOwner"], "");
   }
-  for (const auto& lease : Leases()) {
-    if (lease["LeaseKey"] == ShardId(6)) {
-      EXPECT_EQ(lease["ParentShardIds"], nlohmann::json::array({ShardId(2), ShardId(3)}));
-    }
-  }
+  ASSERT_EQ(by_shard.count(ShardId(6)), 1u);
+  EXPECT_EQ(by_shard[ShardId(6)]["ParentShardIds"],
+            nlohmann::json::array({ShardId(2), ShardId(3)}));
 }
 
 TEST_F(LineageTest, AMergeWhoseParentsAreHeldByDifferentWorkers) {
