@@ -274,12 +274,13 @@ std::vector<Scenario> RegressionScenarios() {
     s.shards = 2;
     s.workers_start_millis = 2500;
     s.workers = {Healthy("w0"), Healthy("w1")};
-    // Shard 1 (the upper half) is held up a little — its first record fails three times —
-    // so that shard 0 finishes while 1's children have no lease yet.
+    // Shard 1 (the upper half) is held up — its first record fails five times, about 3 s
+    // of backoff, three shard syncs — so that shard 0 finishes while 1's children have no
+    // lease yet. (Three failures, 0.7 s, caught the bug only in half the runs.)
     for (int k = 0; k < s.keys; ++k) {
       const std::string key = absl::StrCat("k", k);
       if (common::HashKeyOfPartitionKey(key) >> 127 == 0) continue;
-      for (WorkerPlan& worker : s.workers) worker.fail_rules.push_back(key + "#0:3");
+      for (WorkerPlan& worker : s.workers) worker.fail_rules.push_back(key + "#0:5");
       break;
     }
     // Split shard 1, then merge shard 0 with the lower child of 1 (the runner merges the
