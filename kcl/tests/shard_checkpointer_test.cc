@@ -18,22 +18,16 @@ ExtendedSequenceNumber Seq(const std::string& sequence) {
   return *ExtendedSequenceNumber::Of(sequence);
 }
 
-// A CheckpointStore whose Save of one chosen value blocks until released: two writes in
-// flight at once, landing in the order the test chooses.
-class BlockingSaves final : public checkpoint::CheckpointStore {
+// A CheckpointStore passing everything to `inner`: the decorators below change one call.
+class ForwardingStore : public checkpoint::CheckpointStore {
  public:
-  BlockingSaves(checkpoint::CheckpointStore& inner, ExtendedSequenceNumber blocked)
-      : inner_(inner), blocked_(blocked) {}
+  explicit ForwardingStore(checkpoint::CheckpointStore& inner) : inner_(inner) {}
   absl::StatusOr<checkpoint::CheckpointRecord> Read(const std::string& shard) override {
     return inner_.Read(shard);
   }
   absl::StatusOr<bool> Save(const std::string& shard, const checkpoint::Ownership& ownership,
                             const ExtendedSequenceNumber& value,
                             const std::string& state) override {
-    if (value == blocked_) {
-      entered.Notify();
-      release.WaitForNotification();
-    }
     return inner_.Save(shard, ownership, value, state);
   }
   absl::StatusOr<bool> Prepare(const std::string& shard, const checkpoint::Ownership& ownership,
@@ -45,11 +39,30 @@ class BlockingSaves final : public checkpoint::CheckpointStore {
                               const checkpoint::Ownership& ownership) override {
     return inner_.Commit(shard, ownership);
   }
+
+ private:
+  checkpoint::CheckpointStore& inner_;
+};
+
+// A CheckpointStore whose Save of one chosen value blocks until released: two writes in
+// flight at once, landing in the order the test chooses.
+class BlockingSaves final : public ForwardingStore {
+ public:
+  BlockingSaves(checkpoint::CheckpointStore& inner, ExtendedSequenceNumber blocked)
+      : ForwardingStore(inner), blocked_(blocked) {}
+  absl::StatusOr<bool> Save(const std::string& shard, const checkpoint::Ownership& ownership,
+                            const ExtendedSequenceNumber& value,
+                            const std::string& state) override {
+    if (value == blocked_) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return ForwardingStore::Save(shard, ownership, value, state);
+  }
   absl::Notification entered;
   absl::Notification release;
 
  private:
-  checkpoint::CheckpointStore& inner_;
   const ExtendedSequenceNumber blocked_;
 };
 
@@ -198,35 +211,20 @@ TEST_F(ShardCheckpointerTest, ConcurrentCheckpointsNeverLeaveTheStoredOneBehind)
 
 // A CheckpointStore whose next Save lands but answers DEADLINE_EXCEEDED, as a call that
 // timed out after the coordinator applied it does.
-class LandsButTimesOut final : public checkpoint::CheckpointStore {
+class LandsButTimesOut final : public ForwardingStore {
  public:
-  explicit LandsButTimesOut(checkpoint::CheckpointStore& inner) : inner_(inner) {}
-  absl::StatusOr<checkpoint::CheckpointRecord> Read(const std::string& shard) override {
-    return inner_.Read(shard);
-  }
+  using ForwardingStore::ForwardingStore;
   absl::StatusOr<bool> Save(const std::string& shard, const checkpoint::Ownership& ownership,
                             const ExtendedSequenceNumber& value,
                             const std::string& state) override {
-    absl::StatusOr<bool> won = inner_.Save(shard, ownership, value, state);
+    absl::StatusOr<bool> won = ForwardingStore::Save(shard, ownership, value, state);
     if (time_out_next) {
       time_out_next = false;
       return absl::DeadlineExceededError("timed out (but applied)");
     }
     return won;
   }
-  absl::StatusOr<bool> Prepare(const std::string& shard, const checkpoint::Ownership& ownership,
-                               const ExtendedSequenceNumber& value,
-                               const std::string& state) override {
-    return inner_.Prepare(shard, ownership, value, state);
-  }
-  absl::StatusOr<bool> Commit(const std::string& shard,
-                              const checkpoint::Ownership& ownership) override {
-    return inner_.Commit(shard, ownership);
-  }
   bool time_out_next = false;
-
- private:
-  checkpoint::CheckpointStore& inner_;
 };
 
 TEST_F(ShardCheckpointerTest, AWriteThatTimedOutButLandedIsNeverWrittenBelow) {
