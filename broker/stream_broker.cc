@@ -86,7 +86,7 @@ void StreamBroker::TrimExpiredRecords() {
         // A closed shard whose every record has expired: it disappears from the stream.
         stream->RemoveShard(shard->index);
         absl::Status persisted = catalog_->Persist(*stream);
-        if (!persisted.ok()) {
+        if (!persisted.ok() && !stream->deleted.load()) {
           common::Logger("eddy.broker")
               ->warn("stream={} shard={} expiry not persisted: {}", stream->name, shard->shard_id,
                      persisted.ToString());

@@ -142,7 +142,7 @@ absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
 
 absl::Status StreamCatalog::Persist(const StreamState& stream) {
   absl::MutexLock lock(&write_mu_);
-  return WriteLocked(stream, {}, {});
+  return WriteLocked(stream, {});
 }
 
 absl::Status StreamCatalog::CommitReshard(
@@ -150,24 +150,27 @@ absl::Status StreamCatalog::CommitReshard(
     const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
     const std::vector<std::shared_ptr<ShardState>>& created) {
   absl::MutexLock lock(&write_mu_);
-  if (absl::Status written = WriteLocked(stream, closing, created); !written.ok()) return written;
+  if (absl::Status written = WriteLocked(stream, {closing, created, std::nullopt, std::nullopt});
+      !written.ok()) {
+    return written;
+  }
   stream.ApplyReshard(closing, created);
   return absl::OkStatus();
 }
 
-absl::Status StreamCatalog::WriteLocked(
-    const StreamState& stream,
-    const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
-    const std::vector<std::shared_ptr<ShardState>>& created) {
+absl::Status StreamCatalog::WriteLocked(const StreamState& stream, const PendingChange& change) {
+  if (stream.deleted.load()) {
+    return common::ResourceNotFound(absl::StrCat("Stream ", stream.name, " was deleted."));
+  }
   storage::v1::StoredStream stored;
   stored.set_stream_id(stream.id);
   stored.set_name(stream.name);
   stored.set_creation_millis(stream.creation_millis);
-  stored.set_retention_hours(stream.retention_hours());
+  stored.set_retention_hours(change.retention_hours.value_or(stream.retention_hours()));
   stored.set_stream_mode(static_cast<int>(stream.mode));
   stored.set_max_record_size_kib(stream.max_record_size_kib);
   uint32_t next_shard_index = stream.next_shard_index();
-  stored.set_trim_floor_counter(stream.trim_floor_counter());
+  stored.set_trim_floor_counter(change.trim_floor_counter.value_or(stream.trim_floor_counter()));
   auto add = [&stored](const ShardState& shard, uint64_t ending_counter) {
     storage::v1::StoredShard* s = stored.add_shards();
     s->set_index(shard.index);
@@ -180,12 +183,12 @@ absl::Status StreamCatalog::WriteLocked(
   };
   for (const auto& shard : stream.Shards()) {
     uint64_t ending = shard->ending_counter.load();
-    for (const auto& [parent, parent_ending] : closing) {
+    for (const auto& [parent, parent_ending] : change.closing) {
       if (parent.get() == shard.get()) ending = parent_ending;
     }
     add(*shard, ending);
   }
-  for (const auto& child : created) {
+  for (const auto& child : change.created) {
     add(*child, child->ending_counter.load());
     next_shard_index = std::max(next_shard_index, child->index + 1);
   }
@@ -199,7 +202,12 @@ absl::StatusOr<std::shared_ptr<StreamState>> StreamCatalog::Remove(const StreamR
   absl::MutexLock lock(&mu_);
   auto it = by_name_.find(*name);
   if (it == by_name_.end()) return NotFound(*name);
-  if (absl::Status s = store_.DeleteStream(*name); !s.ok()) return s;
+  {
+    // No metadata write of this stream is in flight, and none is made after this one.
+    absl::MutexLock write(&write_mu_);
+    if (absl::Status s = store_.DeleteStream(*name); !s.ok()) return s;
+    it->second->deleted.store(true);
+  }
   std::shared_ptr<StreamState> stream = std::move(it->second);
   by_name_.erase(it);
   by_id_.erase(stream->id);
@@ -234,7 +242,10 @@ absl::Status StreamCatalog::ChangeRetention(const StreamRef& ref, int hours, boo
   absl::StatusOr<std::shared_ptr<StreamState>> stream = Find(ref);
   if (!stream.ok()) return stream.status();
   if (absl::Status s = ValidateRetentionHours(hours); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);  // serialises retention changes with persistence
+  // Serializes retention changes with every other metadata write; stored first, then
+  // applied: neither readers nor the trimmer ever act on a retention that a failed write
+  // then takes back.
+  absl::MutexLock write(&write_mu_);
   const int current = (*stream)->retention_hours();
   if (increase && hours < current) {
     return common::InvalidArgument(
@@ -248,14 +259,13 @@ absl::Status StreamCatalog::ChangeRetention(const StreamRef& ref, int hours, boo
                      " can not be longer than existing retention period (", current,
                      " hours). Use IncreaseRetentionPeriod API."));
   }
-  const uint64_t floor = (*stream)->trim_floor_counter();
-  (*stream)->set_retention_hours(hours, clock_.NowMillis());
-  absl::Status persisted = Persist(**stream);
-  if (!persisted.ok()) {
-    (*stream)->set_retention_hours(current, clock_.NowMillis());
-    (*stream)->set_trim_floor_counter(floor);
-  }
-  return persisted;
+  const int64_t now = clock_.NowMillis();
+  PendingChange change;
+  change.retention_hours = hours;
+  change.trim_floor_counter = (*stream)->TrimFloorAt(now);
+  if (absl::Status written = WriteLocked(**stream, change); !written.ok()) return written;
+  (*stream)->set_retention_hours(hours, now);
+  return absl::OkStatus();
 }
 
 }  // namespace eddy::broker

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,15 +78,20 @@ class StreamCatalog {
   const BrokerLimits& limits() const { return limits_; }
 
  private:
-  // The stream as stored once `closing` and `created` are applied (none: as it is).
-  absl::Status WriteLocked(
-      const StreamState& stream,
-      const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
-      const std::vector<std::shared_ptr<ShardState>>& created)
+  // What a write makes of a stream before memory has it (nothing: the stream as it is).
+  struct PendingChange {
+    std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>> closing;
+    std::vector<std::shared_ptr<ShardState>> created;
+    std::optional<int> retention_hours;
+    std::optional<uint64_t> trim_floor_counter;
+  };
+  // Writes `stream` with `change` applied; NotFound once the stream was deleted.
+  absl::Status WriteLocked(const StreamState& stream, const PendingChange& change)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  // Serializes metadata writes, each with its snapshot of the stream, so that the last one
-  // written is never older than the last change made in memory.
+  // Serializes metadata writes (and deletes), each with its snapshot of the stream, so that
+  // the last one written is never older than the last change made in memory. Order: mu_,
+  // then write_mu_.
   absl::Mutex write_mu_;
 
   StreamCatalog(RecordStore& store, const BrokerLimits& limits, const common::Clock& clock);

@@ -105,10 +105,19 @@ int StreamState::retention_hours() const {
 
 void StreamState::set_retention_hours(int hours, int64_t now_millis) {
   absl::MutexLock lock(&mu_);
+  trim_floor_counter_ = TrimFloorAtLocked(now_millis);
+  retention_hours_ = hours;
+}
+
+uint64_t StreamState::TrimFloorAt(int64_t now_millis) const {
+  absl::MutexLock lock(&mu_);
+  return TrimFloorAtLocked(now_millis);
+}
+
+uint64_t StreamState::TrimFloorAtLocked(int64_t now_millis) const {
   const uint64_t horizon =
       CounterAtMillis(now_millis - static_cast<int64_t>(retention_hours_) * 3'600'000);
-  trim_floor_counter_ = std::max(trim_floor_counter_, horizon);
-  retention_hours_ = hours;
+  return std::max(trim_floor_counter_, horizon);
 }
 
 uint64_t StreamState::trim_floor_counter() const {

@@ -98,11 +98,15 @@ class StreamState {
   const int64_t creation_millis;
   const StreamMode mode;
   const int max_record_size_kib;
+  // Set by DeleteStream: the stream's metadata is never written again.
+  std::atomic<bool> deleted{false};
 
   int retention_hours() const;
   // Changes the retention at `now_millis`. What has expired by then stays expired: the
   // trim floor moves up to the current horizon before a longer retention takes effect.
   void set_retention_hours(int hours, int64_t now_millis);
+  // The trim floor a retention change at `now_millis` leaves (what has expired by then).
+  uint64_t TrimFloorAt(int64_t now_millis) const;
   // Records below this counter have expired for good (persisted with the stream).
   uint64_t trim_floor_counter() const;
   void set_trim_floor_counter(uint64_t counter);
@@ -141,6 +145,8 @@ class StreamState {
   int64_t MaxRecordBytes() const { return static_cast<int64_t>(max_record_size_kib) * 1024; }
 
  private:
+  uint64_t TrimFloorAtLocked(int64_t now_millis) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
   int retention_hours_ ABSL_GUARDED_BY(mu_);
   uint64_t trim_floor_counter_ ABSL_GUARDED_BY(mu_) = 0;

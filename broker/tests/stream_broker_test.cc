@@ -388,7 +388,7 @@ TEST_F(StreamBrokerTest, ASplitStorageRefusedWasNeverVisibleToReaders) {
   // What a reader (these do not go through the commit queue) sees while the write is failing.
   size_t listed_meanwhile = 0;
   std::string parent_ending_meanwhile = "unread";
-  size_t children_announced_meanwhile = 0;
+  size_t children_announced_meanwhile = 99;  // (unread)
   std::string iterator = Iterator("s", parent, IteratorType::kTrimHorizon);
   faults_->FailNextStreamWrite([&] {
     std::thread reader([&] {  // another thread, as a client's request would be
@@ -423,6 +423,35 @@ TEST_F(StreamBrokerTest, ASplitStorageRefusedWasNeverVisibleToReaders) {
   EXPECT_EQ(listed->shards[2].shard_id, "shardId-000000000002");
   EXPECT_EQ(ReadAllData(Iterator("s", parent, IteratorType::kTrimHorizon)),
             (std::vector<std::string>{"r0", "r1", "r2", "r3"}));
+}
+
+TEST_F(StreamBrokerTest, ARetentionChangeStorageRefusedWasNeverActedOn) {
+  Create("s", 1);
+  const StreamRef ref{"s", ""};
+  ASSERT_TRUE(broker_->ChangeRetention(ref, 168, /*increase=*/true).ok());
+  const std::string shard = "shardId-000000000000";
+  for (int i = 0; i < 3; ++i) PutOne("s", "k", "old" + std::to_string(i));
+  clock_.AdvanceMillis(100 * 3'600'000);  // 100 h old: kept under 168 h, not under 24 h
+  // The trimmer and a reader run while the decrease is being written — and fails.
+  std::vector<std::string> read_meanwhile = {"(unread)"};
+  faults_->FailNextStreamWrite([&] {
+    std::thread trimmer_and_reader([&] {
+      broker_->TrimExpiredRecords();
+      read_meanwhile = ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon));
+    });
+    trimmer_and_reader.join();
+  });
+  EXPECT_EQ(ErrorType(broker_->ChangeRetention(ref, 24, /*increase=*/false)),
+            common::kInternalFailure);
+  const std::vector<std::string> all = {"old0", "old1", "old2"};
+  EXPECT_EQ(read_meanwhile, all) << "a reader saw the retention the failed write took back";
+  broker_->TrimExpiredRecords();
+  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon)), all)
+      << "the trimmer acted on the retention the failed write took back";
+  // Retention is still 168 h: 120 h is a decrease (from 24 h it would be refused).
+  EXPECT_TRUE(broker_->ChangeRetention(ref, 120, /*increase=*/false).ok());
+  Reopen(BrokerLimits::None());
+  EXPECT_EQ(ReadAllData(Iterator("s", shard, IteratorType::kTrimHorizon)), all);
 }
 
 TEST_F(StreamBrokerTest, RetentionMovesOnlyInTheNamedDirection) {
