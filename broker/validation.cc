@@ -70,7 +70,9 @@ absl::Status ValidateResourceName(absl::string_view field, absl::string_view nam
 absl::Status ValidatePartitionKey(absl::string_view key) {
   const int64_t chars = CountUtf8CodePoints(key);
   if (chars < 0) {
-    return common::ValidationError("PartitionKey must be valid UTF-8.");
+    return common::ValidationError(
+        "1 validation error detected: Value at 'partitionKey' failed to satisfy constraint: "
+        "Member must be valid UTF-8");
   }
   if (chars < 1 || chars > kMaxPartitionKeyChars) {
     return common::ValidationError(

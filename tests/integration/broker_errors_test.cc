@@ -35,6 +35,19 @@ TEST_F(BrokerErrorsTest, BadRecordsAreRefusedPreciselyAndStoreNothing) {
   absl::Status long_key = PutOne("s", std::string(257, 'k'), "x");
   EXPECT_EQ(ErrorType(long_key), common::kValidation);
   EXPECT_NE(long_key.message().find("256"), std::string::npos);
+  // A key that is not UTF-8: a validation error naming the field, as Kinesis answers.
+  absl::Status not_utf8 = PutOne("s", "\xff\xfe", "x");
+  EXPECT_EQ(ErrorType(not_utf8), common::kValidation) << not_utf8;
+  EXPECT_NE(not_utf8.message().find("partitionKey"), std::string::npos) << not_utf8;
+  EXPECT_NE(not_utf8.message().find("UTF-8"), std::string::npos) << not_utf8;
+  v1::PutRecordsRequest batch;
+  batch.mutable_stream()->set_stream_name("s");
+  batch.add_records()->set_partition_key("fine");
+  batch.add_records()->set_partition_key("\xc0\xaf");  // an overlong '/'
+  absl::Status batch_status = client_->PutRecords(batch).status();
+  EXPECT_EQ(ErrorType(batch_status), common::kValidation) << batch_status;
+  EXPECT_NE(batch_status.message().find("records.2.member.partitionKey"), std::string::npos)
+      << batch_status;
   absl::Status missing = PutOne("nope", "k", "x");
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ErrorType(missing), common::kResourceNotFound);
