@@ -163,10 +163,12 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
     } else if (!params.filter_shard_id.empty()) {
       return common::InvalidArgument("ShardFilter.ShardId is only valid with AFTER_SHARD_ID.");
     }
-    if (wants_time && filter_millis <= 0) {
-      return common::InvalidArgument(
-          "ShardFilter.Timestamp is required with AT_TIMESTAMP and "
-          "FROM_TIMESTAMP.");
+    if (wants_time) {
+      if (absl::Status s = ValidateRequiredTimestamp(
+              "ShardFilter.Timestamp", "AT_TIMESTAMP and FROM_TIMESTAMP", filter_millis);
+          !s.ok()) {
+        return s;
+      }
     }
     if (!wants_time && filter_millis != 0) {
       return common::InvalidArgument(

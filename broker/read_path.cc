@@ -73,8 +73,9 @@ absl::StatusOr<uint64_t> StreamBroker::ResolveStartingCounter(
       next_counter = (ending != 0 ? ending : committed) + 1;
       break;
     case IteratorType::kAtTimestamp:
-      if (timestamp_millis <= 0) {
-        return common::InvalidArgument("Timestamp is required with AT_TIMESTAMP.");
+      if (absl::Status s = ValidateRequiredTimestamp("Timestamp", "AT_TIMESTAMP", timestamp_millis);
+          !s.ok()) {
+        return s;
       }
       if (timestamp_millis > clock_.NowMillis()) {
         return common::InvalidArgument(absl::StrCat("The timestamp ", timestamp_millis,

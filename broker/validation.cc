@@ -67,6 +67,18 @@ absl::Status ValidateResourceName(absl::string_view field, absl::string_view nam
   return absl::OkStatus();
 }
 
+absl::Status ValidateRequiredTimestamp(absl::string_view field, absl::string_view required_with,
+                                       int64_t millis) {
+  if (millis < 0) {
+    return common::InvalidArgument(
+        absl::StrCat(field, " ", millis, " ms lies before 1970-01-01T00:00:00Z."));
+  }
+  if (millis == 0) {
+    return common::InvalidArgument(absl::StrCat(field, " is required with ", required_with, "."));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidatePartitionKey(absl::string_view key) {
   const int64_t chars = CountUtf8CodePoints(key);
   if (chars < 0) {

@@ -27,6 +27,11 @@ absl::Status ValidatePartitionKey(absl::string_view key);
 
 absl::Status ValidateRetentionHours(int hours);
 
+// A start timestamp (`field`, epoch millis) where one is required: InvalidArgument when
+// absent (0 — the gRPC API cannot tell it from the epoch itself) or before the epoch.
+absl::Status ValidateRequiredTimestamp(absl::string_view field, absl::string_view required_with,
+                                       int64_t millis);
+
 // `value` within [min, max], else a ValidationException naming `field`.
 absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min, int64_t max);
 

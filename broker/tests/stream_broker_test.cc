@@ -179,6 +179,14 @@ TEST_F(StreamBrokerTest, GetShardIteratorRefusesBadPositions) {
             common::kInvalidArgument);
   EXPECT_EQ(ErrorType(get(static_cast<IteratorType>(0), "shardId-000000000000", "").status()),
             common::kInvalidArgument);
+  // A timestamp before the epoch is named as such, not taken for a missing one.
+  auto before_epoch = get(IteratorType::kAtTimestamp, "shardId-000000000000", "", -5);
+  EXPECT_EQ(ErrorType(before_epoch.status()), common::kInvalidArgument);
+  EXPECT_NE(before_epoch.status().message().find("-5 ms lies before 1970"), std::string::npos)
+      << before_epoch.status();
+  auto absent = get(IteratorType::kAtTimestamp, "shardId-000000000000", "", 0);
+  EXPECT_NE(absent.status().message().find("Timestamp is required"), std::string::npos)
+      << absent.status();
 }
 
 TEST_F(StreamBrokerTest, IteratorsExpireAfterFiveMinutesAndResistTampering) {
@@ -589,6 +597,17 @@ TEST_F(StreamBrokerTest, ListShardsFiltersFollowLineageAndTime) {
   EXPECT_EQ(ids(ShardFilterType::kFromTimestamp, before_split), (V{"00", "01", "02"}));
   EXPECT_EQ(ids(ShardFilterType::kFromTimestamp, after_split), (V{"01", "02"}));
   EXPECT_EQ(ids(ShardFilterType::kAfterShardId, 0, "shardId-000000000000"), (V{"01", "02"}));
+  for (ShardFilterType type : {ShardFilterType::kAtTimestamp, ShardFilterType::kFromTimestamp}) {
+    ListShardsParams before_epoch;
+    before_epoch.stream = StreamRef{"s", ""};
+    before_epoch.filter = type;
+    before_epoch.filter_timestamp_millis = -1;
+    auto refused = broker_->ListShards(before_epoch);
+    EXPECT_EQ(ErrorType(refused.status()), common::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("ShardFilter.Timestamp -1 ms lies before 1970"),
+              std::string::npos)
+        << refused.status();
+  }
   auto described = broker_->DescribeStream(DescribeStreamParams{StreamRef{"s", ""}, 100, ""});
   ASSERT_TRUE(described.ok());
   EXPECT_FALSE(described->shards[0].ending_sequence_number.empty());
