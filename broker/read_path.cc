@@ -139,12 +139,7 @@ absl::StatusOr<ShardIteratorResult> StreamBroker::GetShardIterator(
   const IteratorPosition position{stream.id, shard->index, *next, clock_.NowMillis()};
   ShardIteratorResult result;
   result.iterator = tokens_.Seal(kIteratorToken, EncodeIterator(position));
-  // Clamped as a subscription's continuation is: a position AFTER_SEQUENCE_NUMBER may name.
-  const uint64_t ending = shard->ending_counter.load();
-  const uint64_t last_readable =
-      ending != 0 ? std::min(shard->committed.load(), ending) : shard->committed.load();
-  const uint64_t before = std::min(std::max(*next, shard->starting_counter + 1) - 1,
-                                   std::max(last_readable, shard->starting_counter));
+  const uint64_t before = shard->ResumeAfterCounter(*next, shard->LastReadableCounter());
   result.starts_after_sequence_number =
       FormatSequenceNumber(SequenceNumber{StreamTagOf(stream.id), shard->index, before});
   return result;

@@ -2,6 +2,7 @@
 // The broker's in-memory view of streams and shards, shared by the control plane, the
 // write path and the read path.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -52,6 +53,22 @@ class ShardState {
   std::atomic<bool> deleted{false};
 
   bool IsOpen() const { return ending_counter.load() == 0; }
+
+  // The last counter a reader can reach: the committed records, up to the shard's end.
+  uint64_t LastReadableCounter() const {
+    const uint64_t ending = ending_counter.load();
+    const uint64_t last = committed.load();
+    return ending != 0 ? std::min(last, ending) : last;
+  }
+
+  // The counter a reader about to read `next_counter` stands after — the position a later
+  // AFTER_SEQUENCE_NUMBER resumes from. Never past `last_readable` (a start at a timestamp
+  // after the last record would otherwise name a position every resume is refused; nothing
+  // can be written below the clock, so resuming there skips nothing) nor below the start.
+  uint64_t ResumeAfterCounter(uint64_t next_counter, uint64_t last_readable) const {
+    const uint64_t before_next = std::max(next_counter, starting_counter + 1) - 1;
+    return std::min(before_next, std::max(last_readable, starting_counter));
+  }
 
   // Sets the counters of a shard whose last written counter is `last` (creation or
   // restart) and starts its tail above it. Before publication only.

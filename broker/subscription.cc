@@ -205,16 +205,6 @@ absl::StatusOr<std::vector<SharedRecord>> Subscription::ReadFrom(uint64_t from,
   return records;
 }
 
-uint64_t Subscription::ContinuationBeforeNext(const ShardState& shard,
-                                              uint64_t last_readable) const {
-  // Never past what a resubscription AFTER it may name (the shard's committed records, or
-  // its end): a start at a timestamp after the last record would otherwise hand out a
-  // continuation that every later subscription is refused. Nothing can be written below
-  // the clock, so resuming after `last_readable` skips nothing the start wanted.
-  const uint64_t before_next = std::max(next_counter_ - 1, shard.starting_counter);
-  return std::min(before_next, std::max(last_readable, shard.starting_counter));
-}
-
 Subscription::Decision Subscription::Decide(int64_t now) {
   Decision decision;
   const FanOutOptions& options = context_.options;
@@ -246,7 +236,7 @@ Subscription::Decision Subscription::Decide(int64_t now) {
     // LATEST learns (and can keep) its position before any record arrives.
     first_event_sent_ = true;
     decision.action = Action::kSend;
-    decision.event.continuation_counter = ContinuationBeforeNext(shard, last_readable);
+    decision.event.continuation_counter = shard.ResumeAfterCounter(next_counter_, last_readable);
     return decision;
   }
   for (int attempts = 0; next_counter_ <= last_readable && attempts < 64; ++attempts) {
@@ -296,7 +286,7 @@ Subscription::Decision Subscription::Decide(int64_t now) {
     absl::MutexLock lock(&mu_);
     last_event = last_event_millis_;
   }
-  decision.event.continuation_counter = ContinuationBeforeNext(shard, last_readable);
+  decision.event.continuation_counter = shard.ResumeAfterCounter(next_counter_, last_readable);
   if (now - last_event >= options.heartbeat_millis) {
     decision.action = Action::kSend;  // an empty event: "alive, nothing new"
     return decision;

@@ -124,8 +124,6 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   // Records from `from` (a read error is returned, never taken for an empty range).
   absl::StatusOr<std::vector<SharedRecord>> ReadFrom(uint64_t from, uint64_t last_readable,
                                                      bool* exhausted);
-  // The continuation of an event without records: just before the next record to send.
-  uint64_t ContinuationBeforeNext(const ShardState& shard, uint64_t last_readable) const;
   void ArmTimer(int64_t millis);
   void FinishSink(EventSink* sink, const absl::Status& status);
 
