@@ -30,11 +30,24 @@ struct StreamInfo {
   int retention_hours = 24;
   int64_t creation_millis = 0;
   int max_record_size_kib = 1024;
+  StreamSettings settings;
   int open_shard_count = 0;
   int consumer_count = 0;
   bool updating = false;          // a split or merge is being applied
   std::vector<ShardInfo> shards;  // DescribeStream only
   bool has_more_shards = false;
+};
+
+struct MonitoringChange {
+  std::vector<std::string> current;  // before
+  std::vector<std::string> desired;  // after
+};
+
+struct BrokerLimitsInfo {
+  int shard_limit = 0;
+  int open_shard_count = 0;
+  int on_demand_stream_count = 0;
+  int on_demand_stream_count_limit = 0;
 };
 
 struct DescribeStreamParams {

@@ -36,7 +36,7 @@ void CapacityManager::CheckNow() {
   absl::MutexLock lock(&mu_);
   const int64_t now = clock_.NowMillis();
   for (const auto& stream : catalog_.List()) {
-    if (stream->mode == StreamMode::kOnDemand) CheckStream(stream, now);
+    if (stream->mode() == StreamMode::kOnDemand) CheckStream(stream, now);
   }
 }
 

@@ -89,7 +89,7 @@ absl::StatusOr<ListStreamsResult> StreamBroker::ListStreams(const ListStreamsPar
     StreamInfo info;
     info.name = stream->name;
     info.arn = stream->arn;
-    info.mode = stream->mode;
+    info.mode = stream->mode();
     info.creation_millis = stream->creation_millis;
     result.streams.push_back(std::move(info));
   }

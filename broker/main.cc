@@ -13,7 +13,7 @@
 #include <fstream>
 #include <thread>
 
-#include "broker/server.h"
+#include "broker/server/server.h"
 #include "common/logging.h"
 
 int main(int argc, char** argv) {
@@ -26,6 +26,20 @@ int main(int argc, char** argv) {
   std::string ready_file;
   eddy::broker::BrokerLimits custom;  // per-limit flags apply unless --limits=none
   app.add_option("--listen", options.listen_address, "host:port to serve on (port 0: any free)")
+      ->capture_default_str();
+  std::string kinesis_listen = "127.0.0.1:4568";
+  app.add_option("--kinesis-listen", kinesis_listen,
+                 "host:port of the Kinesis HTTP endpoint (HTTP/1.1, h2c, TLS; port 0: any free; "
+                 "none: off)")
+      ->capture_default_str();
+  app.add_option("--tls-cert", options.kinesis.tls_cert_file,
+                 "PEM certificate chain: the Kinesis endpoint also serves TLS (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", options.kinesis.tls_key_file, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--kinesis-idle-timeout-ms", options.kinesis.limits.idle_timeout_millis,
+                 "an HTTP connection with no request in progress is closed after this long")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--data-dir", options.broker.data_dir, "RocksDB directory")->capture_default_str();
   app.add_option("--limits", limits, "default: Kinesis throughput limits; none: lift them")
@@ -117,6 +131,8 @@ int main(int argc, char** argv) {
   // Without a push budget, larger events carry a backlog with less overhead.
   if (limits == "none") fanout.max_event_bytes = 4 << 20;
   options.broker.sync = sync == "wal";
+  options.kinesis_enabled = kinesis_listen != "none";
+  options.kinesis.listen_address = kinesis_listen;
 
   // Signals are taken by one thread with sigwait, never by a handler.
   sigset_t signals;
@@ -130,11 +146,14 @@ int main(int argc, char** argv) {
     log->critical("cannot start: {}", server.status().ToString());
     return 1;
   }
-  log->info("eddy-broker listening on {} (data {}, limits {}, sync {})", (*server)->address(),
+  log->info("eddy-broker listening on {} (gRPC) and {} (Kinesis HTTP) (data {}, limits {}, sync {})",
+            (*server)->address(),
+            options.kinesis_enabled ? (*server)->kinesis_address() : std::string("nowhere"),
             options.broker.data_dir, limits, sync);
   if (!ready_file.empty()) {
     const std::string temp = ready_file + ".tmp";
-    std::ofstream(temp) << (*server)->address() << "\n";
+    std::ofstream(temp) << (*server)->address() << "\n"
+                        << "kinesis=" << (*server)->kinesis_address() << "\n";
     std::rename(temp.c_str(), ready_file.c_str());  // readers never see a partial file
   }
   std::thread waiter([&] {

@@ -18,7 +18,7 @@ namespace eddy::broker {
 namespace {
 
 absl::Status RefuseOnDemand(const StreamState& stream, absl::string_view operation) {
-  if (stream.mode != StreamMode::kOnDemand) return absl::OkStatus();
+  if (stream.mode() != StreamMode::kOnDemand) return absl::OkStatus();
   return common::ValidationError(absl::StrCat(operation, " is not supported for stream ",
                                               stream.name,
                                               " in ON_DEMAND capacity mode: the broker "

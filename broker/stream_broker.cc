@@ -104,13 +104,13 @@ void StreamBroker::TrimExpiredRecords() {
 
 absl::Status StreamBroker::CreateStream(const CreateStreamParams& params) {
   CreateStreamParams resolved = params;
-  if (resolved.shard_count == 0) {
+  if (!resolved.shard_count.has_value()) {
     resolved.shard_count = resolved.mode == StreamMode::kOnDemand ? 4 : 1;
   }
   absl::Status status = catalog_->Create(resolved);
   if (status.ok()) {
     common::Logger("eddy.broker")
-        ->info("stream={} created: {} shards, retention {} h", resolved.name, resolved.shard_count,
+        ->info("stream={} created: {} shards, retention {} h", resolved.name, *resolved.shard_count,
                resolved.retention_hours);
   }
   return status;
@@ -174,7 +174,8 @@ absl::StatusOr<StreamInfo> StreamBroker::DescribeStreamSummary(const StreamRef& 
   StreamInfo info;
   info.name = s.name;
   info.arn = s.arn;
-  info.mode = s.mode;
+  info.mode = s.mode();
+  info.settings = s.settings();
   info.retention_hours = s.retention_hours();
   info.creation_millis = s.creation_millis;
   info.max_record_size_kib = s.max_record_size_kib;

@@ -69,6 +69,27 @@ class StreamBroker {
   absl::StatusOr<ListShardsResult> ListShards(const ListShardsParams& params) const;
   absl::Status ChangeRetention(const StreamRef& stream, int hours, bool increase);
 
+  // Settings recorded and reported (stream_settings.cc). Each is stored before it applies.
+  // ON_DEMAND ↔ PROVISIONED; ResourceInUse while a split or merge is being applied.
+  absl::Status UpdateStreamMode(const StreamRef& stream, StreamMode mode);
+  // Adds or overwrites tags (at most 10 a call, 50 a stream; keys 1–128 characters, values
+  // 0–256, no "aws:" prefix).
+  absl::Status TagStream(const StreamRef& stream,
+                         const std::vector<std::pair<std::string, std::string>>& tags);
+  // Removes tags by key (1–50 keys; absent keys are ignored, as AWS does).
+  absl::Status UntagStream(const StreamRef& stream, const std::vector<std::string>& keys);
+  absl::StatusOr<StreamSettings> StreamSettingsOf(const StreamRef& stream) const;
+  // Adds (`enable`) or removes shard-level metrics ("ALL" names every one); returns the
+  // metrics before and after.
+  absl::StatusOr<MonitoringChange> ChangeEnhancedMonitoring(const StreamRef& stream,
+                                                            const std::vector<std::string>& metrics,
+                                                            bool enable);
+  // Records KMS encryption (`start`, with a key id) or its end. Eddy does not encrypt at
+  // rest yet: this is reported, not applied (docs/kinesis-api.md).
+  absl::Status ChangeEncryption(const StreamRef& stream, const std::string& encryption_type,
+                                const std::string& key_id, bool start);
+  BrokerLimitsInfo DescribeLimits() const;
+
   // Data plane. Puts complete asynchronously, once durable (or refused), on the commit
   // thread: `done` must not block. A whole-request failure (validation, unknown stream)
   // arrives as the StatusOr's error; otherwise one outcome per entry, in order.

@@ -80,6 +80,13 @@ absl::StatusOr<std::unique_ptr<StreamCatalog>> StreamCatalog::Open(RecordStore& 
     }
     stream->set_next_shard_index(std::max(stream->next_shard_index(), s.next_shard_index()));
     stream->set_trim_floor_counter(s.trim_floor_counter());
+    StreamSettings settings = stream->settings();
+    settings.tags.insert(s.tags().begin(), s.tags().end());
+    settings.shard_level_metrics.insert(s.shard_level_metrics().begin(),
+                                        s.shard_level_metrics().end());
+    if (!s.encryption_type().empty()) settings.encryption_type = s.encryption_type();
+    settings.key_id = s.key_id();
+    stream->set_settings(std::move(settings));
     catalog->by_id_[s.stream_id()] = stream;
     catalog->by_name_[s.name()] = std::move(stream);
   }
@@ -101,7 +108,7 @@ int StreamCatalog::OpenShardCountLocked() const {
 
 absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
   if (absl::Status s = ValidateStreamName(params.name); !s.ok()) return s;
-  if (absl::Status s = ValidateRange("shardCount", params.shard_count, 1, 100000); !s.ok()) {
+  if (absl::Status s = ValidateRange("shardCount", params.shard_count.value_or(0), 1, 100000); !s.ok()) {
     return s;
   }
   if (absl::Status s = ValidateRange("maxRecordSizeInKiB", params.max_record_size_kib,
@@ -117,18 +124,18 @@ absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
         absl::StrCat("Stream ", params.name, " under account 000000000000 already exists."));
   }
   const int open = OpenShardCountLocked();
-  if (open + params.shard_count > limits_.max_shards) {
+  if (open + *params.shard_count > limits_.max_shards) {
     return common::LimitExceeded(absl::StrCat(
         "This request would exceed the shard limit for the account 000000000000 (", open,
-        " open shards, limit ", limits_.max_shards, ", requested ", params.shard_count, ")."));
+        " open shards, limit ", limits_.max_shards, ", requested ", *params.shard_count, ")."));
   }
   absl::StatusOr<uint64_t> id = store_.AllocateStreamId();
   if (!id.ok()) return id.status();
   const int64_t now = clock_.NowMillis();
   auto stream = std::make_shared<StreamState>(*id, params.name, now, params.mode,
                                               params.max_record_size_kib, params.retention_hours);
-  const std::vector<common::HashKeyRange> ranges = common::EvenHashKeyRanges(params.shard_count);
-  for (int i = 0; i < params.shard_count; ++i) {
+  const std::vector<common::HashKeyRange> ranges = common::EvenHashKeyRanges(*params.shard_count);
+  for (int i = 0; i < *params.shard_count; ++i) {
     auto shard = std::make_shared<ShardState>(*id, static_cast<uint32_t>(i), ranges[i],
                                               CounterAtMillis(now), limits_, clock_);
     shard->InitCounters(shard->starting_counter);
@@ -150,7 +157,7 @@ absl::Status StreamCatalog::CommitReshard(
     const std::vector<std::pair<std::shared_ptr<ShardState>, uint64_t>>& closing,
     const std::vector<std::shared_ptr<ShardState>>& created) {
   absl::MutexLock lock(&write_mu_);
-  if (absl::Status written = WriteLocked(stream, {closing, created, std::nullopt, std::nullopt});
+  if (absl::Status written = WriteLocked(stream, {closing, created, std::nullopt, std::nullopt, std::nullopt});
       !written.ok()) {
     return written;
   }
@@ -167,7 +174,14 @@ absl::Status StreamCatalog::WriteLocked(const StreamState& stream, const Pending
   stored.set_name(stream.name);
   stored.set_creation_millis(stream.creation_millis);
   stored.set_retention_hours(change.retention_hours.value_or(stream.retention_hours()));
-  stored.set_stream_mode(static_cast<int>(stream.mode));
+  const StreamSettings settings = change.settings.value_or(stream.settings());
+  stored.set_stream_mode(static_cast<int>(settings.mode));
+  for (const auto& [key, value] : settings.tags) (*stored.mutable_tags())[key] = value;
+  for (const std::string& metric : settings.shard_level_metrics) {
+    stored.add_shard_level_metrics(metric);
+  }
+  stored.set_encryption_type(settings.encryption_type);
+  stored.set_key_id(settings.key_id);
   stored.set_max_record_size_kib(stream.max_record_size_kib);
   uint32_t next_shard_index = stream.next_shard_index();
   stored.set_trim_floor_counter(change.trim_floor_counter.value_or(stream.trim_floor_counter()));
@@ -266,6 +280,21 @@ absl::Status StreamCatalog::ChangeRetention(const StreamRef& ref, int hours, boo
   if (absl::Status written = WriteLocked(**stream, change); !written.ok()) return written;
   (*stream)->set_retention_hours(hours, now);
   return absl::OkStatus();
+}
+
+absl::StatusOr<StreamSettings> StreamCatalog::UpdateSettings(
+    const StreamRef& ref, const std::function<absl::Status(StreamSettings&)>& change) {
+  absl::StatusOr<std::shared_ptr<StreamState>> stream = Find(ref);
+  if (!stream.ok()) return stream.status();
+  absl::MutexLock write(&write_mu_);
+  const StreamSettings before = (*stream)->settings();
+  StreamSettings after = before;
+  if (absl::Status s = change(after); !s.ok()) return s;
+  PendingChange pending;
+  pending.settings = after;
+  if (absl::Status written = WriteLocked(**stream, pending); !written.ok()) return written;
+  (*stream)->set_settings(std::move(after));
+  return before;
 }
 
 }  // namespace eddy::broker

@@ -6,6 +6,7 @@
 // high-water mark. Thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,7 +31,9 @@ struct StreamRef {
 
 struct CreateStreamParams {
   std::string name;
-  int shard_count = 1;
+  // Absent: 4 for ON_DEMAND, 1 for PROVISIONED. Present, it must be 1 … the shard limit
+  // (0 is refused, not taken for the default).
+  std::optional<int> shard_count;
   StreamMode mode = StreamMode::kProvisioned;
   int max_record_size_kib = 1024;
   int retention_hours = 24;
@@ -60,6 +63,12 @@ class StreamCatalog {
   // way or leave 24…8760 h.
   absl::Status ChangeRetention(const StreamRef& ref, int hours, bool increase);
 
+  // Changes a stream's settings: `change` edits a copy of the current ones (or fails, and
+  // nothing changes); the result is stored first and applied only once stored. Returns
+  // the settings before the change.
+  absl::StatusOr<StreamSettings> UpdateSettings(
+      const StreamRef& ref, const std::function<absl::Status(StreamSettings&)>& change);
+
   // Writes the stream's current settings and shards to storage.
   absl::Status Persist(const StreamState& stream);
 
@@ -84,6 +93,7 @@ class StreamCatalog {
     std::vector<std::shared_ptr<ShardState>> created;
     std::optional<int> retention_hours;
     std::optional<uint64_t> trim_floor_counter;
+    std::optional<StreamSettings> settings;
   };
   // Writes `stream` with `change` applied; NotFound once the stream was deleted.
   absl::Status WriteLocked(const StreamState& stream, const PendingChange& change)

@@ -34,9 +34,25 @@ StreamState::StreamState(uint64_t id_in, std::string name_in, int64_t creation_m
       name(std::move(name_in)),
       arn(StreamArn(name)),
       creation_millis(creation_millis_in),
-      mode(mode_in),
       max_record_size_kib(max_record_size_kib_in),
-      retention_hours_(retention_hours) {}
+      retention_hours_(retention_hours) {
+  settings_.mode = mode_in;
+}
+
+StreamSettings StreamState::settings() const {
+  absl::MutexLock lock(&mu_);
+  return settings_;
+}
+
+void StreamState::set_settings(StreamSettings settings) {
+  absl::MutexLock lock(&mu_);
+  settings_ = std::move(settings);
+}
+
+StreamMode StreamState::mode() const {
+  absl::MutexLock lock(&mu_);
+  return settings_.mode;
+}
 
 void ShardState::RecordIngress(int64_t bytes, common::HashKey key) {
   absl::MutexLock lock(&ingress_mu_);

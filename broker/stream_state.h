@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,17 @@ enum class StreamMode { kProvisioned = 1, kOnDemand = 2 };
 
 // A shard born of a split or merge, as GetRecords and SubscribeToShard report it at the end
 // of its parent.
+// A stream's settings that the API changes and reports besides retention: capacity mode,
+// tags, enhanced monitoring and encryption (recorded and reported; Eddy does not yet
+// encrypt at rest — docs/kinesis-api.md).
+struct StreamSettings {
+  StreamMode mode = StreamMode::kProvisioned;
+  std::map<std::string, std::string> tags;
+  std::set<std::string> shard_level_metrics;
+  std::string encryption_type = "NONE";  // NONE | KMS
+  std::string key_id;                    // with KMS
+};
+
 struct ChildShardInfo {
   std::string shard_id;
   std::vector<std::string> parent_shards;
@@ -113,10 +126,13 @@ class StreamState {
   const std::string name;
   const std::string arn;
   const int64_t creation_millis;
-  const StreamMode mode;
   const int max_record_size_kib;
   // Set by DeleteStream: the stream's metadata is never written again.
   std::atomic<bool> deleted{false};
+
+  StreamSettings settings() const;
+  void set_settings(StreamSettings settings);
+  StreamMode mode() const;
 
   int retention_hours() const;
   // Changes the retention at `now_millis`. What has expired by then stays expired: the
@@ -166,6 +182,7 @@ class StreamState {
 
   mutable absl::Mutex mu_;
   int retention_hours_ ABSL_GUARDED_BY(mu_);
+  StreamSettings settings_ ABSL_GUARDED_BY(mu_);
   uint64_t trim_floor_counter_ ABSL_GUARDED_BY(mu_) = 0;
   bool updating_ ABSL_GUARDED_BY(mu_) = false;
   uint32_t next_shard_index_ ABSL_GUARDED_BY(mu_) = 0;

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "broker/server.h"
+#include "broker/server/server.h"
 #include "client/remote_coordinator.h"
 #include "common/errors.h"
 #include "common/testing/temp_dir.h"

@@ -56,6 +56,9 @@ bool BrokerProcess::Start(const std::string& data_dir, const std::vector<std::st
   if (std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end()) {
     args.insert(args.end(), {"--listen", "127.0.0.1:0"});  // an ephemeral port
   }
+  if (std::find(extra_args.begin(), extra_args.end(), "--kinesis-listen") == extra_args.end()) {
+    args.insert(args.end(), {"--kinesis-listen", "127.0.0.1:0"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -69,7 +72,12 @@ bool BrokerProcess::Start(const std::string& data_dir, const std::vector<std::st
   const bool up = WaitFor(
       [&] {
         std::ifstream in(ready);
-        return static_cast<bool>(std::getline(in, address_)) && !address_.empty();
+        if (!std::getline(in, address_) || address_.empty()) return false;
+        std::string kinesis;
+        if (std::getline(in, kinesis) && kinesis.rfind("kinesis=", 0) == 0) {
+          kinesis_address_ = kinesis.substr(8);
+        }
+        return true;
       },
       std::chrono::seconds(20));
   EXPECT_TRUE(up) << "broker did not start; log:\n" << Log();

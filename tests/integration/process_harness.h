@@ -34,6 +34,8 @@ class BrokerProcess {
   ~BrokerProcess();
 
   const std::string& address() const { return address_; }
+  // The Kinesis HTTP endpoint (host:port), "" when started with --kinesis-listen none.
+  const std::string& kinesis_address() const { return kinesis_address_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
@@ -47,6 +49,7 @@ class BrokerProcess {
  private:
   pid_t pid_ = -1;
   std::string address_;
+  std::string kinesis_address_;
   std::string log_path_;
 };
 

@@ -115,7 +115,8 @@ class Demo {
     const std::string ready = work_dir_ + "/broker.ready";
     if (absl::Status s = broker_.Start(broker_binary_,
                                        {"--listen", "127.0.0.1:0", "--data-dir",
-                                        work_dir_ + "/broker-data", "--ready-file", ready},
+                                        work_dir_ + "/broker-data", "--ready-file", ready,
+                                        "--kinesis-listen", "127.0.0.1:0"},
                                        {}, work_dir_ + "/broker.out", work_dir_ + "/broker.log");
         !s.ok()) {
       return s;

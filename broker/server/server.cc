@@ -1,4 +1,4 @@
-#include "broker/server.h"
+#include "broker/server/server.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -35,6 +35,13 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
     return common::InvalidArgument(
         absl::StrCat("cannot listen on '", options.listen_address, "'"));  // ~ shuts down
   }
+  if (options.kinesis_enabled) {
+    server->kinesis_api_ = std::make_unique<http::KinesisApi>(*server->broker_);
+    absl::StatusOr<std::unique_ptr<http::KinesisHttpServer>> kinesis =
+        http::KinesisHttpServer::Start(options.kinesis, *server->kinesis_api_, server->gate_);
+    if (!kinesis.ok()) return kinesis.status();
+    server->kinesis_ = std::move(*kinesis);
+  }
   const std::string& listen = options.listen_address;
   const size_t colon = listen.rfind(':');
   server->address_ = absl::StrCat(listen.substr(0, colon), ":", port);
@@ -58,6 +65,7 @@ void BrokerServer::Shutdown() {
   coordinator_service_->BeginShutdown();
   gate_.Drain(absl::Seconds(10));
   server_->Shutdown(std::chrono::system_clock::now());
+  if (kinesis_ != nullptr) kinesis_->Stop();
   broker_->Stop();
 }
 

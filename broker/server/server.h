@@ -1,5 +1,6 @@
 #pragma once
-// BrokerServer: a running eddy-broker — the StreamBroker core behind a gRPC server.
+// BrokerServer: a running eddy-broker — the StreamBroker core behind two front-ends, the
+// gRPC server and the Kinesis HTTP endpoint (broker/http), which only translate.
 // Used by eddy-broker's main and by tests that want a broker in-process.
 //
 // Lifecycle: Start() → (serve) → Shutdown(). Shutdown stops accepting calls, waits up to
@@ -12,6 +13,8 @@
 #include "broker/call_gate.h"
 #include "broker/coordinator_service.h"
 #include "broker/grpc_service.h"
+#include "broker/http/http_server.h"
+#include "broker/http/kinesis_api.h"
 #include "broker/stream_broker.h"
 
 namespace grpc {
@@ -23,6 +26,9 @@ namespace eddy::broker {
 struct BrokerServerOptions {
   // host:port to listen on; port 0 picks a free one (see BrokerServer::address()).
   std::string listen_address = "127.0.0.1:4567";
+  // The Kinesis HTTP endpoint; off when `kinesis.listen_address` is empty.
+  bool kinesis_enabled = true;
+  http::KinesisHttpServerOptions kinesis;
   StreamBrokerOptions broker;
 };
 
@@ -33,6 +39,8 @@ class BrokerServer {
 
   // The address clients should dial, with the actual port.
   const std::string& address() const { return address_; }
+  // The Kinesis endpoint's host:port, or "" when it is off.
+  std::string kinesis_address() const { return kinesis_ ? kinesis_->address() : ""; }
   StreamBroker& broker() { return *broker_; }
 
   // Blocks until Shutdown() is called from another thread.
@@ -46,6 +54,8 @@ class BrokerServer {
   std::unique_ptr<StreamServiceImpl> service_;
   std::unique_ptr<CoordinatorServiceImpl> coordinator_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<http::KinesisApi> kinesis_api_;
+  std::unique_ptr<http::KinesisHttpServer> kinesis_;
   std::string address_;
   bool shut_down_ = false;
 };

@@ -1,0 +1,89 @@
+#pragma once
+// The Kinesis actions of the HTTP API, each a translation: request members → the
+// StreamBroker call → response members, in AWS's names, types and defaults. No policy
+// lives here — validation and semantics are the core's, as for the gRPC front-end —
+// except what only the wire can tell: a member's type, and whether it was sent at all
+// (an absent Limit means "the default", a Limit of 0 is refused).
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "broker/http/document.h"
+#include "broker/stream_broker.h"
+
+namespace eddy::broker::http {
+
+using ActionReply = std::function<void(absl::StatusOr<Document>)>;
+
+// An action that answers at once.
+using SyncAction = absl::StatusOr<Document> (*)(StreamBroker& broker, const FieldReader& request);
+// An action that answers later, on another thread (puts: once durable).
+using AsyncAction = void (*)(StreamBroker& broker, const FieldReader& request, ActionReply reply);
+
+struct ActionEntry {
+  SyncAction sync = nullptr;
+  AsyncAction async = nullptr;
+  // Part of the Kinesis API but not served by Eddy: answered UnknownOperationException
+  // with a message that says so.
+  bool not_implemented = false;
+  // SubscribeToShard: streamed (subscribe_exchange.h).
+  bool streaming = false;
+};
+
+// The entry for `action` ("CreateStream"), or null for a name Kinesis does not have.
+const ActionEntry* FindAction(const std::string& action);
+
+// Members every stream-addressed action shares.
+absl::StatusOr<StreamRef> StreamRefOf(const FieldReader& request);
+// A required string member: MissingMember(`constraint_name`) when absent.
+absl::StatusOr<std::string> RequiredString(const FieldReader& request, absl::string_view member,
+                                           absl::string_view constraint_name);
+
+// Response pieces shared by several actions.
+Document ShardDocument(const ShardInfo& shard);
+Document HashKeyRangeDocument(const common::HashKeyRange& range);
+Document ChildShardsDocument(const std::vector<ChildShardInfo>& children);
+Document ConsumerDocument(const ConsumerInfo& consumer, BodyEncoding encoding, bool with_stream);
+std::string StreamModeName(StreamMode mode);
+
+// The action groups (one file each).
+absl::StatusOr<Document> CreateStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DeleteStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DescribeStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DescribeStreamSummaryAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> ListStreamsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> ListShardsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> IncreaseRetentionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DecreaseRetentionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> SplitShardAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> MergeShardsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> UpdateShardCountAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> UpdateStreamModeAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DescribeLimitsAction(StreamBroker&, const FieldReader&);
+
+void PutRecordAction(StreamBroker&, const FieldReader&, ActionReply);
+void PutRecordsAction(StreamBroker&, const FieldReader&, ActionReply);
+absl::StatusOr<Document> GetShardIteratorAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> GetRecordsAction(StreamBroker&, const FieldReader&);
+
+absl::StatusOr<Document> RegisterStreamConsumerAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DeregisterStreamConsumerAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DescribeStreamConsumerAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> ListStreamConsumersAction(StreamBroker&, const FieldReader&);
+
+absl::StatusOr<Document> AddTagsToStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> RemoveTagsFromStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> ListTagsForStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> TagResourceAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> UntagResourceAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> ListTagsForResourceAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> EnableEnhancedMonitoringAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> DisableEnhancedMonitoringAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> StartStreamEncryptionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<Document> StopStreamEncryptionAction(StreamBroker&, const FieldReader&);
+
+// SubscribeToShard's request, parsed (the streaming itself is subscribe_exchange.h's).
+absl::StatusOr<SubscribeParams> SubscribeParamsOf(const FieldReader& request);
+
+}  // namespace eddy::broker::http

@@ -1,0 +1,149 @@
+#include "broker/http/event_stream.h"
+
+#include <zlib.h>
+
+#include "common/errors.h"
+
+namespace eddy::broker::http {
+namespace {
+
+constexpr size_t kPreludeBytes = 12;
+constexpr size_t kCrcBytes = 4;
+constexpr uint8_t kStringType = 7;
+// AWS caps a message at 16 MiB and its headers at 128 KiB.
+constexpr uint32_t kMaxMessageBytes = 16 << 20;
+constexpr uint32_t kMaxHeaderBytes = 128 << 10;
+
+void PutU32(std::string* out, uint32_t value) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>(value >> (8 * i)));
+}
+
+uint32_t GetU32(absl::string_view bytes, size_t at) {
+  uint32_t value = 0;
+  for (size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<uint8_t>(bytes[at + i]);
+  return value;
+}
+
+uint32_t Crc32(absl::string_view bytes, size_t length) {
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(length)));
+}
+
+}  // namespace
+
+absl::string_view EventStreamMessage::Header(absl::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+std::string EncodeEventStreamMessage(const EventStreamMessage& message) {
+  std::string headers;
+  for (const auto& [name, value] : message.headers) {
+    headers.push_back(static_cast<char>(name.size()));
+    headers.append(name);
+    headers.push_back(static_cast<char>(kStringType));
+    headers.push_back(static_cast<char>(value.size() >> 8));
+    headers.push_back(static_cast<char>(value.size()));
+    headers.append(value);
+  }
+  const uint32_t total =
+      static_cast<uint32_t>(kPreludeBytes + headers.size() + message.payload.size() + kCrcBytes);
+  std::string out;
+  out.reserve(total);
+  PutU32(&out, total);
+  PutU32(&out, static_cast<uint32_t>(headers.size()));
+  PutU32(&out, Crc32(out, 8));
+  out.append(headers);
+  out.append(message.payload);
+  PutU32(&out, Crc32(out, out.size()));
+  return out;
+}
+
+absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view bytes,
+                                                            size_t* consumed) {
+  if (bytes.size() < kPreludeBytes) return absl::NotFoundError("incomplete");
+  const uint32_t total = GetU32(bytes, 0);
+  const uint32_t headers_length = GetU32(bytes, 4);
+  if (GetU32(bytes, 8) != Crc32(bytes, 8)) {
+    return common::InvalidArgument("event-stream prelude CRC mismatch");
+  }
+  if (total > kMaxMessageBytes || headers_length > kMaxHeaderBytes ||
+      total < kPreludeBytes + headers_length + kCrcBytes) {
+    return common::InvalidArgument("event-stream prelude lengths are inconsistent");
+  }
+  if (bytes.size() < total) return absl::NotFoundError("incomplete");
+  if (GetU32(bytes, total - kCrcBytes) != Crc32(bytes, total - kCrcBytes)) {
+    return common::InvalidArgument("event-stream message CRC mismatch");
+  }
+  EventStreamMessage message;
+  size_t at = kPreludeBytes;
+  const size_t headers_end = kPreludeBytes + headers_length;
+  auto need = [&](size_t n) { return at + n <= headers_end; };
+  while (at < headers_end) {
+    const size_t name_length = static_cast<uint8_t>(bytes[at++]);
+    if (!need(name_length + 1)) return common::InvalidArgument("event-stream header truncated");
+    std::string name(bytes.substr(at, name_length));
+    at += name_length;
+    const uint8_t type = static_cast<uint8_t>(bytes[at++]);
+    std::string value;
+    size_t fixed = 0;
+    switch (type) {
+      case 0:
+      case 1:
+        fixed = 0;  // bool true / false
+        value = type == 0 ? "true" : "false";
+        break;
+      case 2: fixed = 1; break;
+      case 3: fixed = 2; break;
+      case 4: fixed = 4; break;
+      case 5: fixed = 8; break;
+      case 8: fixed = 8; break;   // timestamp
+      case 9: fixed = 16; break;  // uuid
+      case 6:
+      case 7: {
+        if (!need(2)) return common::InvalidArgument("event-stream header truncated");
+        const size_t length = static_cast<uint8_t>(bytes[at]) << 8 | static_cast<uint8_t>(bytes[at + 1]);
+        at += 2;
+        if (!need(length)) return common::InvalidArgument("event-stream header truncated");
+        value = std::string(bytes.substr(at, length));
+        at += length;
+        break;
+      }
+      default:
+        return common::InvalidArgument("event-stream header has an unknown value type");
+    }
+    if (fixed > 0) {
+      if (!need(fixed)) return common::InvalidArgument("event-stream header truncated");
+      value = std::string(bytes.substr(at, fixed));
+      at += fixed;
+    }
+    message.headers.emplace_back(std::move(name), std::move(value));
+  }
+  message.payload = std::string(bytes.substr(headers_end, total - headers_end - kCrcBytes));
+  *consumed = total;
+  return message;
+}
+
+std::string EventMessage(absl::string_view event_type, absl::string_view content_type,
+                         std::string payload) {
+  EventStreamMessage message;
+  message.headers = {{":event-type", std::string(event_type)},
+                     {":content-type", std::string(content_type)},
+                     {":message-type", "event"}};
+  message.payload = std::move(payload);
+  return EncodeEventStreamMessage(message);
+}
+
+std::string ExceptionMessage(absl::string_view exception_type, absl::string_view content_type,
+                             std::string payload) {
+  EventStreamMessage message;
+  message.headers = {{":exception-type", std::string(exception_type)},
+                     {":content-type", std::string(content_type)},
+                     {":message-type", "exception"}};
+  message.payload = std::move(payload);
+  return EncodeEventStreamMessage(message);
+}
+
+}  // namespace eddy::broker::http

@@ -1,0 +1,43 @@
+#pragma once
+// AWS event-stream messages (`application/vnd.amazon.eventstream`), the framing of
+// SubscribeToShard's response:
+//
+//   total length u32 BE | headers length u32 BE | CRC32 of the previous 8 bytes
+//   | headers | payload | CRC32 of everything before it
+//
+// Each header: name length u8, name, value type u8, value. Eddy writes only strings
+// (type 7: u16 BE length, bytes) and reads every type AWS defines.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace eddy::broker::http {
+
+struct EventStreamMessage {
+  std::vector<std::pair<std::string, std::string>> headers;  // string-valued
+  std::string payload;
+
+  // The value of header `name`, or "" when absent.
+  absl::string_view Header(absl::string_view name) const;
+};
+
+std::string EncodeEventStreamMessage(const EventStreamMessage& message);
+
+// Decodes the message at the front of `bytes`; `*consumed` is its length. NotFound
+// ("incomplete") when `bytes` holds less than a whole message; InvalidArgument for a bad
+// prelude, a CRC mismatch or a malformed header.
+absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view bytes,
+                                                            size_t* consumed);
+
+// The three message kinds SubscribeToShard sends.
+std::string EventMessage(absl::string_view event_type, absl::string_view content_type,
+                         std::string payload);
+std::string ExceptionMessage(absl::string_view exception_type, absl::string_view content_type,
+                             std::string payload);
+
+}  // namespace eddy::broker::http

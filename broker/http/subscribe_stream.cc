@@ -1,0 +1,82 @@
+#include "broker/http/subscribe_stream.h"
+
+#include "broker/http/aws_errors.h"
+#include "broker/http/event_stream.h"
+#include "broker/sequence_number.h"
+#include "broker/http/actions.h"
+#include "common/errors.h"
+
+namespace eddy::broker::http {
+
+std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding) {
+  Document records = Document::array();
+  for (const SharedRecord& record : event.records) {
+    records.push_back(
+        {{"SequenceNumber", FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index,
+                                                                record->counter})},
+         {"ApproximateArrivalTimestamp",
+          TimestampValue(MillisOfCounter(record->counter), encoding)},
+         {"Data", BlobValue(record->data, encoding)},
+         {"PartitionKey", record->partition_key}});
+  }
+  Document out = {{"Records", std::move(records)},
+                  {"MillisBehindLatest", event.millis_behind_latest}};
+  if (event.continuation_counter != 0) {
+    out["ContinuationSequenceNumber"] = FormatSequenceNumber(
+        SequenceNumber{event.stream_tag, event.shard_index, event.continuation_counter});
+  }
+  if (!event.child_shards.empty()) out["ChildShards"] = ChildShardsDocument(event.child_shards);
+  return SerializeBody(out, encoding);
+}
+
+void SubscribeStream::Start(std::shared_ptr<Subscription> subscription,
+                            std::shared_ptr<Exchange> exchange, BodyEncoding encoding,
+                            std::string request_id) {
+  std::shared_ptr<SubscribeStream> stream(
+      new SubscribeStream(std::move(subscription), std::move(exchange), encoding));
+  {
+    absl::MutexLock lock(&stream->mu_);
+    stream->self_ = stream;
+  }
+  std::weak_ptr<Subscription> weak = stream->subscription_;
+  stream->exchange_->OnCancel([weak] {
+    if (auto subscription = weak.lock()) {
+      subscription->End(absl::CancelledError("the subscriber went away"));
+    }
+  });
+  stream->exchange_->BeginStream(
+      200, {{"content-type", "application/vnd.amazon.eventstream"},
+            {"x-amzn-requestid", std::move(request_id)}});
+  std::string initial = EventMessage("initial-response", ContentTypeOf(encoding),
+                                     SerializeBody(Document::object(), encoding));
+  stream->exchange_->Write(std::move(initial), [stream](bool ok) {
+    if (!ok) stream->subscription_->End(absl::CancelledError("the subscriber went away"));
+    stream->subscription_->Attach(stream.get());
+  });
+}
+
+void SubscribeStream::Send(SubscriptionEvent event) {
+  std::string frame = EventMessage("SubscribeToShardEvent", ContentTypeOf(encoding_),
+                                   EncodeSubscribeEvent(event, encoding_));
+  std::weak_ptr<Subscription> weak = subscription_;
+  exchange_->Write(std::move(frame), [weak](bool ok) {
+    if (auto subscription = weak.lock()) subscription->OnSent(ok);
+  });
+}
+
+void SubscribeStream::Finish(const absl::Status& status) {
+  if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
+    const ErrorReply error = ErrorReplyOf(status);
+    exchange_->Write(ExceptionMessage(error.error_type, ContentTypeOf(encoding_),
+                                      SerializeBody(Document{{"message", error.message}}, encoding_)),
+                     [](bool) {});
+  }
+  exchange_->EndStream();
+  std::shared_ptr<SubscribeStream> self;  // released after the lock, when this returns
+  {
+    absl::MutexLock lock(&mu_);
+    self = std::move(self_);
+  }
+}
+
+}  // namespace eddy::broker::http
