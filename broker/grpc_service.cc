@@ -70,7 +70,8 @@ grpc::ServerUnaryReactor* StreamServiceImpl::CreateStream(grpc::CallbackServerCo
   }
   CreateStreamParams params;
   params.name = request->stream_name();
-  params.shard_count = request->shard_count();
+  // The gRPC API keeps proto3's 0 = default; the Kinesis endpoint tells absent from 0.
+  if (request->shard_count() != 0) params.shard_count = request->shard_count();
   params.mode =
       request->stream_mode() == v1::ON_DEMAND ? StreamMode::kOnDemand : StreamMode::kProvisioned;
   if (request->max_record_size_in_kib() != 0) {

@@ -103,15 +103,12 @@ void StreamBroker::TrimExpiredRecords() {
 }
 
 absl::Status StreamBroker::CreateStream(const CreateStreamParams& params) {
-  CreateStreamParams resolved = params;
-  if (!resolved.shard_count.has_value()) {
-    resolved.shard_count = resolved.mode == StreamMode::kOnDemand ? 4 : 1;
-  }
-  absl::Status status = catalog_->Create(resolved);
+  absl::Status status = catalog_->Create(params);
   if (status.ok()) {
     common::Logger("eddy.broker")
-        ->info("stream={} created: {} shards, retention {} h", resolved.name, *resolved.shard_count,
-               resolved.retention_hours);
+        ->info("stream={} created: {} shards, retention {} h", params.name,
+               params.shard_count ? absl::StrCat(*params.shard_count) : "default",
+               params.retention_hours);
   }
   return status;
 }

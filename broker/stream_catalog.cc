@@ -106,9 +106,14 @@ int StreamCatalog::OpenShardCountLocked() const {
   return count;
 }
 
-absl::Status StreamCatalog::Create(const CreateStreamParams& params) {
+absl::Status StreamCatalog::Create(const CreateStreamParams& requested) {
+  CreateStreamParams params = requested;
+  // Kinesis: no ShardCount means 4 shards ON_DEMAND, 1 PROVISIONED; an explicit 0 is refused.
+  if (!params.shard_count.has_value()) {
+    params.shard_count = params.mode == StreamMode::kOnDemand ? 4 : 1;
+  }
   if (absl::Status s = ValidateStreamName(params.name); !s.ok()) return s;
-  if (absl::Status s = ValidateRange("shardCount", params.shard_count.value_or(0), 1, 100000); !s.ok()) {
+  if (absl::Status s = ValidateRange("shardCount", *params.shard_count, 1, 100000); !s.ok()) {
     return s;
   }
   if (absl::Status s = ValidateRange("maxRecordSizeInKiB", params.max_record_size_kib,

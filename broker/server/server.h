@@ -26,8 +26,10 @@ namespace eddy::broker {
 struct BrokerServerOptions {
   // host:port to listen on; port 0 picks a free one (see BrokerServer::address()).
   std::string listen_address = "127.0.0.1:4567";
-  // The Kinesis HTTP endpoint; off when `kinesis.listen_address` is empty.
-  bool kinesis_enabled = true;
+  // The Kinesis HTTP endpoint on `kinesis.listen_address`. Off by default for an embedded
+  // server (a fixed default port would clash between servers in one process); eddy-broker
+  // turns it on unless `--kinesis-listen none`.
+  bool kinesis_enabled = false;
   http::KinesisHttpServerOptions kinesis;
   StreamBrokerOptions broker;
 };

@@ -21,7 +21,7 @@ class CapacityManagerTest : public testing::BrokerTestBase {
     CreateStreamParams params;
     params.name = "auto";
     params.mode = StreamMode::kOnDemand;
-    params.shard_count = 0;  // ON_DEMAND streams start with 4
+    // No shard count: ON_DEMAND streams start with 4.
     ASSERT_TRUE(broker_->CreateStream(params).ok());
   }
 

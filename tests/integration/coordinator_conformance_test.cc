@@ -73,6 +73,7 @@ class CoordinatorConformanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     backend_.SetUp();
+    if (HasFatalFailure()) return;  // the backend did not start: nothing to talk to
     ASSERT_TRUE(*backend_.CreateApplication("app"));
     leases_ = backend_.Leases("app");
     checkpoints_ = backend_.Checkpoints("app");
