@@ -44,9 +44,9 @@ class Boto3Lab(unittest.TestCase):
             self.assertIn("NextShardIterator", records)
             summary = k.describe_stream_summary(StreamName="rabbit-kds")["StreamDescriptionSummary"]
             self.assertEqual(summary["OpenShardCount"], 1)
-            # Newer SDKs address streams by ARN alone.
-            by_arn = k.list_shards(StreamARN=summary["StreamARN"])["Shards"]
-            self.assertEqual([s["ShardId"] for s in by_arn], ["shardId-000000000000"])
+            # Debian's botocore (1.29) predates StreamARN on data-plane calls; the JS SDK
+            # test addresses streams by ARN alone.
+            self.assertTrue(summary["StreamARN"].endswith(":stream/rabbit-kds"))
 
     def test_absent_and_zero_are_different(self):
         with EddyBroker() as broker:
