@@ -65,8 +65,7 @@ Json StreamDescriptionJson(const v1::StreamDescription& d) {
               {"RetentionPeriodHours", d.retention_period_hours()},
               {"StreamCreationTimestamp", FormatTimestamp(d.stream_creation_timestamp_millis())},
               {"EnhancedMonitoring", Json::array({Json{{"ShardLevelMetrics", Json::array()}}})},
-              {"EncryptionType", d.encryption_type()},
-              {"MaxRecordSizeInKiB", d.max_record_size_in_kib()}};
+              {"EncryptionType", d.encryption_type()}};  // AWS: MaxRecordSizeInKiB is in the summary only
 }
 
 Json StreamSummaryJson(const v1::StreamDescriptionSummary& s) {
