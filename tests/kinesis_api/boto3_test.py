@@ -1,6 +1,8 @@
 """boto3 (Debian python3-boto3) against eddy-broker's Kinesis endpoint, over HTTP/1.1:
 the lab, absent-vs-zero, partial PutRecords failures, throttling retried by botocore,
 SubscribeToShard pushing live records and ChildShards after a split."""
+import base64
+import json
 import threading
 import time
 import unittest
@@ -47,6 +49,31 @@ class Boto3Lab(unittest.TestCase):
             # Debian's botocore (1.29) predates StreamARN on data-plane calls; the JS SDK
             # test addresses streams by ARN alone.
             self.assertTrue(summary["StreamARN"].endswith(":stream/rabbit-kds"))
+
+    def test_records_cross_the_two_protocols_byte_identical(self):
+        every_byte = bytes(range(256)) * 4
+        with EddyBroker() as broker:
+            k = broker.boto3_client()
+            k.create_stream(StreamName="both", ShardCount=1)
+            over_http = k.put_record(StreamName="both", PartitionKey="http-ü", Data=every_byte)
+            broker.eddy("put-record", "--stream-name", "both", "--partition-key", "grpc-ü",
+                        "--data", base64.b64encode(every_byte[::-1]).decode())
+            iterator = k.get_shard_iterator(StreamName="both", ShardId="shardId-000000000000",
+                                            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            http_records = k.get_records(ShardIterator=iterator)["Records"]
+            grpc_iterator = json.loads(broker.eddy(
+                "get-shard-iterator", "--stream-name", "both", "--shard-id",
+                "shardId-000000000000", "--shard-iterator-type", "TRIM_HORIZON"))["ShardIterator"]
+            grpc_records = json.loads(broker.eddy("get-records", "--shard-iterator",
+                                                  grpc_iterator))["Records"]
+            self.assertEqual([r["Data"] for r in http_records], [every_byte, every_byte[::-1]])
+            self.assertEqual([base64.b64decode(r["Data"]) for r in grpc_records],
+                             [every_byte, every_byte[::-1]])
+            self.assertEqual([r["PartitionKey"] for r in http_records], ["http-ü", "grpc-ü"])
+            self.assertEqual([r["PartitionKey"] for r in grpc_records], ["http-ü", "grpc-ü"])
+            self.assertEqual([r["SequenceNumber"] for r in http_records],
+                             [r["SequenceNumber"] for r in grpc_records])
+            self.assertEqual(http_records[0]["SequenceNumber"], over_http["SequenceNumber"])
 
     def test_absent_and_zero_are_different(self):
         with EddyBroker() as broker:
