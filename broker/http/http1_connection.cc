@@ -3,6 +3,7 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <utility>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -72,12 +73,16 @@ class Http1Connection : public Connection,
     serializer_.emplace(*stream_response_);
     state_ = State::kStreaming;
     writing_ = true;
+    // The hang-up watch read must start without a deadline (a subscription lasts minutes):
+    // Beast arms a direction's timer only while no operation of that direction is pending,
+    // so the read goes first, then the write deadline applies to writes alone.
+    beast::get_lowest_layer(stream_).expires_never();
+    WatchForHangUp();
     Expire(context_.limits.write_timeout_millis);
     bhttp::async_write_header(stream_, *serializer_,
                               [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                                self->OnChunkWritten(ec, nullptr);
+                                self->OnChunkWritten(ec, /*chunk=*/false);
                               });
-    WatchForHangUp();
   }
 
   void DoWrite(uint64_t key, std::string bytes, std::function<void(bool)> written) {
@@ -183,7 +188,7 @@ class Http1Connection : public Connection,
     Expire(context_.limits.write_timeout_millis);
     Pending* front = &pending_.front();
     auto done = [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      self->OnChunkWritten(ec, &self->pending_.front());
+      self->OnChunkWritten(ec, /*chunk=*/true);
     };
     if (front->last) {
       net::async_write(stream_, bhttp::make_chunk_last(), std::move(done));
@@ -192,14 +197,15 @@ class Http1Connection : public Connection,
     }
   }
 
-  void OnChunkWritten(beast::error_code ec, Pending* written) {
+  // `chunk`: the front of pending_ was being written (not the response header).
+  void OnChunkWritten(beast::error_code ec, bool chunk) {
     writing_ = false;
     beast::get_lowest_layer(stream_).expires_never();
-    if (state_ != State::kStreaming) return;
+    if (state_ != State::kStreaming || (chunk && pending_.empty())) return;
     bool last = false;
-    if (written != nullptr) {
-      last = written->last;
-      std::function<void(bool)> callback = std::move(written->written);
+    if (chunk) {
+      last = pending_.front().last;
+      std::function<void(bool)> callback = std::move(pending_.front().written);
       pending_.pop_front();
       if (callback) callback(!ec);
     }
@@ -238,9 +244,15 @@ class Http1Connection : public Connection,
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     for (Pending& pending : pending_) {
-      if (pending.written) pending.written(false);
+      if (pending.written) std::exchange(pending.written, nullptr)(false);
     }
-    pending_.clear();
+    // A chunk being written stays alive until its write completes (with an error, now that
+    // the socket is closed): the write still reads its bytes.
+    if (writing_ && !pending_.empty()) {
+      pending_.erase(pending_.begin() + 1, pending_.end());
+    } else {
+      pending_.clear();
+    }
     if (auto exchange = exchange_.lock()) exchange->Cancel();
     exchange_.reset();
     beast::error_code ignored;
