@@ -3,11 +3,13 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
@@ -61,6 +63,9 @@ struct KinesisHttpServer::Impl {
   std::vector<std::thread> threads;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
   std::atomic<bool> stopped{false};
+  // Accept handlers run one after another: these need no lock.
+  bool accept_failing = false;
+  std::optional<net::steady_timer> accept_backoff;
 
   void Accept() {
     acceptor->async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
@@ -72,8 +77,20 @@ struct KinesisHttpServer::Impl {
         } else {
           Sniff(std::move(socket));
         }
-      } else if (ec == net::error::no_descriptors) {
-        common::Logger("eddy.http")->warn("accept: out of file descriptors");
+        accept_failing = false;
+      } else if (ec != net::error::operation_aborted) {
+        // Out of descriptors, say: accepting again at once would spin on the same error.
+        if (!accept_failing) {
+          common::Logger("eddy.http")->warn("accept failed ({}); retrying every 100 ms",
+                                            ec.message());
+        }
+        accept_failing = true;
+        accept_backoff.emplace(io);
+        accept_backoff->expires_after(std::chrono::milliseconds(100));
+        accept_backoff->async_wait([this](beast::error_code) {
+          if (!stopped.load()) Accept();
+        });
+        return;
       }
       Accept();
     });

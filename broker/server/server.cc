@@ -55,8 +55,8 @@ void BrokerServer::Wait() { server_->Wait(); }
 void BrokerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (server_ == nullptr) {  // never started serving
-    broker_->Stop();
+  if (server_ == nullptr) {  // never started serving (the broker may not have opened)
+    if (broker_ != nullptr) broker_->Stop();
     return;
   }
   // End the push sessions, refuse new calls and let those in flight finish first: gRPC's
