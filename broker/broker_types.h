@@ -3,6 +3,7 @@
 // translates to and from these and nothing else.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,7 +95,9 @@ struct ListShardsResult {
 struct PutEntry {
   absl::string_view data;
   absl::string_view partition_key;
-  absl::string_view explicit_hash_key;  // empty = none
+  // Absent = route by the partition key's MD5. Sent, it must be a decimal 0 … 2^128-1: an
+  // empty one is refused, as AWS refuses it, not taken for "none".
+  std::optional<absl::string_view> explicit_hash_key;
 };
 struct PutOutcome {
   absl::Status status;  // OK, or ProvisionedThroughputExceeded / InternalFailure

@@ -70,14 +70,14 @@ grpc::ServerUnaryReactor* StreamServiceImpl::CreateStream(grpc::CallbackServerCo
   }
   CreateStreamParams params;
   params.name = request->stream_name();
-  // The gRPC API keeps proto3's 0 = default; the Kinesis endpoint tells absent from 0.
-  if (request->shard_count() != 0) params.shard_count = request->shard_count();
+  // Absent means the default; a value sent, 0 included, is the caller's and is validated.
+  if (request->has_shard_count()) params.shard_count = request->shard_count();
   params.mode =
       request->stream_mode() == v1::ON_DEMAND ? StreamMode::kOnDemand : StreamMode::kProvisioned;
-  if (request->max_record_size_in_kib() != 0) {
+  if (request->has_max_record_size_in_kib()) {
     params.max_record_size_kib = request->max_record_size_in_kib();
   }
-  if (request->retention_period_hours() != 0) {
+  if (request->has_retention_period_hours()) {
     params.retention_hours = request->retention_period_hours();
   }
   return Finish(context, broker_.CreateStream(params));
@@ -96,7 +96,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::DescribeStream(
     v1::DescribeStreamResponse* response) {
   if (!BeginCall()) return Refuse(context);
   DescribeStreamParams params{RefOf(request->stream()),
-                              request->limit() == 0 ? 100 : request->limit(),
+                              request->has_limit() ? request->limit() : 100,
                               request->exclusive_start_shard_id()};
   absl::StatusOr<StreamInfo> info = broker_.DescribeStream(params);
   if (info.ok()) {
@@ -140,7 +140,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListStreams(grpc::CallbackServerCon
                                                          const v1::ListStreamsRequest* request,
                                                          v1::ListStreamsResponse* response) {
   if (!BeginCall()) return Refuse(context);
-  ListStreamsParams params{request->limit() == 0 ? 100 : request->limit(),
+  ListStreamsParams params{request->has_limit() ? request->limit() : 100,
                            request->exclusive_start_stream_name(), request->next_token()};
   absl::StatusOr<ListStreamsResult> result = broker_.ListStreams(params);
   if (result.ok()) {
@@ -167,7 +167,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListShards(grpc::CallbackServerCont
   params.stream = RefOf(request->stream());
   params.next_token = request->next_token();
   params.exclusive_start_shard_id = request->exclusive_start_shard_id();
-  params.max_results = request->max_results() == 0 ? 1000 : request->max_results();
+  params.max_results = request->has_max_results() ? request->max_results() : 1000;
   params.filter = static_cast<ShardFilterType>(request->shard_filter().type());
   params.filter_shard_id = request->shard_filter().shard_id();
   params.filter_timestamp_millis = request->shard_filter().timestamp_millis();
@@ -238,7 +238,10 @@ grpc::ServerUnaryReactor* StreamServiceImpl::PutRecord(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   broker_.PutRecord(
       RefOf(request->stream()),
-      PutEntry{request->data(), request->partition_key(), request->explicit_hash_key()},
+      PutEntry{request->data(), request->partition_key(),
+               request->has_explicit_hash_key()
+                   ? std::optional<absl::string_view>(request->explicit_hash_key())
+                   : std::nullopt},
       request->sequence_number_for_ordering(),
       [this, context, reactor, response](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
         if (outcomes.ok()) {
@@ -260,7 +263,10 @@ grpc::ServerUnaryReactor* StreamServiceImpl::PutRecords(grpc::CallbackServerCont
   std::vector<PutEntry> entries;
   entries.reserve(request->records_size());
   for (const v1::PutRecordsRequestEntry& entry : request->records()) {
-    entries.push_back(PutEntry{entry.data(), entry.partition_key(), entry.explicit_hash_key()});
+    entries.push_back(PutEntry{entry.data(), entry.partition_key(),
+                               entry.has_explicit_hash_key()
+                                   ? std::optional<absl::string_view>(entry.explicit_hash_key())
+                                   : std::nullopt});
   }
   broker_.PutRecords(
       RefOf(request->stream()), std::move(entries),
@@ -311,7 +317,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::GetRecords(grpc::CallbackServerCont
   if (!BeginCall()) return Refuse(context);
   absl::StatusOr<GetRecordsResult> result =
       broker_.GetRecords(request->shard_iterator(),
-                         request->limit() == 0 ? 10000 : request->limit(), request->stream_arn());
+                         request->has_limit() ? request->limit() : 10000, request->stream_arn());
   if (result.ok()) {
     for (RecordOut& record : result->records) {
       v1::Record* out = response->add_records();
@@ -367,7 +373,7 @@ grpc::ServerUnaryReactor* StreamServiceImpl::ListStreamConsumers(
     v1::ListStreamConsumersResponse* response) {
   if (!BeginCall()) return Refuse(context);
   ListConsumersParams params{RefOf(request->stream()),
-                             request->max_results() == 0 ? 100 : request->max_results(),
+                             request->has_max_results() ? request->max_results() : 100,
                              request->next_token(), request->stream_creation_timestamp_millis()};
   absl::StatusOr<ListConsumersResult> result = broker_.ListStreamConsumers(params);
   if (result.ok()) {

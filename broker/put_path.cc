@@ -23,6 +23,18 @@ std::string FieldName(bool single, size_t index, absl::string_view field) {
   return single ? std::string(field) : absl::StrCat("records.", index + 1, ".member.", field);
 }
 
+// An explicit hash key that was sent: empty is refused as AWS refuses it (not "none").
+absl::StatusOr<common::HashKey> ParseExplicitHashKey(absl::string_view text,
+                                                     const std::string& field) {
+  if (text.empty()) {
+    return common::ValidationError(absl::StrCat(
+        "1 validation error detected: Value '' at '", field,
+        "' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+        "0|([1-9]\\d{0,38})"));
+  }
+  return common::ParseHashKey(text, field);
+}
+
 }  // namespace
 
 void StreamBroker::PutRecords(const StreamRef& stream, std::vector<PutEntry> entries,
@@ -81,9 +93,9 @@ void StreamBroker::PutInternal(const StreamRef& ref, std::vector<PutEntry> entri
     }
     request_bytes += size;
     common::HashKey key = 0;
-    if (!entry.explicit_hash_key.empty()) {
+    if (entry.explicit_hash_key.has_value()) {
       absl::StatusOr<common::HashKey> parsed =
-          common::ParseHashKey(entry.explicit_hash_key, FieldName(single, i, "explicitHashKey"));
+          ParseExplicitHashKey(*entry.explicit_hash_key, FieldName(single, i, "explicitHashKey"));
       if (!parsed.ok()) return done(parsed.status());
       key = *parsed;
     } else {

@@ -108,15 +108,16 @@ void AddList(CLI::App& app, CliContext& context) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("list-stream-consumers", "List a stream's consumers");
   AddStreamOptions(cmd, &args->name, &args->arn);
-  cmd->add_option("--max-results", args->max_results, "consumers per page (one page when given)");
+  CLI::Option* max_results_given = cmd->add_option("--max-results", args->max_results,
+                                                   "consumers per page (one page when given)");
   cmd->add_option("--next-token", args->token, "continue a previous listing");
-  cmd->callback([&context, args] {
-    context.run = [&context, args]() -> int {
+  cmd->callback([&context, args, max_results_given] {
+    context.run = [&context, args, max_results_given]() -> int {
       v1::ListStreamConsumersRequest request;
       *request.mutable_stream() = StreamRefOf(args->name, args->arn);
-      request.set_max_results(args->max_results);
+      if (*max_results_given) request.set_max_results(args->max_results);
       request.set_next_token(args->token);
-      const bool one_page = args->max_results != 0 || !args->token.empty();
+      const bool one_page = *max_results_given || !args->token.empty();
       Json consumers = Json::array();
       Json out;
       while (true) {

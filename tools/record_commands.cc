@@ -64,18 +64,19 @@ void AddPutRecord(CLI::App& app, CliContext& context) {
   AddStreamOptions(cmd, &args->name, &args->arn);
   cmd->add_option("--data", args->data, "the record (base64 unless raw-in-base64-out)")->required();
   cmd->add_option("--partition-key", args->key, "routes the record to a shard")->required();
-  cmd->add_option("--explicit-hash-key", args->hash_key, "route by this hash key instead");
+  CLI::Option* hash_key_given =
+      cmd->add_option("--explicit-hash-key", args->hash_key, "route by this hash key instead");
   cmd->add_option("--sequence-number-for-ordering", args->ordering,
                   "the sequence number this record must follow");
-  cmd->callback([&context, args] {
-    context.run = [&context, args]() -> int {
+  cmd->callback([&context, args, hash_key_given] {
+    context.run = [&context, args, hash_key_given]() -> int {
       absl::StatusOr<std::string> data = BlobArgument(args->data, context);
       if (!data.ok()) return ReportError(data.status(), "PutRecord", context);
       v1::PutRecordRequest request;
       *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_data(*data);
       request.set_partition_key(args->key);
-      request.set_explicit_hash_key(args->hash_key);
+      if (*hash_key_given) request.set_explicit_hash_key(args->hash_key);
       request.set_sequence_number_for_ordering(args->ordering);
       auto response = context.Client().PutRecord(request);
       if (!response.ok()) return ReportError(response.status(), "PutRecord", context);
@@ -166,13 +167,14 @@ void AddGetRecords(CLI::App& app, CliContext& context) {
                   "from get-shard-iterator or a previous "
                   "get-records")
       ->required();
-  cmd->add_option("--limit", args->limit, "at most this many records (1 … 10000)");
+  CLI::Option* limit_given =
+      cmd->add_option("--limit", args->limit, "at most this many records (1 … 10000)");
   cmd->add_option("--stream-arn", args->arn, "optional");
-  cmd->callback([&context, args] {
-    context.run = [&context, args]() -> int {
+  cmd->callback([&context, args, limit_given] {
+    context.run = [&context, args, limit_given]() -> int {
       v1::GetRecordsRequest request;
       request.set_shard_iterator(args->iterator);
-      request.set_limit(args->limit);
+      if (*limit_given) request.set_limit(args->limit);
       request.set_stream_arn(args->arn);
       auto response = context.Client().GetRecords(request);
       if (!response.ok()) return ReportError(response.status(), "GetRecords", context);

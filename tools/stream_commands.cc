@@ -34,22 +34,28 @@ void AddCreateStream(CLI::App& app, CliContext& context) {
   struct Args {
     std::string name, mode, mode_details;
     int shard_count = 0, max_record_kib = 0, retention = 0;
+    // Only options given are sent: the broker tells absent (the default) from 0 (refused).
+    CLI::Option *shard_count_given = nullptr, *max_record_kib_given = nullptr,
+                *retention_given = nullptr;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("create-stream", "Create a stream");
   cmd->add_option("--stream-name", args->name, "name of the new stream")->required();
-  cmd->add_option("--shard-count", args->shard_count, "number of shards (default 1)");
+  args->shard_count_given =
+      cmd->add_option("--shard-count", args->shard_count, "number of shards (default 1)");
   cmd->add_option("--stream-mode", args->mode, "PROVISIONED or ON_DEMAND")
       ->check(CLI::IsMember({"PROVISIONED", "ON_DEMAND"}));
   cmd->add_option("--stream-mode-details", args->mode_details, "StreamMode=ON_DEMAND");
-  cmd->add_option("--max-record-size-in-ki-b,--max-record-size-in-kib", args->max_record_kib,
-                  "largest record, 1024 … 10240 KiB");
-  cmd->add_option("--retention-period-hours", args->retention, "24 … 8760 (default 24)");
+  args->max_record_kib_given =
+      cmd->add_option("--max-record-size-in-ki-b,--max-record-size-in-kib", args->max_record_kib,
+                      "largest record, 1024 … 10240 KiB");
+  args->retention_given =
+      cmd->add_option("--retention-period-hours", args->retention, "24 … 8760 (default 24)");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       v1::CreateStreamRequest request;
       request.set_stream_name(args->name);
-      request.set_shard_count(args->shard_count);
+      if (*args->shard_count_given) request.set_shard_count(args->shard_count);
       std::string mode = args->mode;
       if (!args->mode_details.empty()) {
         auto fields = ParseShorthand(args->mode_details);
@@ -57,8 +63,8 @@ void AddCreateStream(CLI::App& app, CliContext& context) {
         mode = (*fields)["StreamMode"];
       }
       request.set_stream_mode(mode == "ON_DEMAND" ? v1::ON_DEMAND : v1::PROVISIONED);
-      request.set_max_record_size_in_kib(args->max_record_kib);
-      request.set_retention_period_hours(args->retention);
+      if (*args->max_record_kib_given) request.set_max_record_size_in_kib(args->max_record_kib);
+      if (*args->retention_given) request.set_retention_period_hours(args->retention);
       auto response = context.Client().CreateStream(request);
       return response.ok() ? 0 : ReportError(response.status(), "CreateStream", context);
     };
@@ -94,15 +100,16 @@ void AddDescribeStream(CLI::App& app, CliContext& context) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("describe-stream", "Describe a stream and its shards");
   AddStreamOptions(cmd, &args->name, &args->arn);
-  cmd->add_option("--limit", args->limit, "shards per page (one page only when given)");
+  CLI::Option* limit_given =
+      cmd->add_option("--limit", args->limit, "shards per page (one page only when given)");
   cmd->add_option("--exclusive-start-shard-id", args->start, "list shards after this one");
-  cmd->callback([&context, args] {
-    context.run = [&context, args]() -> int {
+  cmd->callback([&context, args, limit_given] {
+    context.run = [&context, args, limit_given]() -> int {
       v1::DescribeStreamRequest request;
       *request.mutable_stream() = StreamRefOf(args->name, args->arn);
-      request.set_limit(args->limit);
+      if (*limit_given) request.set_limit(args->limit);
       request.set_exclusive_start_shard_id(args->start);
-      const bool one_page = args->limit != 0 || !args->start.empty();
+      const bool one_page = *limit_given || !args->start.empty();
       Json description;
       Json shards = Json::array();
       while (true) {
@@ -149,16 +156,17 @@ void AddListStreams(CLI::App& app, CliContext& context) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("list-streams", "List streams");
-  cmd->add_option("--limit", args->limit, "streams per page (one page only when given)");
+  CLI::Option* limit_given =
+      cmd->add_option("--limit", args->limit, "streams per page (one page only when given)");
   cmd->add_option("--exclusive-start-stream-name", args->start, "list streams after this one");
   cmd->add_option("--next-token", args->token, "continue a previous listing");
-  cmd->callback([&context, args] {
-    context.run = [&context, args]() -> int {
+  cmd->callback([&context, args, limit_given] {
+    context.run = [&context, args, limit_given]() -> int {
       v1::ListStreamsRequest request;
-      request.set_limit(args->limit);
+      if (*limit_given) request.set_limit(args->limit);
       request.set_exclusive_start_stream_name(args->start);
       request.set_next_token(args->token);
-      const bool one_page = args->limit != 0 || !args->token.empty() || !args->start.empty();
+      const bool one_page = *limit_given || !args->token.empty() || !args->start.empty();
       Json names = Json::array();
       Json summaries = Json::array();
       Json out;
@@ -196,18 +204,19 @@ void AddListShards(CLI::App& app, CliContext& context) {
   AddStreamOptions(cmd, &args->name, &args->arn);
   cmd->add_option("--next-token", args->token, "continue a previous listing");
   cmd->add_option("--exclusive-start-shard-id", args->start, "list shards after this one");
-  cmd->add_option("--max-results", args->max_results, "shards per page (one page when given)");
+  CLI::Option* max_results_given =
+      cmd->add_option("--max-results", args->max_results, "shards per page (one page when given)");
   cmd->add_option("--shard-filter", args->filter,
                   "Type=AT_LATEST | Type=AFTER_SHARD_ID,ShardId=… | Type=AT_TIMESTAMP,Timestamp=… "
                   "(also AT_TRIM_HORIZON, FROM_TRIM_HORIZON, FROM_TIMESTAMP)");
   cmd->add_option("--stream-creation-timestamp", args->creation, "must match the stream's");
-  cmd->callback([&context, args] {
-    context.run = [&context, args]() -> int {
+  cmd->callback([&context, args, max_results_given] {
+    context.run = [&context, args, max_results_given]() -> int {
       v1::ListShardsRequest request;
       if (args->token.empty()) *request.mutable_stream() = StreamRefOf(args->name, args->arn);
       request.set_next_token(args->token);
       request.set_exclusive_start_shard_id(args->start);
-      request.set_max_results(args->max_results);
+      if (*max_results_given) request.set_max_results(args->max_results);
       if (!args->filter.empty()) {
         auto fields = ParseShorthand(args->filter);
         if (!fields.ok()) return ReportError(fields.status(), "ListShards", context);
@@ -234,7 +243,7 @@ void AddListShards(CLI::App& app, CliContext& context) {
         if (!millis.ok()) return ReportError(millis.status(), "ListShards", context);
         request.set_stream_creation_timestamp_millis(*millis);
       }
-      const bool one_page = args->max_results != 0 || !args->token.empty();
+      const bool one_page = *max_results_given || !args->token.empty();
       Json shards = Json::array();
       Json out;
       while (true) {

@@ -14,7 +14,7 @@ namespace {
 struct OwnedEntry {
   std::string data;
   std::string partition_key;
-  std::string explicit_hash_key;
+  std::optional<std::string> explicit_hash_key;
 };
 
 // Reads Data / PartitionKey / ExplicitHashKey; `path` prefixes the member names in errors
@@ -27,20 +27,14 @@ absl::StatusOr<OwnedEntry> EntryOf(const FieldReader& entry, const std::string& 
   EDDY_ASSIGN_OR_RETURN(std::optional<std::string> key, entry.String("PartitionKey"));
   if (!key) return MissingMember(path + "partitionKey");
   out.partition_key = std::move(*key);
-  EDDY_ASSIGN_OR_RETURN(std::optional<std::string> hash_key, entry.String("ExplicitHashKey"));
-  if (hash_key && hash_key->empty()) {
-    // Sent but empty is not "no explicit hash key": AWS refuses it.
-    return common::ValidationError(absl::StrCat(
-        "1 validation error detected: Value '' at '", path,
-        "explicitHashKey' failed to satisfy constraint: Member must satisfy regular "
-        "expression pattern: 0|([1-9]\\d{0,38})"));
-  }
-  out.explicit_hash_key = hash_key.value_or("");
+  EDDY_ASSIGN_OR_RETURN(out.explicit_hash_key, entry.String("ExplicitHashKey"));
   return out;
 }
 
 PutEntry ViewOf(const OwnedEntry& entry) {
-  return PutEntry{entry.data, entry.partition_key, entry.explicit_hash_key};
+  return PutEntry{entry.data, entry.partition_key,
+                  entry.explicit_hash_key ? std::optional<absl::string_view>(*entry.explicit_hash_key)
+                                          : std::nullopt};
 }
 
 absl::StatusOr<IteratorType> IteratorTypeOf(const std::string& type, absl::string_view member) {

@@ -69,7 +69,7 @@ class BrokerTestBase : public ::testing::Test {
   }
 
   PutOutcome PutOne(const std::string& stream, const std::string& key, const std::string& data) {
-    auto result = Put(stream, {PutEntry{data, key, ""}});
+    auto result = Put(stream, {PutEntry{data, key, std::nullopt}});
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? result->front() : PutOutcome{};
   }

@@ -87,7 +87,7 @@ TEST_F(StreamBrokerTest, RoutesByMd5OrExplicitHashKey) {
   Create("s", 2);
   auto result = Put(
       "s", {PutEntry{"a", "k", "0"}, PutEntry{"b", "k", "340282366920938463463374607431768211455"},
-            PutEntry{"c", "user1", ""}});
+            PutEntry{"c", "user1", std::nullopt}});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ((*result)[0].shard_id, "shardId-000000000000");
   EXPECT_EQ((*result)[1].shard_id, "shardId-000000000001");
@@ -216,29 +216,31 @@ TEST_F(StreamBrokerTest, PutValidationRefusesTheWholeRequestAndStoresNothing) {
   };
   std::vector<Case> cases = {
       {{}, std::string(common::kValidation)},
-      {{PutEntry{"ok", "k", ""}, PutEntry{"x", "", ""}}, std::string(common::kValidation)},
-      {{PutEntry{"x", key257, ""}}, std::string(common::kValidation)},
-      {{PutEntry{big, "k", ""}}, std::string(common::kValidation)},  // 1 MiB + key
+      {{PutEntry{"ok", "k", std::nullopt}, PutEntry{"x", "", std::nullopt}},
+       std::string(common::kValidation)},
+      {{PutEntry{"x", key257, std::nullopt}}, std::string(common::kValidation)},
+      {{PutEntry{big, "k", std::nullopt}}, std::string(common::kValidation)},  // 1 MiB + key
+      {{PutEntry{"x", "k", ""}}, std::string(common::kValidation)},  // sent empty is not absent
       {{PutEntry{"x", "k", "-1"}}, std::string(common::kInvalidArgument)},
       {{PutEntry{"x", "k", "340282366920938463463374607431768211456"}},
        std::string(common::kInvalidArgument)},
   };
-  std::vector<PutEntry> too_many(501, PutEntry{"x", "k", ""});
+  std::vector<PutEntry> too_many(501, PutEntry{"x", "k", std::nullopt});
   cases.push_back({too_many, std::string(common::kValidation)});
   const std::string almost(1024 * 1024 - 1, 'y');
-  std::vector<PutEntry> too_big(6, PutEntry{almost, "k", ""});  // 6 MiB in all
+  std::vector<PutEntry> too_big(6, PutEntry{almost, "k", std::nullopt});  // 6 MiB in all
   cases.push_back({too_big, std::string(common::kInvalidArgument)});
   for (const Case& c : cases) {
     auto result = Put("s", c.entries);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(ErrorType(result.status()), c.error_type) << result.status();
   }
-  EXPECT_EQ(ErrorType(Put("missing", {PutEntry{"x", "k", ""}}).status()),
+  EXPECT_EQ(ErrorType(Put("missing", {PutEntry{"x", "k", std::nullopt}}).status()),
             common::kResourceNotFound);
   EXPECT_TRUE(
       ReadAllData(Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon)).empty());
   // The largest record that fits is accepted.
-  EXPECT_TRUE(Put("s", {PutEntry{std::string(1024 * 1024 - 1, 'z'), "k", ""}}).ok());
+  EXPECT_TRUE(Put("s", {PutEntry{std::string(1024 * 1024 - 1, 'z'), "k", std::nullopt}}).ok());
 }
 
 TEST_F(StreamBrokerTest, WritesBeyondTheShardBudgetFailPerRecordAndInOrder) {
@@ -282,13 +284,13 @@ TEST_F(StreamBrokerTest, SinglePutRecordFailsTheCallWhenThrottled) {
   Create("s", 1);
   absl::Notification first_done, second_done;
   absl::Status first_status, second_status;
-  broker_->PutRecord(StreamRef{"s", ""}, PutEntry{"a", "k", ""}, "",
+  broker_->PutRecord(StreamRef{"s", ""}, PutEntry{"a", "k", std::nullopt}, "",
                      [&](absl::StatusOr<std::vector<PutOutcome>> r) {
                        first_status = r.status();
                        first_done.Notify();
                      });
   first_done.WaitForNotification();
-  broker_->PutRecord(StreamRef{"s", ""}, PutEntry{"b", "k", ""}, "",
+  broker_->PutRecord(StreamRef{"s", ""}, PutEntry{"b", "k", std::nullopt}, "",
                      [&](absl::StatusOr<std::vector<PutOutcome>> r) {
                        second_status = r.status();
                        second_done.Notify();
@@ -360,7 +362,7 @@ TEST_F(StreamBrokerTest, AFailedWriteThenASplitStillLetsReadersReachTheEnd) {
   Create("s", 1);
   for (int i = 0; i < 5; ++i) PutOne("s", "k", "r" + std::to_string(i));
   faults_->FailAppends(1);
-  auto failed = Put("s", {PutEntry{"lost", "k", ""}});
+  auto failed = Put("s", {PutEntry{"lost", "k", std::nullopt}});
   ASSERT_TRUE(failed.ok()) << failed.status();
   ASSERT_EQ(ErrorType(failed->front().status), common::kInternalFailure)
       << "the injected write failure did not fail the record";

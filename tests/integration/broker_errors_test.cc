@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <functional>
+
 #include "common/errors.h"
 #include "tests/integration/broker_fixture.h"
 
@@ -186,6 +188,93 @@ TEST_F(BrokerErrorsTest, ControlPlaneErrors) {
   describe.mutable_stream()->set_stream_name("s");
   describe.set_limit(20000);
   EXPECT_EQ(ErrorType(client_->DescribeStream(describe).status()), common::kValidation);
+}
+
+// proto3 `optional`: a field not sent takes the default, a 0 (or empty hash key) that is
+// sent is refused, as AWS refuses it on its JSON API.
+TEST_F(BrokerErrorsTest, ZeroSentIsRefusedWhereAbsentMeansTheDefault) {
+  v1::CreateStreamRequest defaults;
+  defaults.set_stream_name("defaults");
+  ASSERT_TRUE(client_->CreateStream(defaults).ok());
+  v1::DescribeStreamSummaryRequest summary;
+  summary.mutable_stream()->set_stream_name("defaults");
+  auto described = client_->DescribeStreamSummary(summary);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->stream_description_summary().open_shard_count(), 1);
+  EXPECT_EQ(described->stream_description_summary().retention_period_hours(), 24);
+  EXPECT_EQ(described->stream_description_summary().max_record_size_in_kib(), 1024);
+
+  // Retention out of range is an InvalidArgumentException, as Kinesis' retention actions say.
+  const std::vector<std::pair<std::function<void(v1::CreateStreamRequest&)>, std::string>>
+      zeros = {
+          {[](v1::CreateStreamRequest& r) { r.set_shard_count(0); }, std::string(common::kValidation)},
+          {[](v1::CreateStreamRequest& r) { r.set_retention_period_hours(0); },
+           std::string(common::kInvalidArgument)},
+          {[](v1::CreateStreamRequest& r) { r.set_max_record_size_in_kib(0); },
+           std::string(common::kValidation)}};
+  for (const auto& [set_zero, expected] : zeros) {
+    v1::CreateStreamRequest zero;
+    zero.set_stream_name("zero");
+    set_zero(zero);
+    absl::Status refused = client_->CreateStream(zero).status();
+    EXPECT_EQ(ErrorType(refused), expected) << refused;
+  }
+  v1::DescribeStreamSummaryRequest zero_summary;
+  zero_summary.mutable_stream()->set_stream_name("zero");
+  EXPECT_EQ(ErrorType(client_->DescribeStreamSummary(zero_summary).status()),
+            common::kResourceNotFound);
+
+  v1::DescribeStreamRequest describe;
+  describe.mutable_stream()->set_stream_name("defaults");
+  EXPECT_TRUE(client_->DescribeStream(describe).ok());
+  describe.set_limit(0);
+  EXPECT_EQ(ErrorType(client_->DescribeStream(describe).status()), common::kValidation);
+  v1::ListStreamsRequest list;
+  EXPECT_TRUE(client_->ListStreams(list).ok());
+  list.set_limit(0);
+  EXPECT_EQ(ErrorType(client_->ListStreams(list).status()), common::kValidation);
+  v1::ListShardsRequest shards;
+  shards.mutable_stream()->set_stream_name("defaults");
+  EXPECT_TRUE(client_->ListShards(shards).ok());
+  shards.set_max_results(0);
+  EXPECT_EQ(ErrorType(client_->ListShards(shards).status()), common::kValidation);
+  v1::ListStreamConsumersRequest consumers;
+  consumers.mutable_stream()->set_stream_name("defaults");
+  EXPECT_TRUE(client_->ListStreamConsumers(consumers).ok());
+  consumers.set_max_results(0);
+  EXPECT_EQ(ErrorType(client_->ListStreamConsumers(consumers).status()), common::kValidation);
+
+  v1::PutRecordRequest put;
+  put.mutable_stream()->set_stream_name("defaults");
+  put.set_partition_key("k");
+  put.set_data("x");
+  put.set_explicit_hash_key("");
+  absl::Status empty_hash_key = client_->PutRecord(put).status();
+  EXPECT_EQ(ErrorType(empty_hash_key), common::kValidation) << empty_hash_key;
+  EXPECT_NE(empty_hash_key.message().find("explicitHashKey"), std::string::npos);
+  v1::PutRecordsRequest batch;
+  batch.mutable_stream()->set_stream_name("defaults");
+  v1::PutRecordsRequestEntry* entry = batch.add_records();
+  entry->set_partition_key("k");
+  entry->set_data("x");
+  entry->set_explicit_hash_key("");
+  absl::Status empty_in_batch = client_->PutRecords(batch).status();
+  EXPECT_EQ(ErrorType(empty_in_batch), common::kValidation) << empty_in_batch;
+  EXPECT_NE(empty_in_batch.message().find("records.1.member.explicitHashKey"), std::string::npos)
+      << empty_in_batch;
+  EXPECT_TRUE(ReadShard("defaults", "shardId-000000000000").empty());
+
+  v1::GetShardIteratorRequest at;
+  at.mutable_stream()->set_stream_name("defaults");
+  at.set_shard_id("shardId-000000000000");
+  at.set_shard_iterator_type(v1::TRIM_HORIZON);
+  auto iterator = client_->GetShardIterator(at);
+  ASSERT_TRUE(iterator.ok()) << iterator.status();
+  v1::GetRecordsRequest get;
+  get.set_shard_iterator(iterator->shard_iterator());
+  EXPECT_TRUE(client_->GetRecords(get).ok());
+  get.set_limit(0);
+  EXPECT_EQ(ErrorType(client_->GetRecords(get).status()), common::kValidation);
 }
 
 TEST_F(BrokerErrorsTest, SigtermShutsDownCleanly) {
