@@ -78,6 +78,9 @@ class Reader {
 
   absl::StatusOr<Document> Value(int depth) {
     if (depth > kMaxDepth) return Error("nested too deep");
+    if (++values_ > kMaxBodyValues) {
+      return absl::ResourceExhaustedError(absl::StrCat("more than ", kMaxBodyValues, " values"));
+    }
     uint8_t head;
     if (!Byte(&head)) return Error("truncated");
     const uint8_t major = head >> 5;
@@ -184,6 +187,7 @@ class Reader {
 
   absl::string_view bytes_;
   size_t at_ = 0;
+  size_t values_ = 0;  // read so far, nested ones included
 };
 
 }  // namespace

@@ -97,6 +97,52 @@ void WriteCbor(const Document& value, std::string* out) {
   }
 }
 
+// nlohmann's DOM builder, counting values: the parse stops at kMaxBodyValues + 1.
+class BoundedDomBuilder {
+ public:
+  explicit BoundedDomBuilder(Document& out) : dom_(out, /*allow_exceptions=*/false) {}
+
+  bool null() { return Count() && dom_.null(); }
+  bool boolean(bool value) { return Count() && dom_.boolean(value); }
+  bool number_integer(Document::number_integer_t value) {
+    return Count() && dom_.number_integer(value);
+  }
+  bool number_unsigned(Document::number_unsigned_t value) {
+    return Count() && dom_.number_unsigned(value);
+  }
+  bool number_float(Document::number_float_t value, const Document::string_t& text) {
+    return Count() && dom_.number_float(value, text);
+  }
+  bool string(Document::string_t& value) { return Count() && dom_.string(value); }
+  bool binary(Document::binary_t& value) { return Count() && dom_.binary(value); }
+  bool start_object(std::size_t size) { return Count() && dom_.start_object(size); }
+  bool key(Document::string_t& name) { return dom_.key(name); }
+  bool end_object() { return dom_.end_object(); }
+  bool start_array(std::size_t size) { return Count() && dom_.start_array(size); }
+  bool end_array() { return dom_.end_array(); }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
+    return dom_.parse_error(position, token, error);
+  }
+  bool failed() const { return failed_ || dom_.is_errored(); }
+  bool too_many() const { return failed_; }
+
+ private:
+  bool Count() {
+    if (++values_ <= kMaxBodyValues) return true;
+    failed_ = true;
+    return false;
+  }
+  nlohmann::detail::json_sax_dom_parser<Document> dom_;
+  size_t values_ = 0;
+  bool failed_ = false;
+};
+
+absl::Status TooManyValues() {
+  return common::KinesisError(
+      kSerialization, absl::StrCat("The request body has more than ", kMaxBodyValues, " values."));
+}
+
 }  // namespace
 
 absl::Status WrongType(absl::string_view member, absl::string_view expected) {
@@ -124,9 +170,17 @@ absl::StatusOr<Document> ParseBody(absl::string_view body, BodyEncoding encoding
   if (body.empty()) return Document::object();
   Document parsed;
   if (encoding == BodyEncoding::kJson) {
-    parsed = Document::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+    BoundedDomBuilder builder(parsed);
+    const bool complete = Document::sax_parse(body.begin(), body.end(), &builder,
+                                              nlohmann::detail::input_format_t::json,
+                                              /*strict=*/true);
+    if (builder.too_many()) return TooManyValues();
+    if (!complete || builder.failed()) parsed = Document(Document::value_t::discarded);
   } else {
     absl::StatusOr<Document> cbor = ReadCbor(body);
+    if (cbor.status().code() == absl::StatusCode::kResourceExhausted) {
+      return TooManyValues();
+    }
     parsed = cbor.ok() ? std::move(*cbor) : Document(Document::value_t::discarded);
   }
   if (parsed.is_discarded()) {

@@ -36,8 +36,13 @@ inline constexpr absl::string_view kCborContentType = "application/x-amz-cbor-1.
 std::optional<BodyEncoding> EncodingOfContentType(absl::string_view content_type);
 absl::string_view ContentTypeOf(BodyEncoding encoding);
 
+// A request body holds at most this many values (a PutRecords of 500 entries has about
+// 2 000): a body of 16 MiB of empty arrays would otherwise become a parse tree of gigabytes.
+inline constexpr size_t kMaxBodyValues = 100'000;
+
 // Parses a request body; an empty body is an empty object (as AWS takes it). Anything
-// but an object, or bytes that do not parse, is a SerializationException.
+// but an object, bytes that do not parse, or more than kMaxBodyValues values is a
+// SerializationException.
 absl::StatusOr<Document> ParseBody(absl::string_view body, BodyEncoding encoding);
 std::string SerializeBody(const Document& document, BodyEncoding encoding);
 

@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -25,6 +26,13 @@ constexpr size_t kMaxWriteBatch = 256 << 10;
 // Flow-control windows we grant clients for request bodies (PutRecords of 10 MiB).
 constexpr int32_t kStreamWindow = 1 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
+// Request-body bytes one connection may hold for requests still arriving before their
+// streams' windows stop being reopened (twice the largest body, so two big PutRecords can
+// arrive side by side). Above it only the oldest incomplete request is given window, so one
+// always completes; the others wait. The connection's own window always reopens (withholding
+// it would starve that oldest stream too). A connection thus holds at most this, one more
+// body and one stream window per open stream.
+size_t BodyBudget(const ConnectionLimits& limits) { return 2 * limits.max_body_bytes; }
 
 template <typename Stream>
 class Http2Connection : public Connection,
@@ -59,6 +67,8 @@ class Http2Connection : public Connection,
     nghttp2_option* option = nullptr;
     nghttp2_option_new(&option);
     nghttp2_option_set_max_send_header_block_length(option, 64 << 10);
+    // Windows reopen as bodies are taken in (OnDataChunk, ReleaseWithheld), within the budget.
+    nghttp2_option_set_no_auto_window_update(option, 1);
     nghttp2_session_server_new2(&session_, callbacks, this, option);
     nghttp2_option_del(option);
     nghttp2_session_callbacks_del(callbacks);
@@ -121,7 +131,10 @@ class Http2Connection : public Connection,
   struct StreamData {
     ApiRequest request;
     size_t header_bytes = 0;
-    bool refused = false;     // answered already (body too large)
+    // Body bytes received but not yet given back as flow-control window (over the budget).
+    size_t withheld = 0;
+    std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
+    bool refused = false;     // answered already (body too large, or too slow)
     bool dispatched = false;  // handed to the API
     bool response_submitted = false;
     bool deferred = false;    // nghttp2 waits for Resume
@@ -194,20 +207,60 @@ class Http2Connection : public Connection,
     return 0;
   }
 
-  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t length,
-                         void* user_data) {
+  static int OnDataChunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
+                         size_t length, void* user_data) {
     Self* self = Of(user_data);
     StreamData* stream = self->Find(id);
-    if (stream == nullptr || stream->refused) return 0;
+    if (stream == nullptr || stream->refused || stream->dispatched) {
+      nghttp2_session_consume(session, id, length);  // dropped: its window reopens at once
+      return 0;
+    }
     if (stream->request.body.size() + length > self->context_.limits.max_body_bytes) {
+      self->DropBody(*stream);
+      nghttp2_session_consume(session, id, length);
       stream->refused = true;
-      stream->request.body.clear();
-      stream->request.body.shrink_to_fit();
       self->RefuseStream(id, *stream, 413, "The request body is too large.");
       return 0;
     }
     stream->request.body.append(reinterpret_cast<const char*>(data), length);
+    self->buffered_ += length;
+    nghttp2_session_consume_connection(session, length);
+    if (self->buffered_ <= BodyBudget(self->context_.limits) || self->IsOldestIncomplete(id)) {
+      nghttp2_session_consume_stream(session, id, length);
+    } else {
+      stream->withheld += length;
+    }
     return 0;
+  }
+
+  bool IsOldestIncomplete(int32_t id) const {
+    for (const auto& [other, stream] : streams_) {
+      if (!stream.dispatched && !stream.refused) return other == id;
+    }
+    return false;
+  }
+
+  // Forgets a request body that will not be dispatched (its stream is refused or gone, so
+  // its withheld window no longer matters).
+  void DropBody(StreamData& stream) {
+    buffered_ -= stream.request.body.size();
+    stream.request.body.clear();
+    stream.request.body.shrink_to_fit();
+    stream.withheld = 0;
+  }
+
+  // After the held bytes shrank: reopens the windows of waiting streams, oldest first, as far
+  // as the budget allows (the oldest incomplete request always).
+  void ReleaseWithheld() {
+    bool oldest = true;
+    for (auto& [id, stream] : streams_) {
+      if (stream.dispatched || stream.refused) continue;
+      if (stream.withheld > 0 && (oldest || buffered_ <= BodyBudget(context_.limits))) {
+        nghttp2_session_consume_stream(session_, id, stream.withheld);
+        stream.withheld = 0;
+      }
+      oldest = false;
+    }
   }
 
   static int OnFrame(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
@@ -232,13 +285,21 @@ class Http2Connection : public Connection,
       if (pending.written) self->after_send_.push_back([w = std::move(pending.written)] { w(false); });
     }
     std::shared_ptr<SelfExchange> exchange = stream.exchange.lock();
+    if (!stream.dispatched) self->DropBody(stream);  // reset or refused before it was complete
     self->streams_.erase(it);
+    self->ReleaseWithheld();
     if (exchange != nullptr && !complete) exchange->Cancel();
     return 0;
   }
 
   void Dispatch(int32_t id, StreamData& stream) {
     stream.dispatched = true;
+    buffered_ -= stream.request.body.size();
+    if (stream.withheld > 0) {  // the request is complete: all of it has been taken in
+      nghttp2_session_consume_stream(session_, id, stream.withheld);
+      stream.withheld = 0;
+    }
+    ReleaseWithheld();
     if (!context_.gate->Enter()) {
       return RefuseStream(id, stream, 503, "the broker is shutting down");
     }
@@ -359,20 +420,31 @@ class Http2Connection : public Connection,
     for (auto& callback : callbacks) callback();
   }
 
-  // Closes the connection when it has had no stream and no traffic for the idle timeout.
+  // Closes the connection when it has had no stream and no traffic for the idle timeout, and
+  // resets a stream whose request has not arrived whole within it (as HTTP/1.1 cuts a request
+  // that takes longer): a client cannot hold streams and their bodies open by trickling.
+  // Checked four times per timeout.
   void ArmIdleTimer() {
-    idle_timer_.expires_after(std::chrono::milliseconds(context_.limits.idle_timeout_millis));
-    idle_timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+    const auto timeout = std::chrono::milliseconds(context_.limits.idle_timeout_millis);
+    idle_timer_.expires_after(std::max<std::chrono::milliseconds>(timeout / 4,
+                                                                  std::chrono::milliseconds(10)));
+    idle_timer_.async_wait([weak = this->weak_from_this(), timeout](beast::error_code ec) {
       if (ec) return;
       auto self = weak.lock();
       if (self == nullptr || self->closed_) return;
-      const auto idle = std::chrono::steady_clock::now() - self->last_activity_;
-      if (self->streams_.empty() &&
-          idle >= std::chrono::milliseconds(self->context_.limits.idle_timeout_millis)) {
+      const auto now = std::chrono::steady_clock::now();
+      if (self->streams_.empty() && now - self->last_activity_ >= timeout) {
         nghttp2_session_terminate_session(self->session_, NGHTTP2_NO_ERROR);
         self->Flush();
         return self->Shutdown();
       }
+      for (auto& [id, stream] : self->streams_) {
+        if (!stream.dispatched && !stream.refused && now - stream.opened >= timeout) {
+          stream.refused = true;
+          nghttp2_submit_rst_stream(self->session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+        }
+      }
+      self->Flush();
       self->ArmIdleTimer();
     });
   }
@@ -405,6 +477,7 @@ class Http2Connection : public Connection,
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, StreamData> streams_;
   std::vector<std::function<void()>> after_send_;
+  size_t buffered_ = 0;  // body bytes of requests still arriving, all streams
   char read_buffer_[kReadChunk];
   std::string write_buffer_;
   bool writing_ = false;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -245,7 +246,13 @@ void KinesisHttpServer::Stop() {
     impl->acceptor->close(ignored);
   });
   impl_->registry.CloseAll();
-  // Let the closes run, then stop: handlers still queued are destroyed with the context.
+  // Let the closes run and the connections go (a write posted by a subscription still runs
+  // and reports false to it), for at most two seconds; then stop: handlers still queued are
+  // destroyed with the context.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (impl_->open_connections->load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   net::post(impl_->io, [impl = impl_.get()] { impl->io.stop(); });
   for (std::thread& thread : impl_->threads) thread.join();
   impl_->threads.clear();

@@ -75,6 +75,14 @@ class HostileInput(unittest.TestCase):
             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         self.assertEqual(self.kinesis.get_records(ShardIterator=iterator)["Records"], [])
 
+    def assertAnsweredThenServing(self, s, expected_status):
+        """The connection `s` got an HTTP answer of `expected_status`; others are served."""
+        response = read_until_closed_or(s, b"}")
+        s.close()
+        status, _, _ = status_and_body(response)
+        self.assertEqual(status, expected_status, response[:300])
+        self.assertStillServingAndNothingWritten()
+
     def put_body(self):
         return json.dumps({"StreamName": "target", "PartitionKey": "k",
                            "Data": "aGk="}).encode()
@@ -99,6 +107,13 @@ class HostileInput(unittest.TestCase):
             (http_request("Kinesis_20131202.PutRecord", b"\xbf\x6aStreamName\x66tar",
                           "application/x-amz-cbor-1.1"), "SerializationException"),
             (http_request("Kinesis_20131202.PutRecord", b"[1, 2, 3]"), "SerializationException"),
+            # 100 001 empty arrays: small on the wire, a huge parse tree.
+            (http_request("Kinesis_20131202.PutRecord",
+                          b'{"A": [' + b",".join([b"[]"] * 100001) + b"]}"),
+             "SerializationException"),
+            (http_request("Kinesis_20131202.PutRecord",
+                          b"\xbf\x61A\x9f" + b"\x80" * 100001 + b"\xff\xff",
+                          "application/x-amz-cbor-1.1"), "SerializationException"),
         ]
         for request, expected in cases:
             s = connect(self.broker.kinesis_address)
@@ -119,21 +134,13 @@ class HostileInput(unittest.TestCase):
             s.sendall(b"{" + b" " * (8 << 20))  # the first 8 MiB of it
         except (BrokenPipeError, ConnectionResetError):
             pass
-        response = read_until_closed_or(s, b"}")
-        s.close()
-        status, _, _ = status_and_body(response)
-        self.assertEqual(status, 413, response[:300])
-        self.assertStillServingAndNothingWritten()
+        self.assertAnsweredThenServing(s, 413)
 
     def test_huge_headers_are_refused(self):
         s = connect(self.broker.kinesis_address)
         s.sendall(http_request("Kinesis_20131202.PutRecord", self.put_body(),
                                extra=b"X-Padding: " + b"a" * (200 << 10) + b"\r\n"))
-        response = read_until_closed_or(s, b"}")
-        s.close()
-        status, _, _ = status_and_body(response)
-        self.assertEqual(status, 431, response[:300])
-        self.assertStillServingAndNothingWritten()
+        self.assertAnsweredThenServing(s, 431)
 
     def test_truncated_http2_frames_close_only_their_connection(self):
         for truncated in [H2_PREFACE[:10], H2_PREFACE + b"\x00\x00\x06\x04",

@@ -99,6 +99,32 @@ TEST(DocumentTest, BadBodiesAreRefused) {
   EXPECT_TRUE(ParseBody("", BodyEncoding::kJson).ok());
 }
 
+// 16 MiB of empty arrays would be gigabytes as a parse tree: the count stops the parse.
+TEST(DocumentTest, BodiesWithTooManyValuesAreRefused) {
+  std::string json = "{\"A\":[";
+  for (size_t i = 0; i < kMaxBodyValues; ++i) json += i == 0 ? "[]" : ",[]";
+  json += "]}";
+  absl::Status refused = ParseBody(json, BodyEncoding::kJson).status();
+  EXPECT_EQ(common::ErrorType(refused), "SerializationException") << refused;
+  EXPECT_NE(refused.message().find("100000 values"), std::string::npos) << refused;
+  // CBOR: {"A": [_ [], [], … ]} (an indefinite array, as a hostile client would send it).
+  std::string cbor = "\xa1\x61" "A\x9f";
+  cbor += std::string(kMaxBodyValues, '\x80');
+  cbor += "\xff";
+  refused = ParseBody(cbor, BodyEncoding::kCbor).status();
+  EXPECT_EQ(common::ErrorType(refused), "SerializationException") << refused;
+  EXPECT_NE(refused.message().find("100000 values"), std::string::npos) << refused;
+  // Just under the limit parses (the object, the array and its elements are all values).
+  std::string fits = "{\"A\":[";
+  for (size_t i = 0; i < kMaxBodyValues - 2; ++i) fits += i == 0 ? "1" : ",1";
+  fits += "]}";
+  EXPECT_TRUE(ParseBody(fits, BodyEncoding::kJson).ok());
+  std::string cbor_fits = "\xa1\x61" "A\x9f";
+  cbor_fits += std::string(kMaxBodyValues - 3, '\x01');  // CBOR counts the key too
+  cbor_fits += "\xff";
+  EXPECT_TRUE(ParseBody(cbor_fits, BodyEncoding::kCbor).ok());
+}
+
 TEST(DocumentTest, ContentTypes) {
   EXPECT_EQ(EncodingOfContentType("application/x-amz-json-1.1"), BodyEncoding::kJson);
   EXPECT_EQ(EncodingOfContentType("application/x-amz-cbor-1.1; charset=utf-8"),
