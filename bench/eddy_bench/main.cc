@@ -1,7 +1,8 @@
 // eddy-bench: Eddy beside Redis Streams, NATS JetStream and kinesalite, same machine, same
 // workloads (docs/benchmarks.md; bench/run-peers runs the whole suite).
 //
-//   eddy-bench run --system eddy|redis|nats|kinesalite --endpoint HOST:PORT --label NAME
+//   eddy-bench run --system eddy|redis|nats|kinesalite|kinesis-poll|kinesis-push
+//                  --endpoint HOST:PORT --label NAME
 //                  [--workloads ingest,latency,fanout,checkpoints,failover] [--smoke]
 //                  [--run N] [--server-pid PID] [--eddy-cli PATH]
 //       prints one JSON object per result line
@@ -20,6 +21,7 @@ namespace {
 struct RunArgs {
   std::string system, endpoint, label, workloads = "ingest,latency,fanout", eddy_cli;
   bool smoke = false;
+  bool slow_peer = false;
   int run = 1;
   int server_pid = 0;
 };
@@ -32,7 +34,8 @@ int Run(const RunArgs& args) {
     std::cerr << system.status() << "\n";
     return 2;
   }
-  const BenchScale scale = BenchScale::For(args.smoke);
+  const BenchScale scale =
+      args.slow_peer ? BenchScale::ForSlowPeer(args.smoke) : BenchScale::For(args.smoke);
   int failures = 0;
   auto emit = [&](nlohmann::json result) {
     result["System"] = args.label.empty() ? args.system : args.label;
@@ -72,13 +75,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   RunArgs args;
   CLI::App* run = app.add_subcommand("run", "run workloads against one system");
-  run->add_option("--system", args.system, "eddy, redis, nats or kinesalite")->required();
+  run->add_option("--system", args.system,
+                  "eddy, redis, nats, kinesalite, kinesis-poll (GetRecords) or kinesis-push "
+                  "(SubscribeToShard)")
+      ->required();
   run->add_option("--endpoint", args.endpoint, "host:port")->required();
   run->add_option("--label", args.label, "name in the results (default: the system)");
   run->add_option("--workloads", args.workloads,
                   "comma-separated: ingest, latency, fanout, checkpoints, failover")
       ->capture_default_str();
   run->add_flag("--smoke", args.smoke, "each workload for about a second");
+  run->add_flag("--slow-peer", args.slow_peer,
+                "a system ~1000x slower: 20 records/s latency run, 2 000-record backlog");
   run->add_option("--run", args.run, "run number, recorded in the results");
   run->add_option("--server-pid", args.server_pid,
                   "measure this server process's CPU per GB delivered in fan-out");

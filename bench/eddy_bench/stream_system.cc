@@ -22,7 +22,8 @@ absl::StatusOr<std::unique_ptr<StreamSystem>> MakeStreamSystem(const std::string
   if (kind == "eddy") return MakeEddySystem(endpoint);
   if (kind == "redis") return MakeRedisSystem(endpoint);
   if (kind == "nats") return MakeNatsSystem(endpoint);
-  if (kind == "kinesalite") return MakeKinesaliteSystem(endpoint);
+  if (kind == "kinesalite" || kind == "kinesis-poll") return MakeKinesisHttpSystem(endpoint, false);
+  if (kind == "kinesis-push") return MakeKinesisHttpSystem(endpoint, true);
   return absl::InvalidArgumentError(absl::StrCat("unknown system ", kind));
 }
 

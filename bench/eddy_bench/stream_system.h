@@ -2,8 +2,8 @@
 // One streaming system under benchmark, behind the few operations the workloads need:
 // a fresh single-partition stream, ordered appends acknowledged by the system, and readers
 // that follow the stream from its start. One implementation per system, each with its
-// native client: Eddy (gRPC), Redis Streams (hiredis), NATS JetStream (nats.c), kinesalite
-// (the Kinesis JSON API over HTTP).
+// native client: Eddy (gRPC), Redis Streams (hiredis), NATS JetStream (nats.c), and any
+// Kinesis endpoint — Eddy's own, kinesalite, kinesis-mock — over the Kinesis JSON API.
 
 #include <atomic>
 #include <functional>
@@ -38,14 +38,16 @@ class StreamSystem {
                             const std::atomic<bool>& stop) = 0;
 };
 
-// "eddy", "redis", "nats" or "kinesalite" at `endpoint` (host:port).
+// At `endpoint` (host:port): "eddy" (gRPC), "redis", "nats", or a Kinesis endpoint read by
+// polling GetRecords ("kinesis-poll"; "kinesalite" is the same) or by SubscribeToShard
+// ("kinesis-push").
 absl::StatusOr<std::unique_ptr<StreamSystem>> MakeStreamSystem(const std::string& kind,
                                                                const std::string& endpoint);
 
 std::unique_ptr<StreamSystem> MakeEddySystem(const std::string& endpoint);
 std::unique_ptr<StreamSystem> MakeRedisSystem(const std::string& endpoint);
 std::unique_ptr<StreamSystem> MakeNatsSystem(const std::string& endpoint);
-std::unique_ptr<StreamSystem> MakeKinesaliteSystem(const std::string& endpoint);
+std::unique_ptr<StreamSystem> MakeKinesisHttpSystem(const std::string& endpoint, bool subscribe);
 
 // Splits "host:port".
 bool SplitHostPort(const std::string& endpoint, std::string* host, int* port);

@@ -75,6 +75,13 @@ BenchScale BenchScale::For(bool smoke) {
   return scale;
 }
 
+BenchScale BenchScale::ForSlowPeer(bool smoke) {
+  BenchScale scale = For(smoke);
+  scale.latency_rate = 20;
+  scale.backlog_records = smoke ? 200 : 2'000;
+  return scale;
+}
+
 nlohmann::json RunIngest(StreamSystem& system, const BenchScale& scale) {
   if (absl::Status s = system.Reset("bench-ingest"); !s.ok()) return Failed("ingest", s);
   const auto start = Clock::now();

@@ -26,6 +26,10 @@ struct BenchScale {
   double live_seconds = 5;
 
   static BenchScale For(bool smoke);
+  // For a peer two or three orders of magnitude slower (kinesis-mock: ~300 records/s, and
+  // tens of ms per PutRecords): 20 records/s for the latency run, a 2 000-record backlog
+  // (200 in the smoke run).
+  static BenchScale ForSlowPeer(bool smoke);
 };
 
 // One producer, batches of 500 (pipelined / PutRecords): records/s and MB/s.

@@ -1,7 +1,9 @@
 #include "broker/http/document.h"
 
 #include "broker/http/cbor_reader.h"
+#include "broker/http/json_reader.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -97,47 +99,6 @@ void WriteCbor(const Document& value, std::string* out) {
   }
 }
 
-// nlohmann's DOM builder, counting values: the parse stops at kMaxBodyValues + 1.
-class BoundedDomBuilder {
- public:
-  explicit BoundedDomBuilder(Document& out) : dom_(out, /*allow_exceptions=*/false) {}
-
-  bool null() { return Count() && dom_.null(); }
-  bool boolean(bool value) { return Count() && dom_.boolean(value); }
-  bool number_integer(Document::number_integer_t value) {
-    return Count() && dom_.number_integer(value);
-  }
-  bool number_unsigned(Document::number_unsigned_t value) {
-    return Count() && dom_.number_unsigned(value);
-  }
-  bool number_float(Document::number_float_t value, const Document::string_t& text) {
-    return Count() && dom_.number_float(value, text);
-  }
-  bool string(Document::string_t& value) { return Count() && dom_.string(value); }
-  bool binary(Document::binary_t& value) { return Count() && dom_.binary(value); }
-  bool start_object(std::size_t size) { return Count() && dom_.start_object(size); }
-  bool key(Document::string_t& name) { return dom_.key(name); }
-  bool end_object() { return dom_.end_object(); }
-  bool start_array(std::size_t size) { return Count() && dom_.start_array(size); }
-  bool end_array() { return dom_.end_array(); }
-  template <class Exception>
-  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
-    return dom_.parse_error(position, token, error);
-  }
-  bool failed() const { return failed_ || dom_.is_errored(); }
-  bool too_many() const { return failed_; }
-
- private:
-  bool Count() {
-    if (++values_ <= kMaxBodyValues) return true;
-    failed_ = true;
-    return false;
-  }
-  nlohmann::detail::json_sax_dom_parser<Document> dom_;
-  size_t values_ = 0;
-  bool failed_ = false;
-};
-
 absl::Status TooManyValues() {
   return common::KinesisError(
       kSerialization, absl::StrCat("The request body has more than ", kMaxBodyValues, " values."));
@@ -168,28 +129,16 @@ absl::string_view ContentTypeOf(BodyEncoding encoding) {
 
 absl::StatusOr<Document> ParseBody(absl::string_view body, BodyEncoding encoding) {
   if (body.empty()) return Document::object();
-  Document parsed;
-  if (encoding == BodyEncoding::kJson) {
-    BoundedDomBuilder builder(parsed);
-    const bool complete = Document::sax_parse(body.begin(), body.end(), &builder,
-                                              nlohmann::detail::input_format_t::json,
-                                              /*strict=*/true);
-    if (builder.too_many()) return TooManyValues();
-    if (!complete || builder.failed()) parsed = Document(Document::value_t::discarded);
-  } else {
-    absl::StatusOr<Document> cbor = ReadCbor(body);
-    if (cbor.status().code() == absl::StatusCode::kResourceExhausted) {
-      return TooManyValues();
-    }
-    parsed = cbor.ok() ? std::move(*cbor) : Document(Document::value_t::discarded);
-  }
-  if (parsed.is_discarded()) {
+  absl::StatusOr<Document> parsed =
+      encoding == BodyEncoding::kJson ? ReadJson(body) : ReadCbor(body);
+  if (parsed.status().code() == absl::StatusCode::kResourceExhausted) return TooManyValues();
+  if (!parsed.ok()) {
     return common::KinesisError(kSerialization,
                                 encoding == BodyEncoding::kJson
                                     ? "The request body is not valid JSON."
                                     : "The request body is not valid CBOR.");
   }
-  if (!parsed.is_object()) {
+  if (!parsed->is_object()) {
     return common::KinesisError(kSerialization, "The request body must be an object.");
   }
   return parsed;
@@ -201,6 +150,49 @@ std::string SerializeBody(const Document& document, BodyEncoding encoding) {
   }
   std::string out;
   WriteCbor(document, &out);
+  return out;
+}
+
+std::optional<std::string> DecodeBase64(absl::string_view text) {
+  static const auto kValues = [] {
+    std::array<uint8_t, 256> values;
+    values.fill(0xff);
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (uint8_t i = 0; i < 64; ++i) values[static_cast<unsigned char>(alphabet[i])] = i;
+    return values;
+  }();
+  size_t length = text.size();
+  size_t padding = 0;
+  while (padding < 2 && length > 0 && text[length - 1] == '=') {
+    --length;
+    ++padding;
+  }
+  if (length % 4 == 1 || (padding > 0 && (length + padding) % 4 != 0)) return std::nullopt;
+  std::string out;
+  out.resize(length / 4 * 3 + (length % 4 == 0 ? 0 : length % 4 - 1));
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  char* to = out.data();
+  size_t i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const uint32_t a = kValues[in[i]], b = kValues[in[i + 1]], c = kValues[in[i + 2]],
+                   d = kValues[in[i + 3]];
+    if ((a | b | c | d) & 0x80) return std::nullopt;
+    const uint32_t bits = a << 18 | b << 12 | c << 6 | d;
+    *to++ = static_cast<char>(bits >> 16);
+    *to++ = static_cast<char>(bits >> 8);
+    *to++ = static_cast<char>(bits);
+  }
+  if (i < length) {  // 2 or 3 characters left
+    uint32_t bits = 0;
+    const size_t left = length - i;
+    for (size_t k = 0; k < left; ++k) {
+      const uint32_t v = kValues[in[i + k]];
+      if (v & 0x80) return std::nullopt;
+      bits |= v << (18 - 6 * k);
+    }
+    *to++ = static_cast<char>(bits >> 16);
+    if (left == 3) *to++ = static_cast<char>(bits >> 8);
+  }
   return out;
 }
 
@@ -267,16 +259,8 @@ absl::StatusOr<std::optional<std::string>> FieldReader::Blob(absl::string_view n
   if (!value->is_string()) {
     return WrongType(name, encoding_ == BodyEncoding::kJson ? "a base64 string" : "a byte string");
   }
-  const auto& text = value->get_ref<const std::string&>();
-  std::string decoded;
-  // Base64 as AWS takes it: the standard alphabet, padding optional, nothing else.
-  for (char c : text) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' ||
-          c == '=')) {
-      return WrongType(name, "valid base64");
-    }
-  }
-  if (!absl::Base64Unescape(text, &decoded)) return WrongType(name, "valid base64");
+  std::optional<std::string> decoded = DecodeBase64(value->get_ref<const std::string&>());
+  if (!decoded) return WrongType(name, "valid base64");
   return decoded;
 }
 

@@ -76,6 +76,10 @@ struct KinesisHttpServer::Impl {
           beast::error_code ignored;
           socket.close(ignored);
         } else {
+          // Responses and events are written as they are ready; Nagle would hold each small
+          // one back until the previous is acknowledged (a delayed ACK: up to 40 ms).
+          beast::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
           Sniff(std::move(socket));
         }
         accept_failing = false;
@@ -103,10 +107,11 @@ struct KinesisHttpServer::Impl {
     beast::tcp_stream stream;
     std::string bytes;
     char buffer[64];
-    std::shared_ptr<std::atomic<int>> counter;
+    // Counted against max_connections from the accept on, handshake included.
+    ConnectionCount count;
 
     Sniffer(Impl* i, tcp::socket socket, std::shared_ptr<std::atomic<int>> open)
-        : impl(i), stream(std::move(socket)), counter(std::move(open)) {}
+        : impl(i), stream(std::move(socket)), count(std::move(open)) {}
 
     void Read() {
       stream.expires_after(std::chrono::milliseconds(kFirstBytesTimeoutMillis));

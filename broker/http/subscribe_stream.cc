@@ -1,14 +1,62 @@
 #include "broker/http/subscribe_stream.h"
 
+#include "absl/strings/str_cat.h"
+
 #include "broker/http/aws_errors.h"
 #include "broker/http/event_stream.h"
+#include "broker/http/json_writer.h"
 #include "broker/sequence_number.h"
 #include "broker/http/actions.h"
 #include "common/errors.h"
 
 namespace eddy::broker::http {
 
+namespace {
+
+// The JSON event written directly: members in the order nlohmann's sorted map writes them.
+std::string EncodeSubscribeEventJson(const SubscriptionEvent& event) {
+  size_t estimate = 128;
+  for (const SharedRecord& record : event.records) {
+    estimate += 160 + record->data.size() / 3 * 4 + record->partition_key.size();
+  }
+  std::string out;
+  out.reserve(estimate);
+  if (!event.child_shards.empty()) {
+    absl::StrAppend(&out, R"({"ChildShards":)",
+                    SerializeBody(ChildShardsDocument(event.child_shards), BodyEncoding::kJson),
+                    ",");
+  } else {
+    out.push_back('{');
+  }
+  if (event.continuation_counter != 0) {
+    absl::StrAppend(&out, R"("ContinuationSequenceNumber":")",
+                    FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index,
+                                                        event.continuation_counter}),
+                    R"(",)");
+  }
+  absl::StrAppend(&out, R"("MillisBehindLatest":)", event.millis_behind_latest, R"(,"Records":[)");
+  bool first = true;
+  for (const SharedRecord& record : event.records) {
+    out += first ? R"({"ApproximateArrivalTimestamp":)" : R"(,{"ApproximateArrivalTimestamp":)";
+    first = false;
+    AppendJsonEpochSeconds(MillisOfCounter(record->counter), &out);
+    out += R"(,"Data":)";
+    AppendJsonBase64(record->data, &out);
+    out += R"(,"PartitionKey":)";
+    AppendJsonString(record->partition_key, &out);
+    absl::StrAppend(&out, R"(,"SequenceNumber":")",
+                    FormatSequenceNumber(
+                        SequenceNumber{event.stream_tag, event.shard_index, record->counter}),
+                    R"("})");
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace
+
 std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding) {
+  if (encoding == BodyEncoding::kJson) return EncodeSubscribeEventJson(event);
   Document records = Document::array();
   for (const SharedRecord& record : event.records) {
     records.push_back(

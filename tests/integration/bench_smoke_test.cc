@@ -1,12 +1,14 @@
 // Keeps the benchmark driver from rotting: every workload for about a second against each
-// system (Eddy, Redis Streams, NATS JetStream, kinesalite), each on 127.0.0.1. Asserts that
-// every workload ran and produced its metrics — never a timing.
+// system (Eddy over gRPC and over its Kinesis endpoint, Redis Streams, NATS JetStream,
+// kinesalite, kinesis-mock), each on 127.0.0.1. Asserts that every workload ran and
+// produced its metrics — never a timing.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <sstream>
 
 #include "common/testing/temp_dir.h"
@@ -59,11 +61,12 @@ class BenchSmokeTest : public BrokerTest {
 
   // Runs the driver's smoke mode; every result line must carry metrics, none an error.
   void ExpectWorkloadsRun(const std::string& system, const std::string& endpoint,
-                          const std::string& workloads, size_t expected_results) {
-    CommandResult run = RunProgram(BenchBinary(),
-                                   {"run", "--system", system, "--endpoint", endpoint, "--smoke",
-                                    "--workloads", workloads, "--eddy-cli", CliBinary()},
-                                   {}, std::chrono::seconds(240));
+                          const std::string& workloads, size_t expected_results,
+                          const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"run",   "--system",  system,    "--endpoint", endpoint,
+                                     "--smoke", "--workloads", workloads, "--eddy-cli", CliBinary()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult run = RunProgram(BenchBinary(), args, {}, std::chrono::seconds(240));
     EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
     size_t results = 0;
     std::istringstream lines(run.out);
@@ -82,12 +85,13 @@ class BenchSmokeTest : public BrokerTest {
   }
 
   // Starts a peer server and waits until its port accepts connections.
-  void StartPeer(const std::string& program, const std::vector<std::string>& args, int port) {
+  void StartPeer(const std::string& program, const std::vector<std::string>& args, int port,
+                 const std::map<std::string, std::string>& env = {}) {
     const std::string binary = FindProgram(program);
     ASSERT_FALSE(binary.empty()) << program << " is not installed: run scripts/bootstrap and "
                                  << "scripts/install-npm-peers (scripts/test does)";
     peers_.push_back(std::make_unique<BackgroundProcess>());
-    peers_.back()->Start(binary, args, {}, dir_.path() + "/peer-" + std::to_string(port));
+    peers_.back()->Start(binary, args, env, dir_.path() + "/peer-" + std::to_string(port));
     ASSERT_TRUE(WaitFor([&] { return Accepts(port); }, std::chrono::seconds(30)))
         << binary << " did not start: " << peers_.back()->Err();
   }
@@ -130,6 +134,35 @@ TEST_F(BenchSmokeTest, Kinesalite) {
                                     port));
   ExpectWorkloadsRun("kinesalite", "127.0.0.1:" + std::to_string(port), kStreamWorkloads,
                      kStreamResults);
+}
+
+// The same workloads through Eddy's Kinesis endpoint, as an SDK drives it: SubscribeToShard's
+// event stream, and GetRecords polling.
+TEST_F(BenchSmokeTest, EddyKinesisEndpointPushAndPoll) {
+  ASSERT_FALSE(broker_.kinesis_address().empty());
+  ExpectWorkloadsRun("kinesis-push", broker_.kinesis_address(), kStreamWorkloads, kStreamResults);
+  ExpectWorkloadsRun("kinesis-poll", broker_.kinesis_address(), kStreamWorkloads, kStreamResults);
+}
+
+TEST_F(BenchSmokeTest, KinesisMock) {
+  const int port = FreePort();
+  const int tls_port = FreePort();
+  const std::string package = SourceDirectory() + "/bench/node_modules/kinesis-local";
+  std::map<std::string, std::string> env = {
+      {"KINESIS_MOCK_PLAIN_PORT", std::to_string(port)},
+      {"KINESIS_MOCK_TLS_PORT", std::to_string(tls_port)},
+      {"KINESIS_MOCK_CERT_PATH", package + "/server.json"},
+      {"SHOULD_PERSIST_DATA", "false"},
+      {"LOAD_DATA_IF_EXISTS", "false"},
+      {"LOG_LEVEL", "WARN"}};
+  for (const char* delay : {"CREATE_STREAM", "DELETE_STREAM", "REGISTER_STREAM_CONSUMER",
+                            "DEREGISTER_STREAM_CONSUMER", "START_STREAM_ENCRYPTION",
+                            "STOP_STREAM_ENCRYPTION"}) {
+    env[std::string(delay) + "_DURATION"] = "0ms";
+  }
+  ASSERT_NO_FATAL_FAILURE(StartPeer("node", {package + "/main.js"}, port, env));
+  ExpectWorkloadsRun("kinesis-push", "127.0.0.1:" + std::to_string(port), "latency,fanout", 7,
+                     {"--slow-peer"});
 }
 
 }  // namespace

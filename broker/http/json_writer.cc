@@ -1,0 +1,72 @@
+#include "broker/http/json_writer.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace eddy::broker::http {
+
+void AppendJsonString(absl::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t plain = 0;  // start of the run not yet copied
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(text.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xf]);
+    }
+  }
+  out->append(text.data() + plain, text.size() - plain);
+  out->push_back('"');
+}
+
+void AppendJsonBase64(absl::string_view bytes, std::string* out) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const size_t start = out->size();
+  out->resize(start + 2 + (bytes.size() + 2) / 3 * 4);
+  char* to = out->data() + start;
+  *to++ = '"';
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t bits = uint32_t{in[i]} << 16 | uint32_t{in[i + 1]} << 8 | in[i + 2];
+    *to++ = kAlphabet[bits >> 18];
+    *to++ = kAlphabet[(bits >> 12) & 63];
+    *to++ = kAlphabet[(bits >> 6) & 63];
+    *to++ = kAlphabet[bits & 63];
+  }
+  if (i < bytes.size()) {
+    const bool two = i + 1 < bytes.size();
+    const uint32_t bits = uint32_t{in[i]} << 16 | (two ? uint32_t{in[i + 1]} << 8 : 0);
+    *to++ = kAlphabet[bits >> 18];
+    *to++ = kAlphabet[(bits >> 12) & 63];
+    *to++ = two ? kAlphabet[(bits >> 6) & 63] : '=';
+    *to++ = '=';
+  }
+  *to = '"';
+}
+
+void AppendJsonEpochSeconds(int64_t epoch_millis, std::string* out) {
+  // nlohmann prints the shortest decimal that reads back as the same double; for
+  // millis / 1000 with up to 15 significant digits that is the decimal itself.
+  const bool negative = epoch_millis < 0;
+  const uint64_t magnitude =
+      negative ? static_cast<uint64_t>(-(epoch_millis + 1)) + 1 : static_cast<uint64_t>(epoch_millis);
+  std::string fraction = absl::StrCat(1000 + magnitude % 1000).substr(1);
+  while (fraction.size() > 1 && fraction.back() == '0') fraction.pop_back();
+  absl::StrAppend(out, negative ? "-" : "", magnitude / 1000, ".", fraction);
+}
+
+}  // namespace eddy::broker::http
