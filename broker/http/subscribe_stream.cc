@@ -57,6 +57,10 @@ std::string EncodeSubscribeEventJson(const SubscriptionEvent& event) {
 
 std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding) {
   if (encoding == BodyEncoding::kJson) return EncodeSubscribeEventJson(event);
+  return SerializeBody(SubscribeEventDocument(event, encoding), encoding);
+}
+
+Document SubscribeEventDocument(const SubscriptionEvent& event, BodyEncoding encoding) {
   Document records = Document::array();
   for (const SharedRecord& record : event.records) {
     records.push_back(
@@ -74,7 +78,7 @@ std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding en
         SequenceNumber{event.stream_tag, event.shard_index, event.continuation_counter});
   }
   if (!event.child_shards.empty()) out["ChildShards"] = ChildShardsDocument(event.child_shards);
-  return SerializeBody(out, encoding);
+  return out;
 }
 
 void SubscribeStream::Start(std::shared_ptr<Subscription> subscription,

@@ -42,7 +42,10 @@ class SubscribeStream : public EventSink, public std::enable_shared_from_this<Su
   std::shared_ptr<SubscribeStream> self_ ABSL_GUARDED_BY(mu_);  // alive until Finish
 };
 
-// The payload of one SubscribeToShardEvent in `encoding`.
+// The payload of one SubscribeToShardEvent in `encoding` (JSON written directly, CBOR
+// through SubscribeEventDocument).
 std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding);
+// The same event as a Document: what the direct JSON writer must match byte for byte.
+Document SubscribeEventDocument(const SubscriptionEvent& event, BodyEncoding encoding);
 
 }  // namespace eddy::broker::http

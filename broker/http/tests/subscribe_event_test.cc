@@ -6,32 +6,13 @@
 
 #include <random>
 
-#include "broker/http/actions.h"
 #include "broker/http/subscribe_stream.h"
-#include "broker/sequence_number.h"
 
 namespace eddy::broker::http {
 namespace {
 
 std::string ThroughDocument(const SubscriptionEvent& event) {
-  constexpr BodyEncoding kJson = BodyEncoding::kJson;
-  Document records = Document::array();
-  for (const SharedRecord& record : event.records) {
-    records.push_back(
-        {{"SequenceNumber", FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index,
-                                                                record->counter})},
-         {"ApproximateArrivalTimestamp", TimestampValue(MillisOfCounter(record->counter), kJson)},
-         {"Data", BlobValue(record->data, kJson)},
-         {"PartitionKey", record->partition_key}});
-  }
-  Document out = {{"Records", std::move(records)},
-                  {"MillisBehindLatest", event.millis_behind_latest}};
-  if (event.continuation_counter != 0) {
-    out["ContinuationSequenceNumber"] = FormatSequenceNumber(
-        SequenceNumber{event.stream_tag, event.shard_index, event.continuation_counter});
-  }
-  if (!event.child_shards.empty()) out["ChildShards"] = ChildShardsDocument(event.child_shards);
-  return SerializeBody(out, kJson);
+  return SerializeBody(SubscribeEventDocument(event, BodyEncoding::kJson), BodyEncoding::kJson);
 }
 
 TEST(SubscribeEventTest, DirectJsonIsWhatTheDocumentWouldSerializeTo) {
