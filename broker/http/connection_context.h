@@ -38,15 +38,23 @@ class Connection {
 
 class ConnectionRegistry {
  public:
+  // A connection added after CloseAll (its handshake was under way) is closed at once.
   void Add(const std::shared_ptr<Connection>& connection) {
-    absl::MutexLock lock(&mu_);
-    if (++adds_ % 1024 == 0) Prune();
-    connections_.push_back(connection);
+    {
+      absl::MutexLock lock(&mu_);
+      if (!closed_) {
+        if (++adds_ % 1024 == 0) Prune();
+        connections_.push_back(connection);
+        return;
+      }
+    }
+    connection->Close();
   }
   void CloseAll() {
     std::vector<std::weak_ptr<Connection>> all;
     {
       absl::MutexLock lock(&mu_);
+      closed_ = true;
       all.swap(connections_);
     }
     for (const auto& weak : all) {
@@ -64,6 +72,7 @@ class ConnectionRegistry {
   }
   absl::Mutex mu_;
   uint64_t adds_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -64,6 +64,7 @@ class Http2Connection : public Connection,
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &OnDataChunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &OnFrame);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &OnStreamClose);
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &OnFrameSent);
     nghttp2_option* option = nullptr;
     nghttp2_option_new(&option);
     nghttp2_option_set_max_send_header_block_length(option, 64 << 10);
@@ -216,10 +217,14 @@ class Http2Connection : public Connection,
       return 0;
     }
     if (stream->request.body.size() + length > self->context_.limits.max_body_bytes) {
+      // The window held back from this stream is given back (the client may still be
+      // sending into it; what it sends is dropped), and so is the budget its body held.
+      self->GiveWindow(id, *stream);
       self->DropBody(*stream);
       nghttp2_session_consume(session, id, length);
       stream->refused = true;
       self->RefuseStream(id, *stream, 413, "The request body is too large.");
+      self->ReleaseWithheld();
       return 0;
     }
     stream->request.body.append(reinterpret_cast<const char*>(data), length);
@@ -231,6 +236,15 @@ class Http2Connection : public Connection,
       stream->withheld += length;
     }
     return 0;
+  }
+
+  // Reopens the window held back from a stream. Its request deadline restarts: the time it
+  // waited was ours, not the client's.
+  void GiveWindow(int32_t id, StreamData& stream) {
+    if (stream.withheld == 0) return;
+    nghttp2_session_consume_stream(session_, id, stream.withheld);
+    stream.withheld = 0;
+    stream.opened = std::chrono::steady_clock::now();
   }
 
   bool IsOldestIncomplete(int32_t id) const {
@@ -256,8 +270,7 @@ class Http2Connection : public Connection,
     for (auto& [id, stream] : streams_) {
       if (stream.dispatched || stream.refused) continue;
       if (stream.withheld > 0 && (oldest || buffered_ <= BodyBudget(context_.limits))) {
-        nghttp2_session_consume_stream(session_, id, stream.withheld);
-        stream.withheld = 0;
+        GiveWindow(id, stream);
       }
       oldest = false;
     }
@@ -272,6 +285,23 @@ class Http2Connection : public Connection,
     StreamData* stream = self->Find(frame->hd.stream_id);
     if (stream == nullptr || stream->refused || stream->dispatched) return 0;
     self->Dispatch(frame->hd.stream_id, *stream);
+    return 0;
+  }
+
+  // A refused request (413) is answered before the client has sent all of it: once the
+  // answer is out, RST_STREAM(NO_ERROR) tells the client to stop sending (RFC 9113 8.1), so
+  // the stream closes instead of waiting for a body nobody reads.
+  static int OnFrameSent(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+    if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) {
+      return 0;
+    }
+    const StreamData* stream = Of(user_data)->Find(frame->hd.stream_id);
+    if (stream != nullptr && stream->refused &&
+        nghttp2_session_get_stream_remote_close(session, frame->hd.stream_id) == 0) {
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                NGHTTP2_NO_ERROR);
+    }
     return 0;
   }
 
@@ -295,10 +325,7 @@ class Http2Connection : public Connection,
   void Dispatch(int32_t id, StreamData& stream) {
     stream.dispatched = true;
     buffered_ -= stream.request.body.size();
-    if (stream.withheld > 0) {  // the request is complete: all of it has been taken in
-      nghttp2_session_consume_stream(session_, id, stream.withheld);
-      stream.withheld = 0;
-    }
+    GiveWindow(id, stream);  // the request is complete: all of it has been taken in
     ReleaseWithheld();
     if (!context_.gate->Enter()) {
       return RefuseStream(id, stream, 503, "the broker is shutting down");
@@ -439,7 +466,9 @@ class Http2Connection : public Connection,
         return self->Shutdown();
       }
       for (auto& [id, stream] : self->streams_) {
-        if (!stream.dispatched && !stream.refused && now - stream.opened >= timeout) {
+        // A stream whose window we hold back waits for us, not for the client.
+        if (!stream.dispatched && !stream.refused && stream.withheld == 0 &&
+            now - stream.opened >= timeout) {
           stream.refused = true;
           nghttp2_submit_rst_stream(self->session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
         }

@@ -101,23 +101,44 @@ struct KinesisHttpServer::Impl {
     });
   }
 
-  // Reads the first bytes and hands the connection to the protocol they name.
-  struct Sniffer : std::enable_shared_from_this<Sniffer> {
+  // Reads the first bytes and hands the connection to the protocol they name. It is a
+  // Connection of its own until then, so that Stop closes a client still silent or still in
+  // its TLS handshake at once (rather than waiting for it).
+  struct Sniffer : Connection, std::enable_shared_from_this<Sniffer> {
     Impl* impl;
+    net::any_io_executor executor;
     beast::tcp_stream stream;
+    std::shared_ptr<beast::ssl_stream<beast::tcp_stream>> tls;  // during the handshake
+    bool handed_off = false;
     std::string bytes;
     char buffer[64];
     // Counted against max_connections from the accept on, handshake included.
     ConnectionCount count;
 
     Sniffer(Impl* i, tcp::socket socket, std::shared_ptr<std::atomic<int>> open)
-        : impl(i), stream(std::move(socket)), count(std::move(open)) {}
+        : impl(i),
+          executor(socket.get_executor()),
+          stream(std::move(socket)),
+          count(std::move(open)) {}
+
+    void Close() override {
+      net::post(executor, [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (self == nullptr || self->handed_off) return;
+        beast::error_code ignored;
+        if (self->tls) {
+          beast::get_lowest_layer(*self->tls).socket().close(ignored);
+        } else {
+          self->stream.socket().close(ignored);
+        }
+      });
+    }
 
     void Read() {
       stream.expires_after(std::chrono::milliseconds(kFirstBytesTimeoutMillis));
       stream.async_read_some(net::buffer(buffer, sizeof(buffer)),
                              [self = shared_from_this()](beast::error_code ec, size_t n) {
-                               if (ec) return;  // gone or silent: dropped
+                               if (ec) return;  // gone, silent or closed by Stop: dropped
                                self->bytes.append(self->buffer, n);
                                self->Decide();
                              });
@@ -125,37 +146,43 @@ struct KinesisHttpServer::Impl {
 
     void Decide() {
       stream.expires_never();
+      if (impl->stopped.load()) return;
       if (static_cast<unsigned char>(bytes[0]) == 0x16) {
         if (!impl->tls) return;  // TLS without a certificate configured: dropped
         return Handshake();
       }
       const size_t compare = std::min(bytes.size(), kH2Preface.size());
+      handed_off = true;
       if (absl::string_view(bytes).substr(0, compare) == kH2Preface.substr(0, compare)) {
-        if (bytes.size() < kH2Preface.size()) return Read();
+        if (bytes.size() < kH2Preface.size()) {
+          handed_off = false;
+          return Read();
+        }
         return StartHttp2Connection(std::move(stream), std::move(bytes), impl->context);
       }
       StartHttp1Connection(std::move(stream), std::move(bytes), impl->context);
     }
 
     void Handshake() {
-      auto tls = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(std::move(stream),
-                                                                        *impl->tls);
+      tls = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), *impl->tls);
       beast::get_lowest_layer(*tls).expires_after(
           std::chrono::milliseconds(kFirstBytesTimeoutMillis));
       auto initial = std::make_shared<std::string>(std::move(bytes));
       tls->async_handshake(ssl::stream_base::server, net::buffer(*initial),
-                           [self = shared_from_this(), tls, initial](beast::error_code ec, size_t) {
-                             if (ec) return;
-                             beast::get_lowest_layer(*tls).expires_never();
+                           [self = shared_from_this(), initial](beast::error_code ec, size_t) {
+                             if (ec || self->impl->stopped.load()) return;
+                             self->handed_off = true;
+                             auto& tls = *self->tls;
+                             beast::get_lowest_layer(tls).expires_never();
                              const unsigned char* protocol = nullptr;
                              unsigned int length = 0;
-                             SSL_get0_alpn_selected(tls->native_handle(), &protocol, &length);
+                             SSL_get0_alpn_selected(tls.native_handle(), &protocol, &length);
                              const bool h2 =
                                  length == 2 && protocol[0] == 'h' && protocol[1] == '2';
                              if (h2) {
-                               StartHttp2Connection(std::move(*tls), "", self->impl->context);
+                               StartHttp2Connection(std::move(tls), "", self->impl->context);
                              } else {
-                               StartHttp1Connection(std::move(*tls), "", self->impl->context);
+                               StartHttp1Connection(std::move(tls), "", self->impl->context);
                              }
                            });
     }
@@ -163,6 +190,7 @@ struct KinesisHttpServer::Impl {
 
   void Sniff(tcp::socket socket) {
     auto sniffer = std::make_shared<Sniffer>(this, std::move(socket), open_connections);
+    registry.Add(sniffer);
     sniffer->Read();
   }
 };

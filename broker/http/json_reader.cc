@@ -1,10 +1,9 @@
 #include "broker/http/json_reader.h"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
+#include <charconv>
 #include <cstring>
 
+#include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 
 namespace eddy::broker::http {
@@ -17,6 +16,8 @@ class Reader {
   explicit Reader(absl::string_view text) : text_(text) {}
 
   absl::StatusOr<Document> ReadAll() {
+    // A UTF-8 byte order mark is skipped, as nlohmann::json (and AWS) accept it.
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") at_ = 3;
     Document out;
     if (absl::Status s = Value(0, &out); !s.ok()) return s;
     SkipSpace();
@@ -308,31 +309,37 @@ class Reader {
       if (at_ < text_.size() && (text_[at_] == '+' || text_[at_] == '-')) ++at_;
       if (digits() == 0) return Error("invalid number");
     }
-    const std::string literal(text_.substr(start, at_ - start));
+    // The grammar is checked above; from_chars reads the literal whole, without the locale
+    // strtod consults (where "," is the decimal point, strtod reads "1.5" as 1).
+    const char* first = text_.data() + start;
+    const char* last = text_.data() + at_;
     if (integral) {
-      errno = 0;
-      char* end = nullptr;
       if (negative) {
-        const long long v = std::strtoll(literal.c_str(), &end, 10);
-        if (errno == 0) {
-          *out = static_cast<int64_t>(v);
+        int64_t v = 0;
+        if (auto [ptr, ec] = std::from_chars(first, last, v); ec == std::errc() && ptr == last) {
+          *out = v;
           return absl::OkStatus();
         }
       } else {
-        const unsigned long long v = std::strtoull(literal.c_str(), &end, 10);
-        if (errno == 0) {
-          if (v <= static_cast<unsigned long long>(INT64_MAX)) {
+        uint64_t v = 0;
+        if (auto [ptr, ec] = std::from_chars(first, last, v); ec == std::errc() && ptr == last) {
+          if (v <= static_cast<uint64_t>(INT64_MAX)) {
             *out = static_cast<int64_t>(v);
           } else {
-            *out = static_cast<uint64_t>(v);
+            *out = v;
           }
           return absl::OkStatus();
         }
       }
     }
-    char* end = nullptr;
-    const double v = std::strtod(literal.c_str(), &end);
-    if (!std::isfinite(v)) return Error("number out of range");
+    // On a range error absl's from_chars (not libstdc++'s) gives ±0 for an underflow, read
+    // as strtod and nlohmann read it, and ±DBL_MAX for an overflow, refused.
+    double v = 0;
+    auto [ptr, ec] = absl::from_chars(first, last, v);
+    if ((ec != std::errc() && ec != std::errc::result_out_of_range) || ptr != last) {
+      return Error("invalid number");
+    }
+    if (ec == std::errc::result_out_of_range && v != 0) return Error("number out of range");
     *out = v;
     return absl::OkStatus();
   }
