@@ -1,8 +1,9 @@
 """HTTP/2 clients that hold requests open, over raw sockets speaking the frames themselves:
 a stream whose request never completes is reset after the idle timeout (as HTTP/1.1 cuts a
-slow request), and request bodies arriving on many streams at once are held to the
+slow request), request bodies arriving on many streams at once are held to the
 connection's budget by flow control — the windows stop reopening — while the oldest
-request can still complete. The broker keeps serving and nothing is written."""
+request can still complete and the others follow in turn, and a body over the limit is
+answered 413 and its stream reset with NO_ERROR, the connection serving on. The broker keeps serving and nothing is written."""
 import socket
 import struct
 import time
@@ -154,10 +155,13 @@ class Http2Limits(unittest.TestCase):
                 client.close()
             self.assertServingAndNothingWritten(broker)
 
-    def test_bodies_on_many_streams_are_held_to_a_budget_and_the_oldest_completes(self):
+    def test_bodies_on_many_streams_are_held_to_a_budget_and_all_complete_in_turn(self):
         # Limits: 16 MiB bodies, a budget of twice that, stream windows of 1 MiB (broker/http/).
-        budget, window, streams = 32 * MIB, MIB, 40
-        with EddyBroker() as broker:
+        # The request deadline (the idle timeout, 6 s here: a request must arrive whole within
+        # it, counted from when its window last reopened) is shorter than the later streams
+        # are held back: a stream waiting for its window waits for the broker, not reset.
+        budget, window, streams, deadline_s = 32 * MIB, MIB, 40, 6
+        with EddyBroker("--kinesis-idle-timeout-ms", str(deadline_s * 1000)) as broker:
             broker.boto3_client().create_stream(StreamName="target", ShardCount=1)
             client = H2Client(broker.kinesis_address)
             try:
@@ -165,6 +169,7 @@ class Http2Limits(unittest.TestCase):
                                 "the broker's SETTINGS")
                 # The oldest request: a ListStreams whose body is "{" and, later, "}".
                 client.open(1, b"ListStreams")
+                opened = time.monotonic()
                 client.send(1, b"{")
                 later = [3 + 2 * i for i in range(streams - 1)]
                 for stream in later:
@@ -199,6 +204,54 @@ class Http2Limits(unittest.TestCase):
                 answer = next(p for kind, stream, p in client.events
                               if kind == HEADERS and stream == 1)
                 self.assertEqual(answer[0], 0x88, answer)  # HPACK static entry 8: ":status 200"
+                # The later requests wait past their deadline for the broker to take them in.
+                while time.monotonic() < opened + deadline_s + 1:
+                    self.assertTrue(client.pump(0.05), "the broker closed the connection")
+                self.assertEqual([s for kind, s, _ in client.events if kind == RST_STREAM], [],
+                                 "streams held back by the broker were reset")
+                # Each later request gets its window in its turn, completes and is answered.
+                for stream in later:
+                    client.send_all(stream, b"}", 30)
+                    client.wait_for(lambda: any(kind == HEADERS and s == stream
+                                                for kind, s, _ in client.events),
+                                    30, f"the answer on stream {stream}")
+                resets = [(s, p) for kind, s, p in client.events if kind == RST_STREAM]
+                self.assertEqual(resets, [])
+                answers = {s: p for kind, s, p in client.events if kind == HEADERS}
+                for stream in later:
+                    self.assertEqual(answers[stream][0], 0x88, (stream, answers[stream]))
+            finally:
+                client.close()
+            self.assertServingAndNothingWritten(broker)
+
+    def test_a_body_too_large_is_refused_with_413_and_the_connection_serves_on(self):
+        with EddyBroker() as broker:
+            broker.boto3_client().create_stream(StreamName="target", ShardCount=1)
+            client = H2Client(broker.kinesis_address)
+            try:
+                client.open(1, b"PutRecord")
+                body = b'{"StreamName": "target", "PartitionKey": "k", "Data": "' + \
+                    b"A" * (17 * MIB) + b'"}'
+                deadline = time.monotonic() + 60
+                refused = lambda: any(kind == RST_STREAM and s == 1  # noqa: E731
+                                      for kind, s, _ in client.events)
+                while body and not refused() and time.monotonic() < deadline:
+                    body = body[client.send(1, body, end=True):]
+                    self.assertTrue(client.pump(0.01), "the broker closed the connection")
+                client.wait_for(refused, 30, "RST_STREAM after the 413")
+                status = next(p for kind, s, p in client.events if kind == HEADERS and s == 1)
+                self.assertIn(b"413", status)
+                reset = next(p for kind, s, p in client.events if kind == RST_STREAM and s == 1)
+                self.assertEqual(struct.unpack(">I", reset)[0], 0)  # NO_ERROR: stop sending
+                self.assertTrue(body, "the whole 17 MiB body was taken in")
+                # The same connection answers the next request.
+                client.open(3, b"ListStreams")
+                client.send_all(3, b"{}", 30)
+                client.wait_for(lambda: any(kind == HEADERS and s == 3
+                                            for kind, s, _ in client.events),
+                                30, "the answer on stream 3")
+                answer = next(p for kind, s, p in client.events if kind == HEADERS and s == 3)
+                self.assertEqual(answer[0], 0x88, answer)
             finally:
                 client.close()
             self.assertServingAndNothingWritten(broker)
