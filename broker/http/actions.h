@@ -6,6 +6,7 @@
 // (an absent Limit means "the default", a Limit of 0 is refused).
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,11 +15,24 @@
 
 namespace eddy::broker::http {
 
-using ActionReply = std::function<void(absl::StatusOr<Document>)>;
+// What an action answers: members, serialized in the request's encoding — or, for the
+// record-sized answers (record_responses.h), the body already serialized in it.
+struct ActionResponse {
+  ActionResponse(Document members) : document(std::move(members)) {}  // NOLINT: implicit
+  static ActionResponse Serialized(std::string bytes) {
+    ActionResponse response{Document()};
+    response.body = std::move(bytes);
+    return response;
+  }
+  Document document;
+  std::optional<std::string> body;
+};
+using ActionReply = std::function<void(absl::StatusOr<ActionResponse>)>;
 
 // An action that answers at once.
 using SyncAction = absl::StatusOr<Document> (*)(StreamBroker& broker, const FieldReader& request);
-// An action that answers later, on another thread (puts: once durable).
+// An action that answers through `reply`: later, on another thread (puts: once durable), or
+// at once (GetRecords, whose answer is written directly).
 using AsyncAction = void (*)(StreamBroker& broker, const FieldReader& request, ActionReply reply);
 
 struct ActionEntry {
@@ -65,7 +79,7 @@ absl::StatusOr<Document> DescribeLimitsAction(StreamBroker&, const FieldReader&)
 void PutRecordAction(StreamBroker&, const FieldReader&, ActionReply);
 void PutRecordsAction(StreamBroker&, const FieldReader&, ActionReply);
 absl::StatusOr<Document> GetShardIteratorAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> GetRecordsAction(StreamBroker&, const FieldReader&);
+void GetRecordsAction(StreamBroker&, const FieldReader&, ActionReply);
 
 absl::StatusOr<Document> RegisterStreamConsumerAction(StreamBroker&, const FieldReader&);
 absl::StatusOr<Document> DeregisterStreamConsumerAction(StreamBroker&, const FieldReader&);

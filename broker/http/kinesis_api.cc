@@ -29,12 +29,17 @@ void RespondError(Exchange& exchange, const absl::Status& status, BodyEncoding e
                    ErrorBody(error, encoding));
 }
 
-void RespondDocument(Exchange& exchange, const Document& document, BodyEncoding encoding,
-                     const std::string& request_id) {
+void RespondBody(Exchange& exchange, std::string body, BodyEncoding encoding,
+                 const std::string& request_id) {
   exchange.Respond(200,
                    {{"content-type", std::string(ContentTypeOf(encoding))},
                     {"x-amzn-requestid", request_id}},
-                   SerializeBody(document, encoding));
+                   std::move(body));
+}
+
+void RespondDocument(Exchange& exchange, const Document& document, BodyEncoding encoding,
+                     const std::string& request_id) {
+  RespondBody(exchange, SerializeBody(document, encoding), encoding, request_id);
 }
 
 absl::Status RequestError(absl::string_view type, absl::string_view message) {
@@ -118,9 +123,10 @@ void KinesisApi::Handle(ApiRequest request, std::shared_ptr<Exchange> exchange) 
     }
     if (entry->async != nullptr) {
       entry->async(broker_, reader,
-                   [exchange, enc, request_id, document](absl::StatusOr<Document> result) {
+                   [exchange, enc, request_id, document](absl::StatusOr<ActionResponse> result) {
                      if (!result.ok()) return RespondError(*exchange, result.status(), enc, request_id);
-                     RespondDocument(*exchange, *result, enc, request_id);
+                     if (result->body) return RespondBody(*exchange, std::move(*result->body), enc, request_id);
+                     RespondDocument(*exchange, result->document, enc, request_id);
                    });
       return;
     }

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/http/actions.h"
 #include "broker/http/aws_errors.h"
+#include "broker/http/record_responses.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 
@@ -98,24 +99,13 @@ void PutRecordsAction(StreamBroker& broker, const FieldReader& request, ActionRe
   entries.reserve(owned->size());
   for (const OwnedEntry& entry : *owned) entries.push_back(ViewOf(entry));
   broker.PutRecords(*stream, std::move(entries),
-                    [owned, reply](absl::StatusOr<std::vector<PutOutcome>> outcomes) {
+                    [owned, reply, encoding = request.encoding()](
+                        absl::StatusOr<std::vector<PutOutcome>> outcomes) {
                       if (!outcomes.ok()) return reply(outcomes.status());
-                      Document results = Document::array();
-                      int failed = 0;
-                      for (const PutOutcome& outcome : *outcomes) {
-                        if (outcome.status.ok()) {
-                          results.push_back({{"SequenceNumber", outcome.sequence_number},
-                                             {"ShardId", outcome.shard_id}});
-                        } else {
-                          ++failed;
-                          results.push_back(
-                              {{"ErrorCode", common::ErrorType(outcome.status)},
-                               {"ErrorMessage", std::string(outcome.status.message())}});
-                        }
+                      if (encoding == BodyEncoding::kJson) {
+                        return reply(ActionResponse::Serialized(PutRecordsJson(*outcomes)));
                       }
-                      reply(Document{{"FailedRecordCount", failed},
-                                     {"Records", std::move(results)},
-                                     {"EncryptionType", "NONE"}});
+                      reply(PutRecordsDocument(*outcomes));
                     });
 }
 
@@ -139,33 +129,26 @@ absl::StatusOr<Document> GetShardIteratorAction(StreamBroker& broker, const Fiel
   return Document{{"ShardIterator", iterator.iterator}};
 }
 
-absl::StatusOr<Document> GetRecordsAction(StreamBroker& broker, const FieldReader& request) {
-  EDDY_ASSIGN_OR_RETURN(std::string iterator,
-                        RequiredString(request, "ShardIterator", "shardIterator"));
-  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, request.Integer("Limit"));
-  if (limit && (*limit < 1 || *limit > 10000)) {
-    return common::ValidationError(absl::StrCat(
-        "1 validation error detected: Value '", *limit,
+void GetRecordsAction(StreamBroker& broker, const FieldReader& request, ActionReply reply) {
+  absl::StatusOr<std::string> iterator = RequiredString(request, "ShardIterator", "shardIterator");
+  if (!iterator.ok()) return reply(iterator.status());
+  absl::StatusOr<std::optional<int64_t>> limit = request.Integer("Limit");
+  if (!limit.ok()) return reply(limit.status());
+  if (*limit && (**limit < 1 || **limit > 10000)) {
+    return reply(common::ValidationError(absl::StrCat(
+        "1 validation error detected: Value '", **limit,
         "' at 'limit' failed to satisfy constraint: Member must have value ",
-        *limit < 1 ? "greater than or equal to 1" : "less than or equal to 10000"));
+        **limit < 1 ? "greater than or equal to 1" : "less than or equal to 10000")));
   }
-  EDDY_ASSIGN_OR_RETURN(std::optional<std::string> arn, request.String("StreamARN"));
-  EDDY_ASSIGN_OR_RETURN(
-      GetRecordsResult result,
-      broker.GetRecords(iterator, static_cast<int>(limit.value_or(10000)), arn.value_or("")));
-  const BodyEncoding encoding = request.encoding();
-  Document records = Document::array();
-  for (const RecordOut& record : result.records) {
-    records.push_back({{"SequenceNumber", record.sequence_number},
-                       {"ApproximateArrivalTimestamp", TimestampValue(record.arrival_millis, encoding)},
-                       {"Data", BlobValue(record.data, encoding)},
-                       {"PartitionKey", record.partition_key}});
+  absl::StatusOr<std::optional<std::string>> arn = request.String("StreamARN");
+  if (!arn.ok()) return reply(arn.status());
+  absl::StatusOr<GetRecordsResult> result = broker.GetRecords(
+      *iterator, static_cast<int>(limit->value_or(10000)), arn->value_or(""));
+  if (!result.ok()) return reply(result.status());
+  if (request.encoding() == BodyEncoding::kJson) {
+    return reply(ActionResponse::Serialized(GetRecordsJson(*result)));
   }
-  Document out = {{"Records", std::move(records)},
-                  {"MillisBehindLatest", result.millis_behind_latest}};
-  if (!result.next_shard_iterator.empty()) out["NextShardIterator"] = result.next_shard_iterator;
-  if (!result.child_shards.empty()) out["ChildShards"] = ChildShardsDocument(result.child_shards);
-  return out;
+  reply(GetRecordsDocument(*result, request.encoding()));
 }
 
 }  // namespace eddy::broker::http

@@ -1,0 +1,111 @@
+#include "broker/http/record_responses.h"
+
+#include "absl/strings/str_cat.h"
+#include "broker/http/actions.h"
+#include "broker/http/json_writer.h"
+#include "common/errors.h"
+
+namespace eddy::broker::http {
+
+// Members in nlohmann's order (sorted by name), as SerializeBody writes them.
+
+Document GetRecordsDocument(const GetRecordsResult& result, BodyEncoding encoding) {
+  Document records = Document::array();
+  for (const RecordOut& record : result.records) {
+    records.push_back({{"SequenceNumber", record.sequence_number},
+                       {"ApproximateArrivalTimestamp", TimestampValue(record.arrival_millis, encoding)},
+                       {"Data", BlobValue(record.data, encoding)},
+                       {"PartitionKey", record.partition_key}});
+  }
+  Document out = {{"Records", std::move(records)},
+                  {"MillisBehindLatest", result.millis_behind_latest}};
+  if (!result.next_shard_iterator.empty()) out["NextShardIterator"] = result.next_shard_iterator;
+  if (!result.child_shards.empty()) out["ChildShards"] = ChildShardsDocument(result.child_shards);
+  return out;
+}
+
+std::string GetRecordsJson(const GetRecordsResult& result) {
+  size_t estimate = 96 + result.next_shard_iterator.size();
+  for (const RecordOut& record : result.records) {
+    estimate += 128 + record.data.size() / 3 * 4 + record.partition_key.size() +
+                record.sequence_number.size();
+  }
+  std::string out;
+  out.reserve(estimate);
+  if (!result.child_shards.empty()) {
+    absl::StrAppend(&out, R"({"ChildShards":)",
+                    SerializeBody(ChildShardsDocument(result.child_shards), BodyEncoding::kJson),
+                    ",");
+  } else {
+    out.push_back('{');
+  }
+  absl::StrAppend(&out, R"("MillisBehindLatest":)", result.millis_behind_latest);
+  if (!result.next_shard_iterator.empty()) {
+    out += R"(,"NextShardIterator":)";
+    AppendJsonString(result.next_shard_iterator, &out);
+  }
+  out += R"(,"Records":[)";
+  bool first = true;
+  for (const RecordOut& record : result.records) {
+    out += first ? R"({"ApproximateArrivalTimestamp":)" : R"(,{"ApproximateArrivalTimestamp":)";
+    first = false;
+    AppendJsonEpochSeconds(record.arrival_millis, &out);
+    out += R"(,"Data":)";
+    AppendJsonBase64(record.data, &out);
+    out += R"(,"PartitionKey":)";
+    AppendJsonString(record.partition_key, &out);
+    out += R"(,"SequenceNumber":)";
+    AppendJsonString(record.sequence_number, &out);
+    out.push_back('}');
+  }
+  out += "]}";
+  return out;
+}
+
+Document PutRecordsDocument(const std::vector<PutOutcome>& outcomes) {
+  Document results = Document::array();
+  int failed = 0;
+  for (const PutOutcome& outcome : outcomes) {
+    if (outcome.status.ok()) {
+      results.push_back({{"SequenceNumber", outcome.sequence_number},
+                         {"ShardId", outcome.shard_id}});
+    } else {
+      ++failed;
+      results.push_back({{"ErrorCode", common::ErrorType(outcome.status)},
+                         {"ErrorMessage", std::string(outcome.status.message())}});
+    }
+  }
+  return Document{{"FailedRecordCount", failed},
+                  {"Records", std::move(results)},
+                  {"EncryptionType", "NONE"}};
+}
+
+std::string PutRecordsJson(const std::vector<PutOutcome>& outcomes) {
+  int failed = 0;
+  for (const PutOutcome& outcome : outcomes) failed += outcome.status.ok() ? 0 : 1;
+  std::string out;
+  out.reserve(64 + outcomes.size() * 96);
+  absl::StrAppend(&out, R"({"EncryptionType":"NONE","FailedRecordCount":)", failed,
+                  R"(,"Records":[)");
+  bool first = true;
+  for (const PutOutcome& outcome : outcomes) {
+    if (!first) out.push_back(',');
+    first = false;
+    if (outcome.status.ok()) {
+      out += R"({"SequenceNumber":)";
+      AppendJsonString(outcome.sequence_number, &out);
+      out += R"(,"ShardId":)";
+      AppendJsonString(outcome.shard_id, &out);
+    } else {
+      out += R"({"ErrorCode":)";
+      AppendJsonString(common::ErrorType(outcome.status), &out);
+      out += R"(,"ErrorMessage":)";
+      AppendJsonString(outcome.status.message(), &out);
+    }
+    out.push_back('}');
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace eddy::broker::http
