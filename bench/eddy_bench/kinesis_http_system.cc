@@ -283,7 +283,9 @@ class KinesisHttpSystem final : public StreamSystem {
           http.Call("GetRecords", {{"ShardIterator", next}, {"Limit", 10000}});
       if (!got.ok()) return got.status();
       for (const nlohmann::json& record : (*got)["Records"]) {
-        absl::Base64Unescape(record["Data"].get<std::string>(), &data);
+        if (!absl::Base64Unescape(record["Data"].get<std::string>(), &data)) {
+          return absl::DataLossError("GetRecords answered a Data that is not base64");
+        }
         if (!on_record(data)) return absl::OkStatus();
       }
       next = got->value("NextShardIterator", "");
@@ -306,17 +308,25 @@ class KinesisHttpSystem final : public StreamSystem {
     // document per event made this client, not the server, the bottleneck): each record's
     // Data — base64, which never needs escaping — and the ContinuationSequenceNumber. Sound
     // for the members AWS defines and this benchmark's partition key ("k").
+    absl::Status malformed;  // an event this reader cannot read ends the run with it
     auto on_event = [&](absl::string_view json) {
       static constexpr absl::string_view kData = R"("Data":")";
       static constexpr absl::string_view kContinuation = R"("ContinuationSequenceNumber":")";
+      auto refuse = [&](absl::string_view what) {
+        malformed = absl::DataLossError(absl::StrCat("SubscribeToShardEvent ", what, ": ",
+                                                     json.substr(0, 200)));
+        return false;
+      };
       const size_t records = json.find(R"("Records":[)");
-      if (records == absl::string_view::npos) return false;
+      if (records == absl::string_view::npos) return refuse("without Records");
       for (size_t at = json.find(kData, records); at != absl::string_view::npos;
            at = json.find(kData, at)) {
         at += kData.size();
         const size_t end = json.find('"', at);
-        if (end == absl::string_view::npos) return false;
-        absl::Base64Unescape(json.substr(at, end - at), &data);
+        if (end == absl::string_view::npos) return refuse("with an unterminated Data");
+        if (!absl::Base64Unescape(json.substr(at, end - at), &data)) {
+          return refuse("with a Data that is not base64");
+        }
         at = end + 1;
         if (!on_record(data)) {
           done = true;
@@ -326,7 +336,7 @@ class KinesisHttpSystem final : public StreamSystem {
       if (size_t at = json.find(kContinuation); at != absl::string_view::npos) {
         at += kContinuation.size();
         const size_t end = json.find('"', at);
-        if (end == absl::string_view::npos) return false;
+        if (end == absl::string_view::npos) return refuse("with an unterminated continuation");
         position = {{"Type", "AFTER_SEQUENCE_NUMBER"},
                     {"SequenceNumber", std::string(json.substr(at, end - at))}};
       }
@@ -338,6 +348,7 @@ class KinesisHttpSystem final : public StreamSystem {
                                             {"StartingPosition", position}},
                                            on_event, stop);
       if (!status.ok()) return status;
+      if (!malformed.ok()) return malformed;
     }
     return absl::OkStatus();
   }

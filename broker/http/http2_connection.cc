@@ -217,9 +217,8 @@ class Http2Connection : public Connection,
       return 0;
     }
     if (stream->request.body.size() + length > self->context_.limits.max_body_bytes) {
-      // The window held back from this stream is given back (the client may still be
-      // sending into it; what it sends is dropped), and so is the budget its body held.
-      self->GiveWindow(id, *stream);
+      // The budget its body held is given back; its window is not (the stream is reset
+      // once the 413 is out: more body would only be read and dropped).
       self->DropBody(*stream);
       nghttp2_session_consume(session, id, length);
       stream->refused = true;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -191,7 +192,9 @@ struct KinesisHttpServer::Impl {
   void Sniff(tcp::socket socket) {
     auto sniffer = std::make_shared<Sniffer>(this, std::move(socket), open_connections);
     registry.Add(sniffer);
-    sniffer->Read();
+    // The accept handler runs on the acceptor's executor, Close on the socket's strand: the
+    // first read starts on that strand too, never beside a Close.
+    net::dispatch(sniffer->executor, [sniffer] { sniffer->Read(); });
   }
 };
 

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <chrono>
 #include <thread>
 
@@ -54,6 +57,8 @@ class HttpServerTest : public testing::BrokerTestBase {
 
   // True when the peer has closed the socket (a read sees end of file).
   static bool SeesEndOfFile(tcp::socket& socket) {
+    const timeval timeout{20, 0};  // a socket left open fails the test, not hangs it
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     char byte;
     boost::system::error_code ec;
     net::read(socket, net::buffer(&byte, 1), ec);
@@ -89,6 +94,8 @@ TEST_F(HttpServerTest, StopClosesIdleKeepAliveConnections) {
   EXPECT_EQ(answer, "HTTP/1.1 200");
   server->Stop();
   EXPECT_EQ(server->connection_count(), 0);
+  const timeval timeout{20, 0};
+  setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   char rest[4096];
   boost::system::error_code ec;
   while (!ec) client.read_some(net::buffer(rest), ec);  // the rest of the answer, then EOF
