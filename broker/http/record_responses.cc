@@ -9,6 +9,32 @@ namespace eddy::broker::http {
 
 // Members in nlohmann's order (sorted by name), as SerializeBody writes them.
 
+std::string OpenJsonRecordsObject(size_t estimate, const std::vector<ChildShardInfo>& children) {
+  std::string out;
+  out.reserve(estimate);
+  if (children.empty()) {
+    out.push_back('{');
+  } else {
+    absl::StrAppend(&out, R"({"ChildShards":)",
+                    SerializeBody(ChildShardsDocument(children), BodyEncoding::kJson), ",");
+  }
+  return out;
+}
+
+void AppendJsonRecord(int64_t arrival_millis, absl::string_view data,
+                      absl::string_view partition_key, absl::string_view sequence_number,
+                      std::string* out) {
+  *out += R"({"ApproximateArrivalTimestamp":)";
+  AppendJsonEpochSeconds(arrival_millis, out);
+  *out += R"(,"Data":)";
+  AppendJsonBase64(data, out);
+  *out += R"(,"PartitionKey":)";
+  AppendJsonString(partition_key, out);
+  *out += R"(,"SequenceNumber":)";
+  AppendJsonString(sequence_number, out);
+  out->push_back('}');
+}
+
 Document GetRecordsDocument(const GetRecordsResult& result, BodyEncoding encoding) {
   Document records = Document::array();
   for (const RecordOut& record : result.records) {
@@ -30,33 +56,18 @@ std::string GetRecordsJson(const GetRecordsResult& result) {
     estimate += 128 + record.data.size() / 3 * 4 + record.partition_key.size() +
                 record.sequence_number.size();
   }
-  std::string out;
-  out.reserve(estimate);
-  if (!result.child_shards.empty()) {
-    absl::StrAppend(&out, R"({"ChildShards":)",
-                    SerializeBody(ChildShardsDocument(result.child_shards), BodyEncoding::kJson),
-                    ",");
-  } else {
-    out.push_back('{');
-  }
+  std::string out = OpenJsonRecordsObject(estimate, result.child_shards);
   absl::StrAppend(&out, R"("MillisBehindLatest":)", result.millis_behind_latest);
   if (!result.next_shard_iterator.empty()) {
     out += R"(,"NextShardIterator":)";
     AppendJsonString(result.next_shard_iterator, &out);
   }
   out += R"(,"Records":[)";
-  bool first = true;
-  for (const RecordOut& record : result.records) {
-    out += first ? R"({"ApproximateArrivalTimestamp":)" : R"(,{"ApproximateArrivalTimestamp":)";
-    first = false;
-    AppendJsonEpochSeconds(record.arrival_millis, &out);
-    out += R"(,"Data":)";
-    AppendJsonBase64(record.data, &out);
-    out += R"(,"PartitionKey":)";
-    AppendJsonString(record.partition_key, &out);
-    out += R"(,"SequenceNumber":)";
-    AppendJsonString(record.sequence_number, &out);
-    out.push_back('}');
+  for (size_t i = 0; i < result.records.size(); ++i) {
+    const RecordOut& record = result.records[i];
+    if (i > 0) out.push_back(',');
+    AppendJsonRecord(record.arrival_millis, record.data, record.partition_key,
+                     record.sequence_number, &out);
   }
   out += "]}";
   return out;

@@ -4,8 +4,11 @@
 // (json_writer.h): building a Document per record and dumping it cost more than the rest of
 // the call. Tests hold the two forms to the same bytes.
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "broker/broker_types.h"
 #include "broker/http/document.h"
@@ -19,5 +22,14 @@ std::string GetRecordsJson(const GetRecordsResult& result);
 Document PutRecordsDocument(const std::vector<PutOutcome>& outcomes);
 // PutRecordsDocument(outcomes) serialized as JSON, without building it.
 std::string PutRecordsJson(const std::vector<PutOutcome>& outcomes);
+
+// Pieces shared with the SubscribeToShard event, which carries records the same way.
+// The opening of a records object, reserved for `estimate` bytes: `{`, or
+// `{"ChildShards":[...],` when there are children (the name sorts first in both).
+std::string OpenJsonRecordsObject(size_t estimate, const std::vector<ChildShardInfo>& children);
+// One element of a Records array, members sorted by name as nlohmann writes them.
+void AppendJsonRecord(int64_t arrival_millis, absl::string_view data,
+                      absl::string_view partition_key, absl::string_view sequence_number,
+                      std::string* out);
 
 }  // namespace eddy::broker::http

@@ -4,7 +4,7 @@
 
 #include "broker/http/aws_errors.h"
 #include "broker/http/event_stream.h"
-#include "broker/http/json_writer.h"
+#include "broker/http/record_responses.h"
 #include "broker/sequence_number.h"
 #include "broker/http/actions.h"
 #include "common/errors.h"
@@ -19,15 +19,7 @@ std::string EncodeSubscribeEventJson(const SubscriptionEvent& event) {
   for (const SharedRecord& record : event.records) {
     estimate += 160 + record->data.size() / 3 * 4 + record->partition_key.size();
   }
-  std::string out;
-  out.reserve(estimate);
-  if (!event.child_shards.empty()) {
-    absl::StrAppend(&out, R"({"ChildShards":)",
-                    SerializeBody(ChildShardsDocument(event.child_shards), BodyEncoding::kJson),
-                    ",");
-  } else {
-    out.push_back('{');
-  }
+  std::string out = OpenJsonRecordsObject(estimate, event.child_shards);
   if (event.continuation_counter != 0) {
     absl::StrAppend(&out, R"("ContinuationSequenceNumber":")",
                     FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index,
@@ -35,19 +27,13 @@ std::string EncodeSubscribeEventJson(const SubscriptionEvent& event) {
                     R"(",)");
   }
   absl::StrAppend(&out, R"("MillisBehindLatest":)", event.millis_behind_latest, R"(,"Records":[)");
-  bool first = true;
-  for (const SharedRecord& record : event.records) {
-    out += first ? R"({"ApproximateArrivalTimestamp":)" : R"(,{"ApproximateArrivalTimestamp":)";
-    first = false;
-    AppendJsonEpochSeconds(MillisOfCounter(record->counter), &out);
-    out += R"(,"Data":)";
-    AppendJsonBase64(record->data, &out);
-    out += R"(,"PartitionKey":)";
-    AppendJsonString(record->partition_key, &out);
-    absl::StrAppend(&out, R"(,"SequenceNumber":")",
-                    FormatSequenceNumber(
-                        SequenceNumber{event.stream_tag, event.shard_index, record->counter}),
-                    R"("})");
+  for (size_t i = 0; i < event.records.size(); ++i) {
+    const SharedRecord& record = event.records[i];
+    if (i > 0) out.push_back(',');
+    AppendJsonRecord(
+        MillisOfCounter(record->counter), record->data, record->partition_key,
+        FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index, record->counter}),
+        &out);
   }
   out += "]}";
   return out;
