@@ -79,6 +79,8 @@ absl::Status ValidateRequiredTimestamp(absl::string_view field, absl::string_vie
   return absl::OkStatus();
 }
 
+bool IsValidUtf8(absl::string_view text) { return CountUtf8CodePoints(text) >= 0; }
+
 absl::Status ValidatePartitionKey(absl::string_view key) {
   const int64_t chars = CountUtf8CodePoints(key);
   if (chars < 0) {

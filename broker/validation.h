@@ -22,6 +22,9 @@ inline absl::Status ValidateStreamName(absl::string_view name) {
   return ValidateResourceName("streamName", name);
 }
 
+// Well-formed UTF-8: no overlong forms, surrogates or values past U+10FFFF.
+bool IsValidUtf8(absl::string_view text);
+
 // Valid UTF-8 of 1–256 Unicode characters.
 absl::Status ValidatePartitionKey(absl::string_view key);
 

@@ -26,7 +26,7 @@ const std::map<std::string, ActionEntry>& Table() {
       {"DescribeStreamSummary", Sync(DescribeStreamSummaryAction)},
       {"DisableEnhancedMonitoring", Sync(DisableEnhancedMonitoringAction)},
       {"EnableEnhancedMonitoring", Sync(EnableEnhancedMonitoringAction)},
-      {"GetRecords", Async(GetRecordsAction)},
+      {"GetRecords", Sync(GetRecordsAction)},
       {"GetResourcePolicy", NotImplemented()},
       {"GetShardIterator", Sync(GetShardIteratorAction)},
       {"IncreaseStreamRetentionPeriod", Sync(IncreaseRetentionAction)},

@@ -30,9 +30,9 @@ struct ActionResponse {
 using ActionReply = std::function<void(absl::StatusOr<ActionResponse>)>;
 
 // An action that answers at once.
-using SyncAction = absl::StatusOr<Document> (*)(StreamBroker& broker, const FieldReader& request);
-// An action that answers through `reply`: later, on another thread (puts: once durable), or
-// at once (GetRecords, whose answer is written directly).
+using SyncAction = absl::StatusOr<ActionResponse> (*)(StreamBroker& broker,
+                                                      const FieldReader& request);
+// An action that answers through `reply`, later and on another thread (puts: once durable).
 using AsyncAction = void (*)(StreamBroker& broker, const FieldReader& request, ActionReply reply);
 
 struct ActionEntry {
@@ -62,40 +62,40 @@ Document ConsumerDocument(const ConsumerInfo& consumer, BodyEncoding encoding, b
 std::string StreamModeName(StreamMode mode);
 
 // The action groups (one file each).
-absl::StatusOr<Document> CreateStreamAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DeleteStreamAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DescribeStreamAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DescribeStreamSummaryAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> ListStreamsAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> ListShardsAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> IncreaseRetentionAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DecreaseRetentionAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> SplitShardAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> MergeShardsAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> UpdateShardCountAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> UpdateStreamModeAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DescribeLimitsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> CreateStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DeleteStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DescribeStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DescribeStreamSummaryAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> ListStreamsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> ListShardsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> IncreaseRetentionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DecreaseRetentionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> SplitShardAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> MergeShardsAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> UpdateShardCountAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> UpdateStreamModeAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DescribeLimitsAction(StreamBroker&, const FieldReader&);
 
 void PutRecordAction(StreamBroker&, const FieldReader&, ActionReply);
 void PutRecordsAction(StreamBroker&, const FieldReader&, ActionReply);
-absl::StatusOr<Document> GetShardIteratorAction(StreamBroker&, const FieldReader&);
-void GetRecordsAction(StreamBroker&, const FieldReader&, ActionReply);
+absl::StatusOr<ActionResponse> GetShardIteratorAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> GetRecordsAction(StreamBroker&, const FieldReader&);
 
-absl::StatusOr<Document> RegisterStreamConsumerAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DeregisterStreamConsumerAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DescribeStreamConsumerAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> ListStreamConsumersAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> RegisterStreamConsumerAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DeregisterStreamConsumerAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DescribeStreamConsumerAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> ListStreamConsumersAction(StreamBroker&, const FieldReader&);
 
-absl::StatusOr<Document> AddTagsToStreamAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> RemoveTagsFromStreamAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> ListTagsForStreamAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> TagResourceAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> UntagResourceAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> ListTagsForResourceAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> EnableEnhancedMonitoringAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> DisableEnhancedMonitoringAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> StartStreamEncryptionAction(StreamBroker&, const FieldReader&);
-absl::StatusOr<Document> StopStreamEncryptionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> AddTagsToStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> RemoveTagsFromStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> ListTagsForStreamAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> TagResourceAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> UntagResourceAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> ListTagsForResourceAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> EnableEnhancedMonitoringAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> DisableEnhancedMonitoringAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> StartStreamEncryptionAction(StreamBroker&, const FieldReader&);
+absl::StatusOr<ActionResponse> StopStreamEncryptionAction(StreamBroker&, const FieldReader&);
 
 // SubscribeToShard's request, parsed (the streaming itself is subscribe_exchange.h's).
 absl::StatusOr<SubscribeParams> SubscribeParamsOf(const FieldReader& request);

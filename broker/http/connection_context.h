@@ -15,8 +15,9 @@
 namespace eddy::broker::http {
 
 struct ConnectionLimits {
-  // A request body above this is refused (413) and the connection closed. A PutRecords
-  // of 10 MiB grows by a third in base64.
+  // A request body above this is refused (413): on HTTP/1.1 the connection is closed, on
+  // HTTP/2 the stream is reset and the connection serves on. A PutRecords of 10 MiB grows
+  // by a third in base64.
   size_t max_body_bytes = 16 << 20;
   // Request line and headers (HTTP/1.1) or one stream's header block (HTTP/2).
   size_t max_header_bytes = 64 << 10;

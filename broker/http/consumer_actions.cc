@@ -26,8 +26,8 @@ absl::StatusOr<ConsumerRefParams> ConsumerRefOf(const FieldReader& request) {
 
 }  // namespace
 
-absl::StatusOr<Document> RegisterStreamConsumerAction(StreamBroker& broker,
-                                                      const FieldReader& request) {
+absl::StatusOr<ActionResponse> RegisterStreamConsumerAction(StreamBroker& broker,
+                                                            const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(std::string arn, RequiredString(request, "StreamARN", "streamARN"));
   EDDY_ASSIGN_OR_RETURN(std::string name, RequiredString(request, "ConsumerName", "consumerName"));
   EDDY_ASSIGN_OR_RETURN(ConsumerInfo consumer,
@@ -35,22 +35,22 @@ absl::StatusOr<Document> RegisterStreamConsumerAction(StreamBroker& broker,
   return Document{{"Consumer", ConsumerDocument(consumer, request.encoding(), false)}};
 }
 
-absl::StatusOr<Document> DeregisterStreamConsumerAction(StreamBroker& broker,
-                                                        const FieldReader& request) {
+absl::StatusOr<ActionResponse> DeregisterStreamConsumerAction(StreamBroker& broker,
+                                                              const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(ConsumerRefParams ref, ConsumerRefOf(request));
   EDDY_RETURN_IF_ERROR(broker.DeregisterStreamConsumer(ref));
   return Document::object();
 }
 
-absl::StatusOr<Document> DescribeStreamConsumerAction(StreamBroker& broker,
-                                                      const FieldReader& request) {
+absl::StatusOr<ActionResponse> DescribeStreamConsumerAction(StreamBroker& broker,
+                                                            const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(ConsumerRefParams ref, ConsumerRefOf(request));
   EDDY_ASSIGN_OR_RETURN(ConsumerInfo consumer, broker.DescribeStreamConsumer(ref));
   return Document{{"ConsumerDescription", ConsumerDocument(consumer, request.encoding(), true)}};
 }
 
-absl::StatusOr<Document> ListStreamConsumersAction(StreamBroker& broker,
-                                                   const FieldReader& request) {
+absl::StatusOr<ActionResponse> ListStreamConsumersAction(StreamBroker& broker,
+                                                         const FieldReader& request) {
   ListConsumersParams params;
   EDDY_ASSIGN_OR_RETURN(params.stream.arn, RequiredString(request, "StreamARN", "streamARN"));
   EDDY_ASSIGN_OR_RETURN(std::optional<std::string> token, request.String("NextToken"));

@@ -134,7 +134,10 @@ class Http2Connection : public Connection,
     size_t header_bytes = 0;
     // Body bytes received but not yet given back as flow-control window (over the budget).
     size_t withheld = 0;
+    // The request deadline runs from `opened`, paused while a window is held back (from
+    // `held_since`): that wait is ours, not the client's.
     std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point held_since;
     bool refused = false;     // answered already (body too large, or too slow)
     bool dispatched = false;  // handed to the API
     bool response_submitted = false;
@@ -213,14 +216,16 @@ class Http2Connection : public Connection,
     Self* self = Of(user_data);
     StreamData* stream = self->Find(id);
     if (stream == nullptr || stream->refused || stream->dispatched) {
-      nghttp2_session_consume(session, id, length);  // dropped: its window reopens at once
+      // Dropped. The connection's window reopens at once; the stream's does not (it is gone
+      // or being reset, and more of its body would only be read and dropped).
+      nghttp2_session_consume_connection(session, length);
       return 0;
     }
     if (stream->request.body.size() + length > self->context_.limits.max_body_bytes) {
-      // The budget its body held is given back; its window is not (the stream is reset
-      // once the 413 is out: more body would only be read and dropped).
+      // The budget its body held is given back, and the connection's window; the stream's
+      // is not (it is reset once the 413 is out).
       self->DropBody(*stream);
-      nghttp2_session_consume(session, id, length);
+      nghttp2_session_consume_connection(session, length);
       stream->refused = true;
       self->RefuseStream(id, *stream, 413, "The request body is too large.");
       self->ReleaseWithheld();
@@ -232,18 +237,19 @@ class Http2Connection : public Connection,
     if (self->buffered_ <= BodyBudget(self->context_.limits) || self->IsOldestIncomplete(id)) {
       nghttp2_session_consume_stream(session, id, length);
     } else {
+      if (stream->withheld == 0) stream->held_since = std::chrono::steady_clock::now();
       stream->withheld += length;
     }
     return 0;
   }
 
-  // Reopens the window held back from a stream. Its request deadline restarts: the time it
-  // waited was ours, not the client's.
+  // Reopens the window held back from a stream. Its request deadline resumes, moved on by
+  // the time it waited for us.
   void GiveWindow(int32_t id, StreamData& stream) {
     if (stream.withheld == 0) return;
     nghttp2_session_consume_stream(session_, id, stream.withheld);
     stream.withheld = 0;
-    stream.opened = std::chrono::steady_clock::now();
+    stream.opened += std::chrono::steady_clock::now() - stream.held_since;
   }
 
   bool IsOldestIncomplete(int32_t id) const {

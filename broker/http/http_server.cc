@@ -58,6 +58,9 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length, const
 struct KinesisHttpServer::Impl {
   KinesisHttpServerOptions options;
   net::io_context io;
+  // The acceptor, its handlers, its backoff timer and Stop's close run here, one at a time:
+  // the I/O threads never touch the acceptor together.
+  net::strand<net::io_context::executor_type> accept_strand = net::make_strand(io);
   std::optional<tcp::acceptor> acceptor;
   std::optional<ssl::context> tls;
   ConnectionRegistry registry;
@@ -65,7 +68,7 @@ struct KinesisHttpServer::Impl {
   std::vector<std::thread> threads;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
   std::atomic<bool> stopped{false};
-  // Accept handlers run one after another: these need no lock.
+  // On the accept strand: these need no lock.
   bool accept_failing = false;
   std::optional<net::steady_timer> accept_backoff;
 
@@ -91,7 +94,7 @@ struct KinesisHttpServer::Impl {
                                             ec.message());
         }
         accept_failing = true;
-        accept_backoff.emplace(io);
+        accept_backoff.emplace(accept_strand);
         accept_backoff->expires_after(std::chrono::milliseconds(100));
         accept_backoff->async_wait([this](beast::error_code) {
           if (!stopped.load()) Accept();
@@ -153,14 +156,11 @@ struct KinesisHttpServer::Impl {
         return Handshake();
       }
       const size_t compare = std::min(bytes.size(), kH2Preface.size());
+      const bool http2 =
+          absl::string_view(bytes).substr(0, compare) == kH2Preface.substr(0, compare);
+      if (http2 && bytes.size() < kH2Preface.size()) return Read();  // the rest of the preface
       handed_off = true;
-      if (absl::string_view(bytes).substr(0, compare) == kH2Preface.substr(0, compare)) {
-        if (bytes.size() < kH2Preface.size()) {
-          handed_off = false;
-          return Read();
-        }
-        return StartHttp2Connection(std::move(stream), std::move(bytes), impl->context);
-      }
+      if (http2) return StartHttp2Connection(std::move(stream), std::move(bytes), impl->context);
       StartHttp1Connection(std::move(stream), std::move(bytes), impl->context);
     }
 
@@ -252,7 +252,7 @@ absl::StatusOr<std::unique_ptr<KinesisHttpServer>> KinesisHttpServer::Start(
     SSL_CTX_set_alpn_select_cb(impl->tls->native_handle(), &SelectAlpn, nullptr);
   }
 
-  impl->acceptor.emplace(impl->io);
+  impl->acceptor.emplace(impl->accept_strand);
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
   impl->acceptor->open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor->set_option(net::socket_base::reuse_address(true), ec);
@@ -277,7 +277,7 @@ int KinesisHttpServer::connection_count() const { return impl_->open_connections
 
 void KinesisHttpServer::Stop() {
   if (impl_ == nullptr || impl_->stopped.exchange(true)) return;
-  net::post(impl_->io, [impl = impl_.get()] {
+  net::post(impl_->accept_strand, [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor->close(ignored);
   });

@@ -1,10 +1,16 @@
 #include "broker/http/json_writer.h"
 
 #include "absl/strings/str_cat.h"
+#include "broker/http/document.h"
+#include "broker/validation.h"
 
 namespace eddy::broker::http {
 
 void AppendJsonString(absl::string_view text, std::string* out) {
+  if (!IsValidUtf8(text)) {  // rare: nlohmann's own replacement rules, not a copy of them
+    *out += SerializeBody(Document(std::string(text)), BodyEncoding::kJson);
+    return;
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t plain = 0;  // start of the run not yet copied

@@ -1,8 +1,9 @@
 #pragma once
 // Appends JSON text straight into a buffer, for the responses whose size is their records:
-// SubscribeToShard events. Building a Document per record and dumping it (nlohmann escapes
-// one character at a time) cost more than the rest of the push path; this writes the same
-// bytes SerializeBody would — same escapes, same number formats — in one pass.
+// SubscribeToShard events, GetRecords and PutRecords answers. Building a Document per record
+// and dumping it (nlohmann escapes one character at a time) cost more than the rest of the
+// call; this writes the same bytes SerializeBody would — same escapes, same number formats —
+// in one pass.
 
 #include <cstdint>
 #include <string>
@@ -13,6 +14,8 @@ namespace eddy::broker::http {
 
 // `text` as a JSON string, quotes included, escaped as nlohmann escapes it (ensure_ascii off:
 // UTF-8 passes through; \b \f \n \r \t \" \\ and \u00xx for other control characters).
+// Text that is not valid UTF-8 (an error message quoting a path, say) is written as
+// SerializeBody writes it, each ill-formed sequence replaced by U+FFFD.
 void AppendJsonString(absl::string_view text, std::string* out);
 // `bytes` as a JSON string of their base64 (standard alphabet, padded).
 void AppendJsonBase64(absl::string_view bytes, std::string* out);

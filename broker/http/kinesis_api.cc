@@ -37,9 +37,13 @@ void RespondBody(Exchange& exchange, std::string body, BodyEncoding encoding,
                    std::move(body));
 }
 
-void RespondDocument(Exchange& exchange, const Document& document, BodyEncoding encoding,
-                     const std::string& request_id) {
-  RespondBody(exchange, SerializeBody(document, encoding), encoding, request_id);
+// An action's answer: its error, its serialized body, or its members serialized.
+void RespondResult(Exchange& exchange, absl::StatusOr<ActionResponse> result, BodyEncoding encoding,
+                   const std::string& request_id) {
+  if (!result.ok()) return RespondError(exchange, result.status(), encoding, request_id);
+  std::string body =
+      result->body ? std::move(*result->body) : SerializeBody(result->document, encoding);
+  RespondBody(exchange, std::move(body), encoding, request_id);
 }
 
 absl::Status RequestError(absl::string_view type, absl::string_view message) {
@@ -117,16 +121,12 @@ void KinesisApi::Handle(ApiRequest request, std::shared_ptr<Exchange> exchange) 
   const BodyEncoding enc = *encoding;
   try {
     if (entry->sync != nullptr) {
-      absl::StatusOr<Document> result = entry->sync(broker_, reader);
-      if (!result.ok()) return RespondError(*exchange, result.status(), enc, request_id);
-      return RespondDocument(*exchange, *result, enc, request_id);
+      return RespondResult(*exchange, entry->sync(broker_, reader), enc, request_id);
     }
     if (entry->async != nullptr) {
       entry->async(broker_, reader,
                    [exchange, enc, request_id, document](absl::StatusOr<ActionResponse> result) {
-                     if (!result.ok()) return RespondError(*exchange, result.status(), enc, request_id);
-                     if (result->body) return RespondBody(*exchange, std::move(*result->body), enc, request_id);
-                     RespondDocument(*exchange, result->document, enc, request_id);
+                     RespondResult(*exchange, std::move(result), enc, request_id);
                    });
       return;
     }

@@ -102,14 +102,12 @@ void PutRecordsAction(StreamBroker& broker, const FieldReader& request, ActionRe
                     [owned, reply, encoding = request.encoding()](
                         absl::StatusOr<std::vector<PutOutcome>> outcomes) {
                       if (!outcomes.ok()) return reply(outcomes.status());
-                      if (encoding == BodyEncoding::kJson) {
-                        return reply(ActionResponse::Serialized(PutRecordsJson(*outcomes)));
-                      }
-                      reply(PutRecordsDocument(*outcomes));
+                      reply(PutRecordsResponse(*outcomes, encoding));
                     });
 }
 
-absl::StatusOr<Document> GetShardIteratorAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> GetShardIteratorAction(StreamBroker& broker,
+                                                      const FieldReader& request) {
   GetShardIteratorParams params;
   EDDY_ASSIGN_OR_RETURN(params.stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(params.shard_id, RequiredString(request, "ShardId", "shardId"));
@@ -129,26 +127,21 @@ absl::StatusOr<Document> GetShardIteratorAction(StreamBroker& broker, const Fiel
   return Document{{"ShardIterator", iterator.iterator}};
 }
 
-void GetRecordsAction(StreamBroker& broker, const FieldReader& request, ActionReply reply) {
-  absl::StatusOr<std::string> iterator = RequiredString(request, "ShardIterator", "shardIterator");
-  if (!iterator.ok()) return reply(iterator.status());
-  absl::StatusOr<std::optional<int64_t>> limit = request.Integer("Limit");
-  if (!limit.ok()) return reply(limit.status());
-  if (*limit && (**limit < 1 || **limit > 10000)) {
-    return reply(common::ValidationError(absl::StrCat(
-        "1 validation error detected: Value '", **limit,
-        "' at 'limit' failed to satisfy constraint: Member must have value ",
-        **limit < 1 ? "greater than or equal to 1" : "less than or equal to 10000")));
+absl::StatusOr<ActionResponse> GetRecordsAction(StreamBroker& broker, const FieldReader& request) {
+  EDDY_ASSIGN_OR_RETURN(std::string iterator,
+                        RequiredString(request, "ShardIterator", "shardIterator"));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, request.Integer("Limit"));
+  if (limit && (*limit < 1 || *limit > 10000)) {
+    return common::ValidationError(
+        absl::StrCat("1 validation error detected: Value '", *limit,
+                     "' at 'limit' failed to satisfy constraint: Member must have value ",
+                     *limit < 1 ? "greater than or equal to 1" : "less than or equal to 10000"));
   }
-  absl::StatusOr<std::optional<std::string>> arn = request.String("StreamARN");
-  if (!arn.ok()) return reply(arn.status());
-  absl::StatusOr<GetRecordsResult> result = broker.GetRecords(
-      *iterator, static_cast<int>(limit->value_or(10000)), arn->value_or(""));
-  if (!result.ok()) return reply(result.status());
-  if (request.encoding() == BodyEncoding::kJson) {
-    return reply(ActionResponse::Serialized(GetRecordsJson(*result)));
-  }
-  reply(GetRecordsDocument(*result, request.encoding()));
+  EDDY_ASSIGN_OR_RETURN(std::optional<std::string> arn, request.String("StreamARN"));
+  EDDY_ASSIGN_OR_RETURN(
+      GetRecordsResult result,
+      broker.GetRecords(iterator, static_cast<int>(limit.value_or(10000)), arn.value_or("")));
+  return GetRecordsResponse(result, request.encoding());
 }
 
 }  // namespace eddy::broker::http

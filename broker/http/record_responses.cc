@@ -38,10 +38,11 @@ void AppendJsonRecord(int64_t arrival_millis, absl::string_view data,
 Document GetRecordsDocument(const GetRecordsResult& result, BodyEncoding encoding) {
   Document records = Document::array();
   for (const RecordOut& record : result.records) {
-    records.push_back({{"SequenceNumber", record.sequence_number},
-                       {"ApproximateArrivalTimestamp", TimestampValue(record.arrival_millis, encoding)},
-                       {"Data", BlobValue(record.data, encoding)},
-                       {"PartitionKey", record.partition_key}});
+    records.push_back(
+        {{"SequenceNumber", record.sequence_number},
+         {"ApproximateArrivalTimestamp", TimestampValue(record.arrival_millis, encoding)},
+         {"Data", BlobValue(record.data, encoding)},
+         {"PartitionKey", record.partition_key}});
   }
   Document out = {{"Records", std::move(records)},
                   {"MillisBehindLatest", result.millis_behind_latest}};
@@ -117,6 +118,16 @@ std::string PutRecordsJson(const std::vector<PutOutcome>& outcomes) {
   }
   out += "]}";
   return out;
+}
+
+ActionResponse GetRecordsResponse(const GetRecordsResult& result, BodyEncoding encoding) {
+  if (encoding == BodyEncoding::kJson) return ActionResponse::Serialized(GetRecordsJson(result));
+  return GetRecordsDocument(result, encoding);
+}
+
+ActionResponse PutRecordsResponse(const std::vector<PutOutcome>& outcomes, BodyEncoding encoding) {
+  if (encoding == BodyEncoding::kJson) return ActionResponse::Serialized(PutRecordsJson(outcomes));
+  return PutRecordsDocument(outcomes);
 }
 
 }  // namespace eddy::broker::http

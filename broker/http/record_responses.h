@@ -9,12 +9,17 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-
 #include "broker/broker_types.h"
+#include "broker/http/actions.h"
 #include "broker/http/document.h"
 
 namespace eddy::broker::http {
 
+// The answers, in the request's encoding: written directly for JSON, the Document for CBOR.
+ActionResponse GetRecordsResponse(const GetRecordsResult& result, BodyEncoding encoding);
+ActionResponse PutRecordsResponse(const std::vector<PutOutcome>& outcomes, BodyEncoding encoding);
+
+// The two forms, each held to the other by the tests.
 Document GetRecordsDocument(const GetRecordsResult& result, BodyEncoding encoding);
 // GetRecordsDocument(result, kJson) serialized, without building it.
 std::string GetRecordsJson(const GetRecordsResult& result);

@@ -72,22 +72,24 @@ absl::StatusOr<Document> ChangeEncryption(StreamBroker& broker, const FieldReade
 
 }  // namespace
 
-absl::StatusOr<Document> AddTagsToStreamAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> AddTagsToStreamAction(StreamBroker& broker,
+                                                     const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(auto tags, RequiredTags(request));
   EDDY_RETURN_IF_ERROR(broker.TagStream(stream, tags));
   return Document::object();
 }
 
-absl::StatusOr<Document> RemoveTagsFromStreamAction(StreamBroker& broker,
-                                                    const FieldReader& request) {
+absl::StatusOr<ActionResponse> RemoveTagsFromStreamAction(StreamBroker& broker,
+                                                          const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys, RequiredKeys(request));
   EDDY_RETURN_IF_ERROR(broker.UntagStream(stream, keys));
   return Document::object();
 }
 
-absl::StatusOr<Document> ListTagsForStreamAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> ListTagsForStreamAction(StreamBroker& broker,
+                                                       const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::optional<std::string> after, request.String("ExclusiveStartTagKey"));
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, request.Integer("Limit"));
@@ -103,45 +105,46 @@ absl::StatusOr<Document> ListTagsForStreamAction(StreamBroker& broker, const Fie
   return Document{{"Tags", std::move(tags)}, {"HasMoreTags", has_more}};
 }
 
-absl::StatusOr<Document> TagResourceAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> TagResourceAction(StreamBroker& broker, const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, ResourceStreamOf(request));
   EDDY_ASSIGN_OR_RETURN(auto tags, RequiredTags(request));
   EDDY_RETURN_IF_ERROR(broker.TagStream(stream, tags));
   return Document::object();
 }
 
-absl::StatusOr<Document> UntagResourceAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> UntagResourceAction(StreamBroker& broker,
+                                                   const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, ResourceStreamOf(request));
   EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys, RequiredKeys(request));
   EDDY_RETURN_IF_ERROR(broker.UntagStream(stream, keys));
   return Document::object();
 }
 
-absl::StatusOr<Document> ListTagsForResourceAction(StreamBroker& broker,
-                                                   const FieldReader& request) {
+absl::StatusOr<ActionResponse> ListTagsForResourceAction(StreamBroker& broker,
+                                                         const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, ResourceStreamOf(request));
   EDDY_ASSIGN_OR_RETURN(StreamSettings settings, broker.StreamSettingsOf(stream));
   bool has_more = false;
   return Document{{"Tags", TagList(settings.tags, "", settings.tags.size(), &has_more)}};
 }
 
-absl::StatusOr<Document> EnableEnhancedMonitoringAction(StreamBroker& broker,
-                                                        const FieldReader& request) {
+absl::StatusOr<ActionResponse> EnableEnhancedMonitoringAction(StreamBroker& broker,
+                                                              const FieldReader& request) {
   return ChangeMonitoring(broker, request, true);
 }
 
-absl::StatusOr<Document> DisableEnhancedMonitoringAction(StreamBroker& broker,
-                                                         const FieldReader& request) {
+absl::StatusOr<ActionResponse> DisableEnhancedMonitoringAction(StreamBroker& broker,
+                                                               const FieldReader& request) {
   return ChangeMonitoring(broker, request, false);
 }
 
-absl::StatusOr<Document> StartStreamEncryptionAction(StreamBroker& broker,
-                                                     const FieldReader& request) {
+absl::StatusOr<ActionResponse> StartStreamEncryptionAction(StreamBroker& broker,
+                                                           const FieldReader& request) {
   return ChangeEncryption(broker, request, true);
 }
 
-absl::StatusOr<Document> StopStreamEncryptionAction(StreamBroker& broker,
-                                                    const FieldReader& request) {
+absl::StatusOr<ActionResponse> StopStreamEncryptionAction(StreamBroker& broker,
+                                                          const FieldReader& request) {
   return ChangeEncryption(broker, request, false);
 }
 

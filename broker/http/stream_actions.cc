@@ -53,7 +53,8 @@ Document StreamDescriptionDocument(const StreamInfo& info, BodyEncoding encoding
 
 }  // namespace
 
-absl::StatusOr<Document> CreateStreamAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> CreateStreamAction(StreamBroker& broker,
+                                                  const FieldReader& request) {
   CreateStreamParams params;
   EDDY_ASSIGN_OR_RETURN(params.name, RequiredString(request, "StreamName", "streamName"));
   EDDY_ASSIGN_OR_RETURN(params.shard_count, OptionalInt(request, "ShardCount"));
@@ -72,14 +73,16 @@ absl::StatusOr<Document> CreateStreamAction(StreamBroker& broker, const FieldRea
   return Document::object();
 }
 
-absl::StatusOr<Document> DeleteStreamAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> DeleteStreamAction(StreamBroker& broker,
+                                                  const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::optional<bool> enforce, request.Boolean("EnforceConsumerDeletion"));
   EDDY_RETURN_IF_ERROR(broker.DeleteStream(stream, enforce.value_or(false)));
   return Document::object();
 }
 
-absl::StatusOr<Document> DescribeStreamAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> DescribeStreamAction(StreamBroker& broker,
+                                                    const FieldReader& request) {
   DescribeStreamParams params;
   EDDY_ASSIGN_OR_RETURN(params.stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::optional<int> limit, OptionalInt(request, "Limit"));
@@ -96,8 +99,8 @@ absl::StatusOr<Document> DescribeStreamAction(StreamBroker& broker, const FieldR
   return Document{{"StreamDescription", std::move(description)}};
 }
 
-absl::StatusOr<Document> DescribeStreamSummaryAction(StreamBroker& broker,
-                                                     const FieldReader& request) {
+absl::StatusOr<ActionResponse> DescribeStreamSummaryAction(StreamBroker& broker,
+                                                           const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(StreamInfo info, broker.DescribeStreamSummary(stream));
   Document summary = StreamDescriptionDocument(info, request.encoding());
@@ -106,7 +109,7 @@ absl::StatusOr<Document> DescribeStreamSummaryAction(StreamBroker& broker,
   return Document{{"StreamDescriptionSummary", std::move(summary)}};
 }
 
-absl::StatusOr<Document> ListStreamsAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> ListStreamsAction(StreamBroker& broker, const FieldReader& request) {
   ListStreamsParams params;
   EDDY_ASSIGN_OR_RETURN(std::optional<int> limit, OptionalInt(request, "Limit"));
   params.limit = limit.value_or(100);
@@ -134,7 +137,7 @@ absl::StatusOr<Document> ListStreamsAction(StreamBroker& broker, const FieldRead
   return out;
 }
 
-absl::StatusOr<Document> ListShardsAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> ListShardsAction(StreamBroker& broker, const FieldReader& request) {
   ListShardsParams params;
   EDDY_ASSIGN_OR_RETURN(std::optional<std::string> token, request.String("NextToken"));
   params.next_token = token.value_or("");
@@ -200,15 +203,17 @@ absl::StatusOr<Document> ChangeRetention(StreamBroker& broker, const FieldReader
 }
 }  // namespace
 
-absl::StatusOr<Document> IncreaseRetentionAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> IncreaseRetentionAction(StreamBroker& broker,
+                                                       const FieldReader& request) {
   return ChangeRetention(broker, request, true);
 }
 
-absl::StatusOr<Document> DecreaseRetentionAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> DecreaseRetentionAction(StreamBroker& broker,
+                                                       const FieldReader& request) {
   return ChangeRetention(broker, request, false);
 }
 
-absl::StatusOr<Document> SplitShardAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> SplitShardAction(StreamBroker& broker, const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::string shard, RequiredString(request, "ShardToSplit", "shardToSplit"));
   EDDY_ASSIGN_OR_RETURN(std::string key,
@@ -217,7 +222,7 @@ absl::StatusOr<Document> SplitShardAction(StreamBroker& broker, const FieldReade
   return Document::object();
 }
 
-absl::StatusOr<Document> MergeShardsAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> MergeShardsAction(StreamBroker& broker, const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::string shard, RequiredString(request, "ShardToMerge", "shardToMerge"));
   EDDY_ASSIGN_OR_RETURN(std::string adjacent, RequiredString(request, "AdjacentShardToMerge",
@@ -226,7 +231,8 @@ absl::StatusOr<Document> MergeShardsAction(StreamBroker& broker, const FieldRead
   return Document::object();
 }
 
-absl::StatusOr<Document> UpdateShardCountAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> UpdateShardCountAction(StreamBroker& broker,
+                                                      const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(StreamRef stream, StreamRefOf(request));
   EDDY_ASSIGN_OR_RETURN(std::optional<int> target, OptionalInt(request, "TargetShardCount"));
   if (!target) return MissingMember("targetShardCount");
@@ -246,7 +252,8 @@ absl::StatusOr<Document> UpdateShardCountAction(StreamBroker& broker, const Fiel
                   {"TargetShardCount", *target}};
 }
 
-absl::StatusOr<Document> UpdateStreamModeAction(StreamBroker& broker, const FieldReader& request) {
+absl::StatusOr<ActionResponse> UpdateStreamModeAction(StreamBroker& broker,
+                                                      const FieldReader& request) {
   EDDY_ASSIGN_OR_RETURN(std::string arn, RequiredString(request, "StreamARN", "streamARN"));
   EDDY_ASSIGN_OR_RETURN(std::optional<FieldReader> details, request.Object("StreamModeDetails"));
   if (!details) return MissingMember("streamModeDetails");
@@ -255,7 +262,7 @@ absl::StatusOr<Document> UpdateStreamModeAction(StreamBroker& broker, const Fiel
   return Document::object();
 }
 
-absl::StatusOr<Document> DescribeLimitsAction(StreamBroker& broker, const FieldReader&) {
+absl::StatusOr<ActionResponse> DescribeLimitsAction(StreamBroker& broker, const FieldReader&) {
   const BrokerLimitsInfo limits = broker.DescribeLimits();
   return Document{{"ShardLimit", limits.shard_limit},
                   {"OpenShardCount", limits.open_shard_count},

@@ -1,27 +1,19 @@
 // GetRecords' and PutRecords' JSON answers, written directly, are byte for byte what building
 // the Document and serializing it writes — for random records (any bytes of data, partition
-// keys with quotes, backslashes, control characters and UTF-8), with and without a next
-// iterator and child shards, and for every mix of put successes and failures (fixed seed).
+// keys and error messages with quotes, backslashes, control characters, UTF-8 and bytes that
+// are not UTF-8), with and without a next iterator and child shards, and for every mix of put
+// successes and failures (fixed seed).
 #include "broker/http/record_responses.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
+#include "broker/http/tests/random_json_text.h"
 #include "common/errors.h"
 
 namespace eddy::broker::http {
 namespace {
-
-const std::vector<std::string> kKeyPieces = {"k", "\"", "\\", "\n", "\t", "\x01", "\x1f",
-                                             "\x7f", "\xc3\xa9", "\xf0\x9f\x98\x80", "/"};
-
-std::string RandomKey(std::mt19937_64& random) {
-  std::string key;
-  const int pieces = 1 + static_cast<int>(random() % 5);
-  for (int p = 0; p < pieces; ++p) key += kKeyPieces[random() % kKeyPieces.size()];
-  return key;
-}
 
 TEST(RecordResponsesTest, GetRecordsJsonIsWhatTheDocumentWouldSerializeTo) {
   std::mt19937_64 random(20261203);
@@ -35,7 +27,7 @@ TEST(RecordResponsesTest, GetRecordsJsonIsWhatTheDocumentWouldSerializeTo) {
       record.arrival_millis = 1'700'000'000'000 + static_cast<int64_t>(random() % 100'000'000);
       const size_t size = random() % 40;
       for (size_t b = 0; b < size; ++b) record.data.push_back(static_cast<char>(random()));
-      record.partition_key = RandomKey(random);
+      record.partition_key = testing::RandomJsonText(random);
       result.records.push_back(std::move(record));
     }
     if (random() % 4 != 0) result.next_shard_iterator = "AAAAb+/=" + std::to_string(random());
@@ -58,11 +50,12 @@ TEST(RecordResponsesTest, PutRecordsJsonIsWhatTheDocumentWouldSerializeTo) {
       PutOutcome outcome;
       switch (random() % 3) {
         case 0:
-          outcome.status = common::ThroughputExceeded(
-              "Rate exceeded for shard " + RandomKey(random));
+          outcome.status = common::ThroughputExceeded("Rate exceeded for shard " +
+                                                      testing::RandomJsonText(random));
           break;
         case 1:
-          outcome.status = common::InternalFailure("Internal \"failure\"\n");
+          outcome.status =
+              common::InternalFailure("Internal \"failure\"\n" + testing::RandomJsonText(random));
           break;
         default:
           outcome.shard_id = "shardId-00000000000" + std::to_string(random() % 10);
