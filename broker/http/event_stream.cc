@@ -18,6 +18,10 @@ void PutU32(std::string* out, uint32_t value) {
   for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>(value >> (8 * i)));
 }
 
+void SetU32(std::string* out, size_t at, uint32_t value) {
+  for (int i = 0; i < 4; ++i) (*out)[at + i] = static_cast<char>(value >> (8 * (3 - i)));
+}
+
 uint32_t GetU32(absl::string_view bytes, size_t at) {
   uint32_t value = 0;
   for (size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<uint8_t>(bytes[at + i]);
@@ -38,27 +42,35 @@ absl::string_view EventStreamMessage::Header(absl::string_view name) const {
   return "";
 }
 
-std::string EncodeEventStreamMessage(const EventStreamMessage& message) {
-  std::string headers;
-  for (const auto& [name, value] : message.headers) {
-    headers.push_back(static_cast<char>(name.size()));
-    headers.append(name);
-    headers.push_back(static_cast<char>(kStringType));
-    headers.push_back(static_cast<char>(value.size() >> 8));
-    headers.push_back(static_cast<char>(value.size()));
-    headers.append(value);
+EventStreamFrame::EventStreamFrame(const std::vector<std::pair<std::string, std::string>>& headers,
+                                   size_t payload_estimate) {
+  size_t headers_size = 0;
+  for (const auto& [name, value] : headers) headers_size += 4 + name.size() + value.size();
+  bytes_.reserve(kPreludeBytes + headers_size + payload_estimate + kCrcBytes);
+  bytes_.resize(kPreludeBytes);  // filled in by Finish
+  for (const auto& [name, value] : headers) {
+    bytes_.push_back(static_cast<char>(name.size()));
+    bytes_.append(name);
+    bytes_.push_back(static_cast<char>(kStringType));
+    bytes_.push_back(static_cast<char>(value.size() >> 8));
+    bytes_.push_back(static_cast<char>(value.size()));
+    bytes_.append(value);
   }
-  const uint32_t total =
-      static_cast<uint32_t>(kPreludeBytes + headers.size() + message.payload.size() + kCrcBytes);
-  std::string out;
-  out.reserve(total);
-  PutU32(&out, total);
-  PutU32(&out, static_cast<uint32_t>(headers.size()));
-  PutU32(&out, Crc32(out, 8));
-  out.append(headers);
-  out.append(message.payload);
-  PutU32(&out, Crc32(out, out.size()));
-  return out;
+  headers_size_ = headers_size;
+}
+
+std::string EventStreamFrame::Finish() && {
+  SetU32(&bytes_, 0, static_cast<uint32_t>(bytes_.size() + kCrcBytes));
+  SetU32(&bytes_, 4, static_cast<uint32_t>(headers_size_));
+  SetU32(&bytes_, 8, Crc32(bytes_, 8));
+  PutU32(&bytes_, Crc32(bytes_, bytes_.size()));
+  return std::move(bytes_);
+}
+
+std::string EncodeEventStreamMessage(const EventStreamMessage& message) {
+  EventStreamFrame frame(message.headers, message.payload.size());
+  frame.payload()->append(message.payload);
+  return std::move(frame).Finish();
 }
 
 absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view bytes,
@@ -126,14 +138,19 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
   return message;
 }
 
+EventStreamFrame EventFrame(absl::string_view event_type, absl::string_view content_type,
+                            size_t payload_estimate) {
+  return EventStreamFrame({{":event-type", std::string(event_type)},
+                           {":content-type", std::string(content_type)},
+                           {":message-type", "event"}},
+                          payload_estimate);
+}
+
 std::string EventMessage(absl::string_view event_type, absl::string_view content_type,
                          std::string payload) {
-  EventStreamMessage message;
-  message.headers = {{":event-type", std::string(event_type)},
-                     {":content-type", std::string(content_type)},
-                     {":message-type", "event"}};
-  message.payload = std::move(payload);
-  return EncodeEventStreamMessage(message);
+  EventStreamFrame frame = EventFrame(event_type, content_type, payload.size());
+  frame.payload()->append(payload);
+  return std::move(frame).Finish();
 }
 
 std::string ExceptionMessage(absl::string_view exception_type, absl::string_view content_type,

@@ -28,6 +28,23 @@ struct EventStreamMessage {
 
 std::string EncodeEventStreamMessage(const EventStreamMessage& message);
 
+// A message whose payload is written in place, after its prelude and headers, so that a
+// large payload (an event of records) is not copied into the frame:
+//   EventStreamFrame frame(headers, estimate);  AppendTo(frame.payload());
+//   std::string bytes = std::move(frame).Finish();
+class EventStreamFrame {
+ public:
+  EventStreamFrame(const std::vector<std::pair<std::string, std::string>>& headers,
+                   size_t payload_estimate);
+  std::string* payload() { return &bytes_; }
+  // The message: lengths and CRCs filled in.
+  std::string Finish() &&;
+
+ private:
+  std::string bytes_;
+  size_t headers_size_ = 0;
+};
+
 // Decodes the message at the front of `bytes`; `*consumed` is its length. NotFound
 // ("incomplete") when `bytes` holds less than a whole message; InvalidArgument for a bad
 // prelude, a CRC mismatch or a malformed header.
@@ -37,6 +54,8 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
 // The three message kinds SubscribeToShard sends.
 std::string EventMessage(absl::string_view event_type, absl::string_view content_type,
                          std::string payload);
+EventStreamFrame EventFrame(absl::string_view event_type, absl::string_view content_type,
+                            size_t payload_estimate);
 std::string ExceptionMessage(absl::string_view exception_type, absl::string_view content_type,
                              std::string payload);
 

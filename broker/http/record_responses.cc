@@ -9,16 +9,13 @@ namespace eddy::broker::http {
 
 // Members in nlohmann's order (sorted by name), as SerializeBody writes them.
 
-std::string OpenJsonRecordsObject(size_t estimate, const std::vector<ChildShardInfo>& children) {
-  std::string out;
-  out.reserve(estimate);
+void AppendJsonRecordsObjectOpening(const std::vector<ChildShardInfo>& children, std::string* out) {
   if (children.empty()) {
-    out.push_back('{');
+    out->push_back('{');
   } else {
-    absl::StrAppend(&out, R"({"ChildShards":)",
+    absl::StrAppend(out, R"({"ChildShards":)",
                     SerializeBody(ChildShardsDocument(children), BodyEncoding::kJson), ",");
   }
-  return out;
 }
 
 void AppendJsonRecord(int64_t arrival_millis, absl::string_view data,
@@ -57,7 +54,9 @@ std::string GetRecordsJson(const GetRecordsResult& result) {
     estimate += 128 + record.data.size() / 3 * 4 + record.partition_key.size() +
                 record.sequence_number.size();
   }
-  std::string out = OpenJsonRecordsObject(estimate, result.child_shards);
+  std::string out;
+  out.reserve(estimate);
+  AppendJsonRecordsObjectOpening(result.child_shards, &out);
   absl::StrAppend(&out, R"("MillisBehindLatest":)", result.millis_behind_latest);
   if (!result.next_shard_iterator.empty()) {
     out += R"(,"NextShardIterator":)";

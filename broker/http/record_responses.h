@@ -29,9 +29,9 @@ Document PutRecordsDocument(const std::vector<PutOutcome>& outcomes);
 std::string PutRecordsJson(const std::vector<PutOutcome>& outcomes);
 
 // Pieces shared with the SubscribeToShard event, which carries records the same way.
-// The opening of a records object, reserved for `estimate` bytes: `{`, or
-// `{"ChildShards":[...],` when there are children (the name sorts first in both).
-std::string OpenJsonRecordsObject(size_t estimate, const std::vector<ChildShardInfo>& children);
+// The opening of a records object: `{`, or `{"ChildShards":[...],` when there are children
+// (the name sorts first in both).
+void AppendJsonRecordsObjectOpening(const std::vector<ChildShardInfo>& children, std::string* out);
 // One element of a Records array, members sorted by name as nlohmann writes them.
 void AppendJsonRecord(int64_t arrival_millis, absl::string_view data,
                       absl::string_view partition_key, absl::string_view sequence_number,

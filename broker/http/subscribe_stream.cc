@@ -13,36 +13,44 @@ namespace eddy::broker::http {
 
 namespace {
 
-// The JSON event written directly: members in the order nlohmann's sorted map writes them.
-std::string EncodeSubscribeEventJson(const SubscriptionEvent& event) {
+size_t JsonEventEstimate(const SubscriptionEvent& event) {
   size_t estimate = 128;
   for (const SharedRecord& record : event.records) {
     estimate += 160 + record->data.size() / 3 * 4 + record->partition_key.size();
   }
-  std::string out = OpenJsonRecordsObject(estimate, event.child_shards);
+  return estimate;
+}
+
+// The JSON event written directly: members in the order nlohmann's sorted map writes them.
+void AppendSubscribeEventJson(const SubscriptionEvent& event, std::string* out) {
+  AppendJsonRecordsObjectOpening(event.child_shards, out);
   if (event.continuation_counter != 0) {
-    absl::StrAppend(&out, R"("ContinuationSequenceNumber":")",
+    absl::StrAppend(out, R"("ContinuationSequenceNumber":")",
                     FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index,
                                                         event.continuation_counter}),
                     R"(",)");
   }
-  absl::StrAppend(&out, R"("MillisBehindLatest":)", event.millis_behind_latest, R"(,"Records":[)");
+  absl::StrAppend(out, R"("MillisBehindLatest":)", event.millis_behind_latest, R"(,"Records":[)");
   for (size_t i = 0; i < event.records.size(); ++i) {
     const SharedRecord& record = event.records[i];
-    if (i > 0) out.push_back(',');
+    if (i > 0) out->push_back(',');
     AppendJsonRecord(
         MillisOfCounter(record->counter), record->data, record->partition_key,
         FormatSequenceNumber(SequenceNumber{event.stream_tag, event.shard_index, record->counter}),
-        &out);
+        out);
   }
-  out += "]}";
-  return out;
+  *out += "]}";
 }
 
 }  // namespace
 
 std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding) {
-  if (encoding == BodyEncoding::kJson) return EncodeSubscribeEventJson(event);
+  if (encoding == BodyEncoding::kJson) {
+    std::string out;
+    out.reserve(JsonEventEstimate(event));
+    AppendSubscribeEventJson(event, &out);
+    return out;
+  }
   return SerializeBody(SubscribeEventDocument(event, encoding), encoding);
 }
 
@@ -94,8 +102,17 @@ void SubscribeStream::Start(std::shared_ptr<Subscription> subscription,
 }
 
 void SubscribeStream::Send(SubscriptionEvent event) {
-  std::string frame = EventMessage("SubscribeToShardEvent", ContentTypeOf(encoding_),
-                                   EncodeSubscribeEvent(event, encoding_));
+  std::string frame;
+  if (encoding_ == BodyEncoding::kJson) {
+    // Written in place after the frame's headers: an event of records is not copied again.
+    EventStreamFrame in_place =
+        EventFrame("SubscribeToShardEvent", ContentTypeOf(encoding_), JsonEventEstimate(event));
+    AppendSubscribeEventJson(event, in_place.payload());
+    frame = std::move(in_place).Finish();
+  } else {
+    frame = EventMessage("SubscribeToShardEvent", ContentTypeOf(encoding_),
+                         EncodeSubscribeEvent(event, encoding_));
+  }
   std::weak_ptr<Subscription> weak = subscription_;
   exchange_->Write(std::move(frame), [weak](bool ok) {
     if (auto subscription = weak.lock()) subscription->OnSent(ok);

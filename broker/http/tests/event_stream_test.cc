@@ -22,6 +22,26 @@ TEST(EventStreamTest, RoundTripsAndMatchesTheKnownPrelude) {
   EXPECT_EQ(message->payload, "{}");
 }
 
+// SubscribeToShard writes an event's payload in place, into a frame reserved for an estimate
+// of it: the bytes are the same whether the estimate was short, exact or long.
+TEST(EventStreamTest, APayloadWrittenInPlaceMakesTheSameMessage) {
+  std::string payload;
+  for (int i = 0; payload.size() < 100'000; ++i) payload += std::to_string(i) + ",";
+  const std::string expected = EventMessage("SubscribeToShardEvent", "application/json", payload);
+  for (size_t estimate : {size_t{0}, payload.size(), payload.size() * 2}) {
+    EventStreamFrame frame = EventFrame("SubscribeToShardEvent", "application/json", estimate);
+    frame.payload()->append(payload.substr(0, 7));
+    frame.payload()->append(payload.substr(7));
+    const std::string bytes = std::move(frame).Finish();
+    EXPECT_EQ(bytes, expected) << estimate;
+    size_t consumed = 0;
+    absl::StatusOr<EventStreamMessage> message = DecodeEventStreamMessage(bytes, &consumed);
+    ASSERT_TRUE(message.ok()) << message.status();
+    EXPECT_EQ(message->payload, payload);
+    EXPECT_EQ(message->Header(":event-type"), "SubscribeToShardEvent");
+  }
+}
+
 TEST(EventStreamTest, IncompleteAndCorruptFramesAreTold) {
   const std::string bytes = ExceptionMessage("ResourceNotFoundException", "application/json",
                                              R"({"message":"gone"})");
