@@ -158,8 +158,8 @@ class Http2Limits(unittest.TestCase):
     def test_bodies_on_many_streams_are_held_to_a_budget_and_all_complete_in_turn(self):
         # Limits: 16 MiB bodies, a budget of twice that, stream windows of 1 MiB (broker/http/).
         # The request deadline (the idle timeout, 15 s here — room for the oldest request to
-        # complete on a loaded machine: a request must arrive whole within it, counted from
-        # when its window last reopened) is shorter than the later streams are held back: a
+        # complete on a loaded machine: a request must arrive whole within it, the clock paused
+        # while the broker holds its window back) is shorter than the later streams are held back: a
         # stream waiting for its window waits for the broker, and is not reset.
         budget, window, streams, deadline_s = 32 * MIB, MIB, 40, 15
         with EddyBroker("--kinesis-idle-timeout-ms", str(deadline_s * 1000)) as broker:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
+
 namespace eddy::broker::http {
 namespace {
 
@@ -20,6 +22,22 @@ TEST(EventStreamTest, RoundTripsAndMatchesTheKnownPrelude) {
   EXPECT_EQ(message->Header(":message-type"), "event");
   EXPECT_EQ(message->Header(":content-type"), "application/x-amz-json-1.1");
   EXPECT_EQ(message->payload, "{}");
+}
+
+// Known answers, not our encoder judged by our decoder: AWS's `empty_message` test vector
+// (aws-c-event-stream), and a one-header message whose CRCs Python's zlib.crc32 computed.
+TEST(EventStreamTest, MatchesKnownAnswers) {
+  EXPECT_EQ(absl::BytesToHexString(EncodeEventStreamMessage(EventStreamMessage{})),
+            "000000100000000005c248eb7d98c8ff");
+  EventStreamMessage ping;
+  ping.headers = {{":event-type", "ping"}};
+  ping.payload = "{}";
+  EXPECT_EQ(absl::BytesToHexString(EncodeEventStreamMessage(ping)),
+            "0000002500000013e8bd3ec30b3a6576656e742d7479706507000470696e677b7d58e022b9");
+  EventStreamFrame in_place({{":event-type", "ping"}}, 0);
+  in_place.payload()->append("{}");
+  EXPECT_EQ(absl::BytesToHexString(std::move(in_place).Finish()),
+            "0000002500000013e8bd3ec30b3a6576656e742d7479706507000470696e677b7d58e022b9");
 }
 
 // SubscribeToShard writes an event's payload in place, into a frame reserved for an estimate
