@@ -10,15 +10,21 @@
 namespace eddy::broker::http {
 
 void AppendJsonString(absl::string_view text, std::string* out) {
-  if (!IsValidUtf8(text)) {  // rare: nlohmann's own replacement rules, not a copy of them
-    *out += SerializeBody(Document(std::string(text)), BodyEncoding::kJson);
-    return;
-  }
   static constexpr char kHex[] = "0123456789abcdef";
+  const size_t start = out->size();
   out->push_back('"');
   size_t plain = 0;  // start of the run not yet copied
+  bool checked_utf8 = false;  // what precedes the first byte >= 0x80 is ASCII
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80 && !checked_utf8) {
+      checked_utf8 = true;
+      if (!IsValidUtf8(text.substr(i))) {  // rare: nlohmann's own replacement rules
+        out->resize(start);
+        *out += SerializeBody(Document(std::string(text)), BodyEncoding::kJson);
+        return;
+      }
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(text.data() + plain, i - plain);
     plain = i + 1;

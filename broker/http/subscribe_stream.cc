@@ -42,16 +42,19 @@ void AppendSubscribeEventJson(const SubscriptionEvent& event, std::string* out) 
   *out += "]}";
 }
 
+// The event's payload, appended to `out` (the frame's, when sending).
+void AppendSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding, std::string* out) {
+  if (encoding == BodyEncoding::kJson) return AppendSubscribeEventJson(event, out);
+  *out += SerializeBody(SubscribeEventDocument(event, encoding), encoding);
+}
+
 }  // namespace
 
 std::string EncodeSubscribeEvent(const SubscriptionEvent& event, BodyEncoding encoding) {
-  if (encoding == BodyEncoding::kJson) {
-    std::string out;
-    out.reserve(JsonEventEstimate(event));
-    AppendSubscribeEventJson(event, &out);
-    return out;
-  }
-  return SerializeBody(SubscribeEventDocument(event, encoding), encoding);
+  std::string out;
+  out.reserve(JsonEventEstimate(event));
+  AppendSubscribeEvent(event, encoding, &out);
+  return out;
 }
 
 Document SubscribeEventDocument(const SubscriptionEvent& event, BodyEncoding encoding) {
@@ -102,19 +105,12 @@ void SubscribeStream::Start(std::shared_ptr<Subscription> subscription,
 }
 
 void SubscribeStream::Send(SubscriptionEvent event) {
-  std::string frame;
-  if (encoding_ == BodyEncoding::kJson) {
-    // Written in place after the frame's headers: an event of records is not copied again.
-    EventStreamFrame in_place =
-        EventFrame("SubscribeToShardEvent", ContentTypeOf(encoding_), JsonEventEstimate(event));
-    AppendSubscribeEventJson(event, in_place.payload());
-    frame = std::move(in_place).Finish();
-  } else {
-    frame = EventMessage("SubscribeToShardEvent", ContentTypeOf(encoding_),
-                         EncodeSubscribeEvent(event, encoding_));
-  }
+  // Written in place after the frame's headers: an event of records is not copied again.
+  EventStreamFrame frame =
+      EventFrame("SubscribeToShardEvent", ContentTypeOf(encoding_), JsonEventEstimate(event));
+  AppendSubscribeEvent(event, encoding_, frame.payload());
   std::weak_ptr<Subscription> weak = subscription_;
-  exchange_->Write(std::move(frame), [weak](bool ok) {
+  exchange_->Write(std::move(frame).Finish(), [weak](bool ok) {
     if (auto subscription = weak.lock()) subscription->OnSent(ok);
   });
 }
