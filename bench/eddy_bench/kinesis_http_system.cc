@@ -10,10 +10,10 @@
 #include <optional>
 #include <thread>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bench/eddy_bench/stream_system.h"
+#include "common/base64.h"
 
 namespace eddy::bench {
 namespace {
@@ -51,7 +51,7 @@ absl::StatusOr<bool> ForEachRecordData(absl::string_view json, std::string& data
     at += kData.size();
     const size_t end = json.find('"', at);
     if (end == absl::string_view::npos) return refuse("with an unterminated Data");
-    if (!absl::Base64Unescape(json.substr(at, end - at), &data)) {
+    if (!common::DecodeBase64Into(json.substr(at, end - at), &data)) {
       return refuse("with a Data that is not base64");
     }
     at = end + 1;
@@ -296,11 +296,10 @@ class KinesisHttpSystem final : public StreamSystem {
     // Written as the SDKs' serializers write it, straight into one buffer (nlohmann's dump
     // escapes character by character and would make this client the bottleneck).
     std::string body = absl::StrCat(R"({"StreamName":")", name_, R"(","Records":[)");
-    std::string encoded;
     for (size_t i = 0; i < records.size(); ++i) {
-      absl::Base64Escape(records[i], &encoded);
-      absl::StrAppend(&body, i == 0 ? "" : ",", R"({"Data":")", encoded,
-                      R"(","PartitionKey":"k"})");
+      absl::StrAppend(&body, i == 0 ? "" : ",", R"({"Data":")");
+      common::AppendBase64(records[i], &body);
+      body += R"(","PartitionKey":"k"})";
     }
     body += "]}";
     absl::StatusOr<std::string> put = http_.CallText("PutRecords", body);

@@ -1,9 +1,5 @@
 #include "broker/http/document.h"
 
-#include "broker/http/cbor_reader.h"
-#include "broker/http/json_reader.h"
-
-#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -11,6 +7,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker/http/cbor_reader.h"
+#include "broker/http/json_reader.h"
+#include "common/base64.h"
 #include "common/errors.h"
 
 namespace eddy::broker::http {
@@ -153,49 +152,6 @@ std::string SerializeBody(const Document& document, BodyEncoding encoding) {
   return out;
 }
 
-std::optional<std::string> DecodeBase64(absl::string_view text) {
-  static const auto kValues = [] {
-    std::array<uint8_t, 256> values;
-    values.fill(0xff);
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (uint8_t i = 0; i < 64; ++i) values[static_cast<unsigned char>(alphabet[i])] = i;
-    return values;
-  }();
-  size_t length = text.size();
-  size_t padding = 0;
-  while (padding < 2 && length > 0 && text[length - 1] == '=') {
-    --length;
-    ++padding;
-  }
-  if (length % 4 == 1 || (padding > 0 && (length + padding) % 4 != 0)) return std::nullopt;
-  std::string out;
-  out.resize(length / 4 * 3 + (length % 4 == 0 ? 0 : length % 4 - 1));
-  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  char* to = out.data();
-  size_t i = 0;
-  for (; i + 4 <= length; i += 4) {
-    const uint32_t a = kValues[in[i]], b = kValues[in[i + 1]], c = kValues[in[i + 2]],
-                   d = kValues[in[i + 3]];
-    if ((a | b | c | d) & 0x80) return std::nullopt;
-    const uint32_t bits = a << 18 | b << 12 | c << 6 | d;
-    *to++ = static_cast<char>(bits >> 16);
-    *to++ = static_cast<char>(bits >> 8);
-    *to++ = static_cast<char>(bits);
-  }
-  if (i < length) {  // 2 or 3 characters left
-    uint32_t bits = 0;
-    const size_t left = length - i;
-    for (size_t k = 0; k < left; ++k) {
-      const uint32_t v = kValues[in[i + k]];
-      if (v & 0x80) return std::nullopt;
-      bits |= v << (18 - 6 * k);
-    }
-    *to++ = static_cast<char>(bits >> 16);
-    if (left == 3) *to++ = static_cast<char>(bits >> 8);
-  }
-  return out;
-}
-
 Document BlobValue(absl::string_view bytes, BodyEncoding encoding) {
   if (encoding == BodyEncoding::kJson) return absl::Base64Escape(bytes);
   return Document::binary(std::vector<uint8_t>(bytes.begin(), bytes.end()));
@@ -259,7 +215,7 @@ absl::StatusOr<std::optional<std::string>> FieldReader::Blob(absl::string_view n
   if (!value->is_string()) {
     return WrongType(name, encoding_ == BodyEncoding::kJson ? "a base64 string" : "a byte string");
   }
-  std::optional<std::string> decoded = DecodeBase64(value->get_ref<const std::string&>());
+  std::optional<std::string> decoded = common::DecodeBase64(value->get_ref<const std::string&>());
   if (!decoded) return WrongType(name, "valid base64");
   return decoded;
 }

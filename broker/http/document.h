@@ -48,9 +48,6 @@ std::string SerializeBody(const Document& document, BodyEncoding encoding);
 
 // Response values that differ between the encodings.
 Document BlobValue(absl::string_view bytes, BodyEncoding encoding);
-// Base64 as AWS takes it: the standard alphabet, padding optional (but whole when present),
-// nothing else — no whitespace, no URL-safe letters. nullopt for anything else. One pass.
-std::optional<std::string> DecodeBase64(absl::string_view text);
 Document TimestampValue(int64_t epoch_millis, BodyEncoding encoding);
 
 // Typed access to one request object's members. Each getter returns nullopt when the

@@ -1,11 +1,9 @@
 #include "broker/http/json_writer.h"
 
-#include <array>
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 #include "broker/http/document.h"
 #include "broker/validation.h"
+#include "common/base64.h"
 
 namespace eddy::broker::http {
 
@@ -47,41 +45,9 @@ void AppendJsonString(absl::string_view text, std::string* out) {
 }
 
 void AppendJsonBase64(absl::string_view bytes, std::string* out) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  // Two output characters per 12 bits: half the lookups of one per 6 bits (the encoding is
-  // most of the push path's CPU when many consumers read the same records).
-  struct Pair {
-    char chars[2];
-  };
-  static const auto kPairs = [] {
-    std::array<Pair, 4096> pairs;
-    for (size_t bits = 0; bits < pairs.size(); ++bits) {
-      pairs[bits] = Pair{{kAlphabet[bits >> 6], kAlphabet[bits & 63]}};
-    }
-    return pairs;
-  }();
-  const size_t start = out->size();
-  out->resize(start + 2 + (bytes.size() + 2) / 3 * 4);
-  char* to = out->data() + start;
-  *to++ = '"';
-  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t bits = uint32_t{in[i]} << 16 | uint32_t{in[i + 1]} << 8 | in[i + 2];
-    std::memcpy(to, kPairs[bits >> 12].chars, 2);
-    std::memcpy(to + 2, kPairs[bits & 4095].chars, 2);
-    to += 4;
-  }
-  if (i < bytes.size()) {
-    const bool two = i + 1 < bytes.size();
-    const uint32_t bits = uint32_t{in[i]} << 16 | (two ? uint32_t{in[i + 1]} << 8 : 0);
-    *to++ = kAlphabet[bits >> 18];
-    *to++ = kAlphabet[(bits >> 12) & 63];
-    *to++ = two ? kAlphabet[(bits >> 6) & 63] : '=';
-    *to++ = '=';
-  }
-  *to = '"';
+  out->push_back('"');
+  common::AppendBase64(bytes, out);
+  out->push_back('"');
 }
 
 void AppendJsonEpochSeconds(int64_t epoch_millis, std::string* out) {

@@ -2,10 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
-
-#include "absl/strings/escaping.h"
-
 #include "common/errors.h"
 
 namespace eddy::broker::http {
@@ -127,35 +123,6 @@ TEST(DocumentTest, BodiesWithTooManyValuesAreRefused) {
   cbor_fits += std::string(kMaxBodyValues - 3, '\x01');  // CBOR counts the key too
   cbor_fits += "\xff";
   EXPECT_TRUE(ParseBody(cbor_fits, BodyEncoding::kCbor).ok());
-}
-
-// The one-pass decoder answers as absl's decoder does on the characters AWS allows, and
-// refuses everything else (random strings, fixed seed).
-TEST(DocumentTest, Base64DecodesAsAbslAndRefusesTheRest) {
-  EXPECT_EQ(DecodeBase64("aGk="), std::optional<std::string>("hi"));
-  EXPECT_EQ(DecodeBase64("aGk"), std::optional<std::string>("hi"));
-  EXPECT_EQ(DecodeBase64(""), std::optional<std::string>(""));
-  for (const char* bad : {"a", "aGk=a", "aG=k", "aGk==", "a===", "aG k", "aGk\n", "aG-_"}) {
-    EXPECT_FALSE(DecodeBase64(bad).has_value()) << bad;
-  }
-  std::mt19937 random(20261202);
-  const std::string alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-  for (int i = 0; i < 20000; ++i) {
-    std::string text;
-    const size_t length = random() % 12;
-    for (size_t k = 0; k < length; ++k) text.push_back(alphabet[random() % alphabet.size()]);
-    std::string expected;
-    const bool ok = absl::Base64Unescape(text, &expected);
-    const std::optional<std::string> ours = DecodeBase64(text);
-    ASSERT_EQ(ours.has_value(), ok) << text;
-    if (ok) {
-      EXPECT_EQ(*ours, expected) << text;
-    }
-  }
-  std::string bytes;
-  for (int i = 0; i < 4096; ++i) bytes.push_back(static_cast<char>(random()));
-  EXPECT_EQ(DecodeBase64(absl::Base64Escape(bytes)), std::optional<std::string>(bytes));
 }
 
 TEST(DocumentTest, ContentTypes) {
