@@ -53,12 +53,41 @@ absl::StatusOr<std::vector<std::string>> CoordinatorClient::ListApplications() {
                                   response->applications().end());
 }
 
-std::unique_ptr<grpc::ClientReader<v1::SessionEvent>> CoordinatorClient::OpenSession(
-    grpc::ClientContext* context, const std::string& application, const std::string& worker) {
+namespace {
+
+class GrpcWorkerSession final : public WorkerSession {
+ public:
+  GrpcWorkerSession(v1::CoordinatorService::Stub& stub, const v1::OpenSessionRequest& request,
+                    absl::Duration deadline) {
+    if (deadline != absl::InfiniteDuration()) {
+      context_.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    }
+    reader_ = stub.OpenSession(&context_, request);
+  }
+
+  bool Next(Event* event) override {
+    v1::SessionEvent wire;
+    if (!reader_->Read(&wire)) return false;
+    event->leases_available = wire.leases_available();
+    return true;
+  }
+  absl::Status Finish() override { return proto::FromGrpcStatus(reader_->Finish(), context_); }
+  void Cancel() override { context_.TryCancel(); }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::SessionEvent>> reader_;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkerSession> CoordinatorClient::OpenSession(const std::string& application,
+                                                              const std::string& worker,
+                                                              absl::Duration deadline) {
   v1::OpenSessionRequest request;
   request.set_application(application);
   request.set_worker_id(worker);
-  return stub_->OpenSession(context, request);
+  return std::make_unique<GrpcWorkerSession>(*stub_, request, deadline);
 }
 
 RemoteLeaseTable::RemoteLeaseTable(std::shared_ptr<CoordinatorClient> client,

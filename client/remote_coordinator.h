@@ -10,12 +10,31 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "checkpoint/checkpoint_store.h"
 #include "client/stream_client.h"
 #include "eddy/v1/coordinator.grpc.pb.h"
 #include "lease/lease_table.h"
 
 namespace eddy::client {
+
+// A worker's session with the coordinator (see coordinator.proto): while it is open the
+// coordinator counts the worker alive; when it breaks, the worker's leases are freed at
+// once. Next() from one thread; Cancel() from any.
+class WorkerSession {
+ public:
+  virtual ~WorkerSession() = default;
+  struct Event {
+    // Leases of the application just became free or were created: look for work now.
+    int leases_available = 0;
+  };
+  // Blocks for the next event: the first once the session is live, then one whenever
+  // leases are announced. False once the session has ended (Finish says why).
+  virtual bool Next(Event* event) = 0;
+  virtual absl::Status Finish() = 0;
+  // Ends the session from this side.
+  virtual void Cancel() = 0;
+};
 
 class CoordinatorClient {
  public:
@@ -25,11 +44,10 @@ class CoordinatorClient {
   absl::StatusOr<bool> DeleteApplication(const std::string& application);
   absl::StatusOr<std::vector<std::string>> ListApplications();
 
-  // Opens this worker's session (see coordinator.proto). Read() returns the first event
-  // once the session is live, then blocks until the session ends; TryCancel on `context`
-  // ends it from this side.
-  std::unique_ptr<grpc::ClientReader<v1::SessionEvent>> OpenSession(
-      grpc::ClientContext* context, const std::string& application, const std::string& worker);
+  // Opens this worker's session; past `deadline` (tests) it ends.
+  std::unique_ptr<WorkerSession> OpenSession(const std::string& application,
+                                             const std::string& worker,
+                                             absl::Duration deadline = absl::InfiniteDuration());
 
   v1::CoordinatorService::Stub& stub() { return *stub_; }
   std::chrono::milliseconds timeout() const { return timeout_; }

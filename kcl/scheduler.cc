@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/backoff.h"
+#include "client/grpc_stream_connection.h"
 #include "client/remote_coordinator.h"
 #include "common/errors.h"
 #include "common/logging.h"
@@ -37,7 +39,8 @@ class SchedulerImpl final : public Scheduler {
   SchedulerImpl(Config config, RecordProcessorFactory factory)
       : config_(std::move(config)),
         factory_(std::move(factory)),
-        streams_(client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)}) {}
+        streams_(client::MakeGrpcStreamConnection(
+            client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)})) {}
 
   const Config& config() const override { return config_; }
   WorkerMetrics metrics() const override { return counters_.Snapshot(); }
@@ -141,7 +144,7 @@ class SchedulerImpl final : public Scheduler {
     auto log = common::Logger("eddy.kcl");
     do {
       absl::StatusOr<internal::ShardSyncResult> synced =
-          internal::SyncShards(streams_, config_, *leases_);
+          internal::SyncShards(*streams_, config_, *leases_);
       if (!synced.ok()) {
         log->warn("worker={} shard sync failed: {}", config_.worker_id, synced.status().ToString());
         continue;
@@ -204,35 +207,34 @@ class SchedulerImpl final : public Scheduler {
   void StartSession() {
     if (remote_ == nullptr || session_thread_.joinable()) return;
     session_thread_ = std::thread([this] {
-      absl::Duration backoff = absl::Milliseconds(100);
+      client::Backoff backoff({absl::Milliseconds(100), absl::Seconds(2)});
       while (!shutdown_.HasBeenNotified()) {
-        grpc::ClientContext context;
+        std::unique_ptr<client::WorkerSession> session =
+            remote_->OpenSession(config_.application_name, config_.worker_id);
         {
           absl::MutexLock lock(&session_mu_);
-          session_context_ = &context;
-          if (session_stopping_) context.TryCancel();
+          session_ = session.get();
+          if (session_stopping_) session->Cancel();
         }
-        auto reader = remote_->OpenSession(&context, config_.application_name, config_.worker_id);
-        v1::SessionEvent event;
-        const bool live = reader->Read(&event);
+        client::WorkerSession::Event event;
+        const bool live = session->Next(&event);
         if (live) {
-          backoff = absl::Milliseconds(100);
+          backoff.Reset();
           session_live_ = true;
           Wake(true);
-          while (reader->Read(&event)) {
-            if (event.leases_available() > 0) Wake(true);
+          while (session->Next(&event)) {
+            if (event.leases_available > 0) Wake(true);
           }
           session_live_ = false;
         }
-        reader->Finish().ok();
+        session->Finish().IgnoreError();
         {
           absl::MutexLock lock(&session_mu_);
-          session_context_ = nullptr;
+          session_ = nullptr;
           if (session_stopping_) return;
         }
         if (live) session_broken_ = true;
-        shutdown_.WaitForNotificationWithTimeout(backoff);
-        backoff = std::min(backoff * 2, absl::Seconds(2));
+        shutdown_.WaitForNotificationWithTimeout(backoff.Next());
       }
     });
   }
@@ -241,40 +243,56 @@ class SchedulerImpl final : public Scheduler {
     {
       absl::MutexLock lock(&session_mu_);
       session_stopping_ = true;
-      if (session_context_ != nullptr) session_context_->TryCancel();
+      if (session_ != nullptr) session_->Cancel();
     }
     if (session_thread_.joinable()) session_thread_.join();
   }
 
-  // Registers the application as an enhanced fan-out consumer (or finds it) and waits
-  // until it is ACTIVE.
+  // Registers the application as an enhanced fan-out consumer (or finds one of its name,
+  // registered by another worker or an earlier run) and waits until it is ACTIVE. The
+  // consumer calls take the stream's ARN, as AWS's do.
   absl::Status EnsureConsumer() {
-    for (int attempt = 0; attempt < 600 && !shutdown_.HasBeenNotified(); ++attempt) {
-      v1::DescribeStreamConsumerRequest describe;
-      describe.mutable_stream()->set_stream_name(config_.stream_name);
-      describe.set_consumer_name(config_.application_name);
-      auto described = streams_.DescribeStreamConsumer(describe);
+    constexpr int kAttempts = 600;  // 100 ms apart: a minute
+    // AWS answers LimitExceeded to control-plane calls over their rate, and to a sixth
+    // consumer CREATING at once: both pass.
+    auto passes = [](const absl::Status& status) {
+      return common::IsRetryable(status) || common::ErrorType(status) == common::kLimitExceeded;
+    };
+    for (int attempt = 0; attempt < kAttempts && !shutdown_.HasBeenNotified(); ++attempt) {
+      if (attempt > 0) shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
+      if (stream_arn_.empty()) {
+        absl::StatusOr<client::StreamSummary> summary =
+            streams_->DescribeStreamSummary(client::StreamRef{config_.stream_name, ""});
+        if (!summary.ok()) {
+          if (!passes(summary.status())) return summary.status();
+          continue;
+        }
+        stream_arn_ = summary->arn;
+      }
+      absl::StatusOr<client::ConsumerDescription> described =
+          streams_->DescribeStreamConsumer(stream_arn_, config_.application_name);
       if (described.ok()) {
-        consumer_arn_ = described->consumer_description().consumer_arn();
-        if (described->consumer_description().consumer_status() == v1::CONSUMER_ACTIVE) {
+        consumer_arn_ = described->arn;
+        if (described->status == client::ConsumerDescription::Status::kActive) {
           return absl::OkStatus();
         }
-      } else if (common::ErrorType(described.status()) == common::kResourceNotFound &&
-                 described.status().message().find("Consumer") != absl::string_view::npos) {
-        v1::RegisterStreamConsumerRequest reg;
-        reg.mutable_stream()->set_stream_name(config_.stream_name);
-        reg.set_consumer_name(config_.application_name);
-        auto registered = streams_.RegisterStreamConsumer(reg);
-        if (!registered.ok() && !common::IsRetryable(registered.status()) &&
+      } else if (common::ErrorType(described.status()) == common::kResourceNotFound) {
+        // The stream answered just now, so it is the consumer that is missing (if the stream
+        // went meanwhile, registering says so).
+        absl::StatusOr<client::ConsumerDescription> registered =
+            streams_->RegisterStreamConsumer(stream_arn_, config_.application_name);
+        if (!registered.ok() && !passes(registered.status()) &&
             common::ErrorType(registered.status()) != common::kResourceInUse) {
           return registered.status();
         }
-      } else if (!common::IsRetryable(described.status())) {
+      } else if (!passes(described.status())) {
         return described.status();
       }
-      shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
     }
-    return absl::OkStatus();
+    if (shutdown_.HasBeenNotified()) return absl::OkStatus();
+    return absl::DeadlineExceededError(absl::StrCat("The consumer ", config_.application_name,
+                                                    " of stream ", config_.stream_name,
+                                                    " did not become ACTIVE within a minute."));
   }
 
   // One consumer per held lease; consumers of leases no longer held are told.
@@ -317,9 +335,10 @@ class SchedulerImpl final : public Scheduler {
                                       &counters_.out_of_range_user_records};
       context.make_publisher = [this, shard](const internal::StartPosition& start) {
         if (config_.retrieval_mode == RetrievalMode::kFanOut) {
-          return internal::MakeFanOutPublisher(streams_, consumer_arn_, shard, start);
+          return internal::MakeFanOutPublisher(*streams_, {config_.stream_name, stream_arn_},
+                                               consumer_arn_, shard, start);
         }
-        return internal::MakePollingPublisher(streams_, config_.stream_name, shard, start,
+        return internal::MakePollingPublisher(*streams_, {config_.stream_name, ""}, shard, start,
                                               absl::Milliseconds(config_.polling_idle_millis));
       };
       auto consumer = std::make_unique<ShardConsumer>(std::move(context));
@@ -330,12 +349,13 @@ class SchedulerImpl final : public Scheduler {
 
   Config config_;
   RecordProcessorFactory factory_;
-  client::StreamClient streams_;
+  std::unique_ptr<client::StreamConnection> streams_;
   std::unique_ptr<lease::CoordinatorStore> embedded_;
   std::unique_ptr<lease::LeaseTable> leases_;
   std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
   std::unique_ptr<internal::LeaseCoordinator> coordinator_;
-  std::string consumer_arn_;
+  std::string stream_arn_;    // fan-out: found by EnsureConsumer
+  std::string consumer_arn_;  // likewise
   internal::ListedShards listed_;
   internal::WorkerCounters counters_;  // outlives every consumer (they are joined in Run)
   std::map<std::string, std::unique_ptr<ShardConsumer>> consumers_;  // the Run thread's
@@ -350,7 +370,7 @@ class SchedulerImpl final : public Scheduler {
   std::atomic<bool> session_broken_{false};
   std::atomic<bool> session_live_{false};
   absl::Mutex session_mu_;
-  grpc::ClientContext* session_context_ ABSL_GUARDED_BY(session_mu_) = nullptr;
+  client::WorkerSession* session_ ABSL_GUARDED_BY(session_mu_) = nullptr;
   bool session_stopping_ ABSL_GUARDED_BY(session_mu_) = false;
 };
 

@@ -27,7 +27,7 @@ namespace {
 // The value of the string member `name`, if the answer has one (not if it is null).
 std::optional<absl::string_view> StringMember(absl::string_view json, absl::string_view name) {
   const std::string key = absl::StrCat("\"", name, "\":\"");
-  const size_t at = json.rfind(key);
+  const size_t at = json.find(key);  // Eddy and kinesis-mock write it before the Records
   if (at == absl::string_view::npos) return std::nullopt;
   const size_t begin = at + key.size();
   const size_t end = json.find('"', begin);

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker/http/cbor_reader.h"
@@ -153,7 +152,11 @@ std::string SerializeBody(const Document& document, BodyEncoding encoding) {
 }
 
 Document BlobValue(absl::string_view bytes, BodyEncoding encoding) {
-  if (encoding == BodyEncoding::kJson) return absl::Base64Escape(bytes);
+  if (encoding == BodyEncoding::kJson) {
+    std::string text;
+    common::AppendBase64(bytes, &text);
+    return text;
+  }
   return Document::binary(std::vector<uint8_t>(bytes.begin(), bytes.end()));
 }
 

@@ -1,13 +1,12 @@
 #include "broker/http/subscribe_stream.h"
 
 #include "absl/strings/str_cat.h"
-
+#include "broker/http/actions.h"
 #include "broker/http/aws_errors.h"
-#include "broker/http/event_stream.h"
 #include "broker/http/record_responses.h"
 #include "broker/sequence_number.h"
-#include "broker/http/actions.h"
 #include "common/errors.h"
+#include "common/event_stream.h"
 
 namespace eddy::broker::http {
 
@@ -96,8 +95,8 @@ void SubscribeStream::Start(std::shared_ptr<Subscription> subscription,
   stream->exchange_->BeginStream(
       200, {{"content-type", "application/vnd.amazon.eventstream"},
             {"x-amzn-requestid", std::move(request_id)}});
-  std::string initial = EventMessage("initial-response", ContentTypeOf(encoding),
-                                     SerializeBody(Document::object(), encoding));
+  std::string initial = common::EventMessage("initial-response", ContentTypeOf(encoding),
+                                             SerializeBody(Document::object(), encoding));
   stream->exchange_->Write(std::move(initial), [stream](bool ok) {
     if (!ok) stream->subscription_->End(absl::CancelledError("the subscriber went away"));
     stream->subscription_->Attach(stream.get());
@@ -106,8 +105,8 @@ void SubscribeStream::Start(std::shared_ptr<Subscription> subscription,
 
 void SubscribeStream::Send(SubscriptionEvent event) {
   // Written in place after the frame's headers: an event of records is not copied again.
-  EventStreamFrame frame =
-      EventFrame("SubscribeToShardEvent", ContentTypeOf(encoding_), JsonEventEstimate(event));
+  common::EventStreamFrame frame = common::EventFrame(
+      "SubscribeToShardEvent", ContentTypeOf(encoding_), JsonEventEstimate(event));
   AppendSubscribeEvent(event, encoding_, frame.payload());
   std::weak_ptr<Subscription> weak = subscription_;
   exchange_->Write(std::move(frame).Finish(), [weak](bool ok) {
@@ -118,9 +117,10 @@ void SubscribeStream::Send(SubscriptionEvent event) {
 void SubscribeStream::Finish(const absl::Status& status) {
   if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
     const ErrorReply error = ErrorReplyOf(status);
-    exchange_->Write(ExceptionMessage(error.error_type, ContentTypeOf(encoding_),
-                                      SerializeBody(Document{{"message", error.message}}, encoding_)),
-                     [](bool) {});
+    exchange_->Write(
+        common::ExceptionMessage(error.error_type, ContentTypeOf(encoding_),
+                                 SerializeBody(Document{{"message", error.message}}, encoding_)),
+        [](bool) {});
   }
   exchange_->EndStream();
   std::shared_ptr<SubscribeStream> self;  // released after the lock, when this returns

@@ -8,12 +8,12 @@
 namespace eddy::kcl::internal {
 namespace {
 
-KinesisClientRecord Base(const v1::Record& record, const std::string& shard_id) {
+KinesisClientRecord Base(const client::StreamRecord& record, const std::string& shard_id) {
   KinesisClientRecord out;
   out.shard_id = shard_id;
-  out.sequence_number = record.sequence_number();
-  out.partition_key = record.partition_key();
-  out.approximate_arrival_timestamp_millis = record.approximate_arrival_timestamp_millis();
+  out.sequence_number = record.sequence_number;
+  out.partition_key = record.partition_key;
+  out.approximate_arrival_timestamp_millis = record.approximate_arrival_millis;
   return out;
 }
 
@@ -28,20 +28,20 @@ common::HashKey EffectiveHashKey(const aggregation::UserRecord& user) {
 
 }  // namespace
 
-int AppendUserRecords(const v1::Record& record, const std::string& shard_id,
+int AppendUserRecords(client::StreamRecord&& record, const std::string& shard_id,
                       const common::HashKeyRange& range, OutOfRangeUserRecords policy,
                       std::vector<KinesisClientRecord>* out) {
   // Not an aggregate (the cheap magic check spares plain records a parse and an error
   // status), or a malformed one: delivered as it is.
   std::optional<std::vector<aggregation::UserRecord>> users;
-  if (aggregation::HasMagic(record.data())) {
+  if (aggregation::HasMagic(record.data)) {
     absl::StatusOr<std::vector<aggregation::UserRecord>> parsed =
-        aggregation::Deaggregate(record.data());
+        aggregation::Deaggregate(record.data);
     if (parsed.ok()) users = std::move(*parsed);
   }
   if (!users.has_value()) {
     KinesisClientRecord plain = Base(record, shard_id);
-    plain.data = record.data();
+    plain.data = std::move(record.data);
     out->push_back(std::move(plain));
     return 0;
   }
@@ -57,7 +57,7 @@ int AppendUserRecords(const v1::Record& record, const std::string& shard_id,
             ->info(
                 "shard={} aggregate {} holds user records outside the shard's hash key range "
                 "(first: partition key '{}'); {}",
-                shard_id, record.sequence_number(), user.partition_key,
+                shard_id, record.sequence_number, user.partition_key,
                 policy == OutOfRangeUserRecords::kDrop ? "dropping them" : "delivering them");
       }
       if (policy == OutOfRangeUserRecords::kDrop) continue;

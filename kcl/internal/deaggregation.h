@@ -14,16 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "client/stream_connection.h"
 #include "common/hash_key.h"
-#include "eddy/v1/stream.pb.h"
 #include "kcl/config.h"
 #include "kcl/record.h"
 
 namespace eddy::kcl::internal {
 
-// Appends what `record` of shard `shard_id` (owning `range`) delivers to `out`. Returns
-// how many of its user records lay outside the range (delivered or dropped by `policy`).
-int AppendUserRecords(const v1::Record& record, const std::string& shard_id,
+// Appends what `record` of shard `shard_id` (owning `range`) delivers to `out` (a plain
+// record's data is moved, not copied). Returns how many of its user records lay outside the
+// range (delivered or dropped by `policy`).
+int AppendUserRecords(client::StreamRecord&& record, const std::string& shard_id,
                       const common::HashKeyRange& range, OutOfRangeUserRecords policy,
                       std::vector<KinesisClientRecord>* out);
 

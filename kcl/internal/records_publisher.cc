@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "client/backoff.h"
 #include "common/errors.h"
 #include "common/logging.h"
 #include "kcl/internal/deaggregation.h"
@@ -16,70 +17,65 @@ using checkpoint::ExtendedSequenceNumber;
 // sends one every 5 s) is given up and replaced.
 constexpr absl::Duration kResubscribeAfterSilence = absl::Seconds(20);
 
+using Position = client::StartingPosition;
+
 // Where a publisher resumes: after the last record it handed out (`last`), or after the
 // continuation the stream reported; before either, at the start position — with LATEST
 // resolved once (`latest_asked_millis`: when it was first asked for, 0 before).
-struct WirePosition {
-  v1::ShardIteratorType type = v1::TRIM_HORIZON;
-  std::string sequence;
-  int64_t timestamp_millis = 0;
-};
-
-WirePosition ResumePosition(const ExtendedSequenceNumber& last, const std::string& continuation,
-                            int64_t start_timestamp_millis, int64_t latest_asked_millis) {
-  WirePosition position;
+Position ResumePosition(const ExtendedSequenceNumber& last, const std::string& continuation,
+                        int64_t start_timestamp_millis, int64_t latest_asked_millis) {
+  Position position;
   if (!continuation.empty()) {
-    position.type = v1::AFTER_SEQUENCE_NUMBER;
-    position.sequence = continuation;
+    position.type = Position::Type::kAfterSequenceNumber;
+    position.sequence_number = continuation;
     return position;
   }
   switch (last.kind()) {
     case ExtendedSequenceNumber::Kind::kTrimHorizon:
-      position.type = v1::TRIM_HORIZON;
+      position.type = Position::Type::kTrimHorizon;
       break;
     case ExtendedSequenceNumber::Kind::kLatest:
       if (latest_asked_millis == 0) {
-        position.type = v1::LATEST;
+        position.type = Position::Type::kLatest;
       } else {
         // "Latest" was asked for before and never answered with a position: everything
         // that arrived since then is after it.
-        position.type = v1::AT_TIMESTAMP_ITERATOR;
+        position.type = Position::Type::kAtTimestamp;
         position.timestamp_millis = latest_asked_millis;
       }
       break;
     case ExtendedSequenceNumber::Kind::kAtTimestamp:
-      position.type = v1::AT_TIMESTAMP_ITERATOR;
+      position.type = Position::Type::kAtTimestamp;
       position.timestamp_millis = start_timestamp_millis;
       break;
     default:
       // AT the last record, dropping what is ≤ it (sub-records of an aggregate may follow).
-      position.type = v1::AT_SEQUENCE_NUMBER;
-      position.sequence = last.sequence();
+      position.type = Position::Type::kAtSequenceNumber;
+      position.sequence_number = last.sequence();
   }
   return position;
 }
 
 int64_t NowMillis() { return absl::ToUnixMillis(absl::Now()); }
 
-std::vector<ChildShardInfo> ChildShards(
-    const google::protobuf::RepeatedPtrField<v1::ChildShard>& wire) {
+// GetRecords' limit: as many as Kinesis gives in one call.
+constexpr int kMaxRecords = 10'000;
+
+std::vector<ChildShardInfo> ChildShards(std::vector<client::ChildShard>&& children) {
   std::vector<ChildShardInfo> out;
-  for (const v1::ChildShard& child : wire) {
-    ChildShardInfo info;
-    info.id = child.shard_id();
-    info.parent_ids.assign(child.parent_shards().begin(), child.parent_shards().end());
-    common::ParseDecimalUint128(child.hash_key_range().starting_hash_key(), &info.hash_range.start);
-    common::ParseDecimalUint128(child.hash_key_range().ending_hash_key(), &info.hash_range.end);
-    out.push_back(std::move(info));
+  for (client::ChildShard& child : children) {
+    out.push_back(ChildShardInfo{std::move(child.shard_id), std::move(child.parent_shard_ids),
+                                 child.hash_range});
   }
   return out;
 }
 
-// Appends the user records of `wire` to `out`, counting those outside the shard's range.
-void Unpack(const google::protobuf::RepeatedPtrField<v1::Record>& wire, const ShardInfo& shard,
+// Appends the user records of `records` to `out`, counting those outside the shard's range.
+void Unpack(std::vector<client::StreamRecord>&& records, const ShardInfo& shard,
             std::vector<KinesisClientRecord>* out) {
-  for (const v1::Record& r : wire) {
-    const int outside = AppendUserRecords(r, shard.id, shard.hash_range, shard.out_of_range, out);
+  for (client::StreamRecord& r : records) {
+    const int outside =
+        AppendUserRecords(std::move(r), shard.id, shard.hash_range, shard.out_of_range, out);
     if (outside > 0 && shard.out_of_range_count != nullptr) *shard.out_of_range_count += outside;
   }
 }
@@ -95,9 +91,10 @@ void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClien
 
 class FanOutPublisher final : public RecordsPublisher {
  public:
-  FanOutPublisher(client::StreamClient& client, std::string consumer_arn, ShardInfo shard,
-                  StartPosition start)
-      : client_(client),
+  FanOutPublisher(client::StreamConnection& streams, client::StreamRef stream,
+                  std::string consumer_arn, ShardInfo shard, StartPosition start)
+      : streams_(streams),
+        stream_(std::move(stream)),
         consumer_arn_(std::move(consumer_arn)),
         shard_(std::move(shard)),
         last_(start.checkpoint),
@@ -107,16 +104,16 @@ class FanOutPublisher final : public RecordsPublisher {
     const absl::Time deadline = absl::Now() + timeout;
     while (!stopped_.HasBeenNotified()) {
       if (reader_ == nullptr) Subscribe();
-      v1::SubscribeToShardEvent event;
+      client::SubscriptionEvent event;
       const absl::Duration silence_left = last_event_ + kResubscribeAfterSilence - absl::Now();
       const auto result = reader_->Next(
           &event, std::max(absl::ZeroDuration(), std::min(deadline - absl::Now(), silence_left)));
-      if (result == client::ShardSubscriptionReader::Result::kEvent) {
+      if (result == client::Subscription::Result::kEvent) {
         last_event_ = absl::Now();
-        backoff_ = absl::Milliseconds(50);
-        return ToBatch(event);
+        backoff_.Reset();
+        return ToBatch(std::move(event));
       }
-      if (result == client::ShardSubscriptionReader::Result::kTimedOut) {
+      if (result == client::Subscription::Result::kTimedOut) {
         if (absl::Now() < last_event_ + kResubscribeAfterSilence) return Batch{};  // our deadline
         common::Logger("eddy.kcl")
             ->warn("shard={} subscription silent for {}: resubscribing", shard_.id,
@@ -126,14 +123,12 @@ class FanOutPublisher final : public RecordsPublisher {
       absl::Status status = EndReader();
       if (stopped_.HasBeenNotified()) break;
       if (status.ok()) continue;  // the session ended: resubscribe after the last record
-      if (common::ErrorType(status) == common::kResourceNotFound &&
-          status.message().find("deleted") != absl::string_view::npos) {
+      if (common::ErrorType(status) == common::kResourceNotFound && StreamIsGone()) {
         return status;
       }
       common::Logger("eddy.kcl")
           ->warn("shard={} subscription failed, resubscribing: {}", shard_.id, status.ToString());
-      if (stopped_.WaitForNotificationWithTimeout(backoff_)) break;
-      backoff_ = std::min(backoff_ * 2, absl::Seconds(2));
+      if (stopped_.WaitForNotificationWithTimeout(backoff_.Next())) break;
       if (absl::Now() > deadline) return Batch{};
     }
     return Batch{};
@@ -146,19 +141,28 @@ class FanOutPublisher final : public RecordsPublisher {
   }
 
  private:
-  Batch ToBatch(const v1::SubscribeToShardEvent& event) {
+  // A ResourceNotFound says the consumer, the shard or the stream is gone; only the last
+  // ends the shard's reading (the others may be a consumer re-registered, a listing ahead
+  // of this endpoint). Asked, not read from the message: AWS words it as it likes.
+  bool StreamIsGone() {
+    absl::StatusOr<client::StreamSummary> summary = streams_.DescribeStreamSummary(stream_);
+    return !summary.ok() && common::ErrorType(summary.status()) == common::kResourceNotFound;
+  }
+
+  Batch ToBatch(client::SubscriptionEvent&& event) {
     Batch batch;
-    Unpack(event.records(), shard_, &batch.records);
+    const bool shard_ended = !event.child_shards.empty();
+    Unpack(std::move(event.records), shard_, &batch.records);
     DropDelivered(last_, &batch.records);
     if (!batch.records.empty()) last_ = batch.records.back().position();
-    if (!event.continuation_sequence_number().empty()) {
-      continuation_ = event.continuation_sequence_number();
+    if (!event.continuation_sequence_number.empty()) {
+      continuation_ = std::move(event.continuation_sequence_number);
       absl::StatusOr<ExtendedSequenceNumber> resume = ExtendedSequenceNumber::Of(continuation_);
       if (resume.ok()) batch.resume_after = *resume;
     }
-    batch.millis_behind_latest = event.millis_behind_latest();
-    batch.child_shards = ChildShards(event.child_shards());
-    batch.shard_ended = event.child_shards_size() > 0;
+    batch.millis_behind_latest = event.millis_behind_latest;
+    batch.child_shards = ChildShards(std::move(event.child_shards));
+    batch.shard_ended = shard_ended;
     return batch;
   }
 
@@ -176,43 +180,38 @@ class FanOutPublisher final : public RecordsPublisher {
     const bool asking_latest = continuation_.empty() && last_ == ExtendedSequenceNumber::Latest() &&
                                latest_asked_millis_ == 0;
     const int64_t asked_at = NowMillis();
-    const WirePosition start =
+    const Position start =
         ResumePosition(last_, continuation_, timestamp_millis_, latest_asked_millis_);
     if (asking_latest) latest_asked_millis_ = asked_at;
-    v1::SubscribeToShardRequest request;
-    request.set_consumer_arn(consumer_arn_);
-    request.set_shard_id(shard_.id);
-    request.mutable_starting_position()->set_type(start.type);
-    request.mutable_starting_position()->set_sequence_number(start.sequence);
-    request.mutable_starting_position()->set_timestamp_millis(start.timestamp_millis);
-    reader_ = client_.SubscribeToShard(request);
+    reader_ = streams_.SubscribeToShard(consumer_arn_, shard_.id, start);
     last_event_ = absl::Now();
     absl::MutexLock lock(&mu_);
     current_ = reader_.get();
     if (stopped_.HasBeenNotified()) current_->Cancel();
   }
 
-  client::StreamClient& client_;
+  client::StreamConnection& streams_;
+  const client::StreamRef stream_;
   const std::string consumer_arn_;
   const ShardInfo shard_;
   ExtendedSequenceNumber last_;  // the last record handed out (or the start)
   std::string continuation_;     // the stream's last continuation ("" before any)
   const int64_t timestamp_millis_;
   int64_t latest_asked_millis_ = 0;
-  std::unique_ptr<client::ShardSubscriptionReader> reader_;
+  std::unique_ptr<client::Subscription> reader_;
   absl::Time last_event_;
-  absl::Duration backoff_ = absl::Milliseconds(50);
+  client::Backoff backoff_{{absl::Milliseconds(50), absl::Seconds(2)}};
   absl::Notification stopped_;
   absl::Mutex mu_;
-  client::ShardSubscriptionReader* current_ ABSL_GUARDED_BY(mu_) = nullptr;
+  client::Subscription* current_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 class PollingPublisher final : public RecordsPublisher {
  public:
-  PollingPublisher(client::StreamClient& client, std::string stream_name, ShardInfo shard,
+  PollingPublisher(client::StreamConnection& streams, client::StreamRef stream, ShardInfo shard,
                    StartPosition start, absl::Duration idle)
-      : client_(client),
-        stream_name_(std::move(stream_name)),
+      : streams_(streams),
+        stream_(std::move(stream)),
         shard_(std::move(shard)),
         last_(start.checkpoint),
         timestamp_millis_(start.timestamp_millis),
@@ -239,9 +238,7 @@ class PollingPublisher final : public RecordsPublisher {
           return batch;
         }
       }
-      v1::GetRecordsRequest get;
-      get.set_shard_iterator(iterator_);
-      auto response = client_.GetRecords(get);
+      absl::StatusOr<client::RecordsPage> response = streams_.GetRecords(iterator_, kMaxRecords);
       if (!response.ok()) {
         // Throttled or unavailable: the iterator is still good, retry with it. Expired or
         // refused: a fresh one from where we are (never from a new LATEST).
@@ -253,14 +250,14 @@ class PollingPublisher final : public RecordsPublisher {
         continue;
       }
       Batch batch;
-      Unpack(response->records(), shard_, &batch.records);
+      Unpack(std::move(response->records), shard_, &batch.records);
       DropDelivered(last_, &batch.records);
       if (!batch.records.empty()) last_ = batch.records.back().position();
-      batch.millis_behind_latest = response->millis_behind_latest();
-      iterator_ = response->next_shard_iterator();
+      batch.millis_behind_latest = response->millis_behind_latest;
+      iterator_ = std::move(response->next_shard_iterator);
       if (iterator_.empty()) {
         batch.shard_ended = true;
-        batch.child_shards = ChildShards(response->child_shards());
+        batch.child_shards = ChildShards(std::move(response->child_shards));
         return batch;
       }
       if (!batch.records.empty()) return batch;
@@ -280,34 +277,28 @@ class PollingPublisher final : public RecordsPublisher {
     const int64_t asked_at = NowMillis();
     // Before any record, a LATEST already resolved continues from where it stood.
     const std::string resolved = last_ == ExtendedSequenceNumber::Latest() ? resolved_ : "";
-    const WirePosition start =
-        ResumePosition(last_, resolved, timestamp_millis_, latest_asked_millis_);
-    v1::GetShardIteratorRequest request;
-    request.mutable_stream()->set_stream_name(stream_name_);
-    request.set_shard_id(shard_.id);
-    request.set_shard_iterator_type(start.type);
-    request.set_starting_sequence_number(start.sequence);
-    request.set_timestamp_millis(start.timestamp_millis);
+    const Position start = ResumePosition(last_, resolved, timestamp_millis_, latest_asked_millis_);
     if (asking_latest) latest_asked_millis_ = asked_at;
-    auto response = client_.GetShardIterator(request);
+    absl::StatusOr<client::ShardIterator> response =
+        streams_.GetShardIterator(stream_, shard_.id, start);
     if (!response.ok()) return response.status();
-    iterator_ = response->shard_iterator();
+    iterator_ = response->iterator;
     if (asking_latest) {
       common::Logger("eddy.kcl")
           ->info("shard={} polling from LATEST (later iterators continue from here)", shard_.id);
       // Eddy says where that is (other endpoints do not: then the first batch tells).
       absl::StatusOr<ExtendedSequenceNumber> at =
-          ExtendedSequenceNumber::Of(response->starts_after_sequence_number());
+          ExtendedSequenceNumber::Of(response->starts_after_sequence_number);
       if (at.ok()) {
-        resolved_ = response->starts_after_sequence_number();
+        resolved_ = response->starts_after_sequence_number;
         announce_ = *at;
       }
     }
     return absl::OkStatus();
   }
 
-  client::StreamClient& client_;
-  const std::string stream_name_;
+  client::StreamConnection& streams_;
+  const client::StreamRef stream_;
   const ShardInfo shard_;
   ExtendedSequenceNumber last_;
   const int64_t timestamp_millis_;
@@ -322,17 +313,18 @@ class PollingPublisher final : public RecordsPublisher {
 
 }  // namespace
 
-std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamClient& client,
+std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamConnection& streams,
+                                                      client::StreamRef stream,
                                                       std::string consumer_arn, ShardInfo shard,
                                                       StartPosition start) {
-  return std::make_unique<FanOutPublisher>(client, std::move(consumer_arn), std::move(shard),
-                                           start);
+  return std::make_unique<FanOutPublisher>(streams, std::move(stream), std::move(consumer_arn),
+                                           std::move(shard), start);
 }
 
-std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamClient& client,
-                                                       std::string stream_name, ShardInfo shard,
+std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamConnection& streams,
+                                                       client::StreamRef stream, ShardInfo shard,
                                                        StartPosition start, absl::Duration idle) {
-  return std::make_unique<PollingPublisher>(client, std::move(stream_name), std::move(shard), start,
+  return std::make_unique<PollingPublisher>(streams, std::move(stream), std::move(shard), start,
                                             idle);
 }
 

@@ -21,7 +21,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "checkpoint/extended_sequence_number.h"
-#include "client/stream_client.h"
+#include "client/stream_connection.h"
 #include "common/hash_key.h"
 #include "kcl/config.h"
 #include "kcl/record.h"
@@ -71,11 +71,13 @@ class RecordsPublisher {
   virtual void Stop() = 0;
 };
 
-std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamClient& client,
+// `streams` must outlive the publisher.
+std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamConnection& streams,
+                                                      client::StreamRef stream,
                                                       std::string consumer_arn, ShardInfo shard,
                                                       StartPosition start);
-std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamClient& client,
-                                                       std::string stream_name, ShardInfo shard,
+std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamConnection& streams,
+                                                       client::StreamRef stream, ShardInfo shard,
                                                        StartPosition start, absl::Duration idle);
 
 }  // namespace eddy::kcl::internal

@@ -4,16 +4,14 @@
 #include <map>
 #include <set>
 
-#include "common/hash_key.h"
-
 namespace eddy::kcl::internal {
 namespace {
 
 using checkpoint::ExtendedSequenceNumber;
 
-std::vector<std::string> ParentIds(const v1::Shard& shard) {
+std::vector<std::string> ParentIds(const client::ShardDescription& shard) {
   std::vector<std::string> out;
-  for (const std::string& parent : {shard.parent_shard_id(), shard.adjacent_parent_shard_id()}) {
+  for (const std::string& parent : {shard.parent_shard_id, shard.adjacent_parent_shard_id}) {
     if (!parent.empty()) out.push_back(parent);
   }
   return out;
@@ -31,13 +29,6 @@ ExtendedSequenceNumber InitialCheckpoint(InitialPosition position) {
   return ExtendedSequenceNumber::TrimHorizon();
 }
 
-common::HashKeyRange RangeOf(const v1::Shard& shard) {
-  common::HashKeyRange range;
-  common::ParseDecimalUint128(shard.hash_key_range().starting_hash_key(), &range.start);
-  common::ParseDecimalUint128(shard.hash_key_range().ending_hash_key(), &range.end);
-  return range;
-}
-
 // Processing has begun: the checkpoint moved past where a new lease starts.
 bool Started(const ExtendedSequenceNumber& checkpoint) {
   return !checkpoint.is_sentinel() || checkpoint == ExtendedSequenceNumber::ShardEnd();
@@ -45,31 +36,32 @@ bool Started(const ExtendedSequenceNumber& checkpoint) {
 
 }  // namespace
 
-ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
+ShardSyncPlan PlanShardSync(const std::vector<client::ShardDescription>& shards,
                             const std::vector<lease::Lease>& existing,
                             InitialPosition initial_position) {
-  std::map<std::string, const v1::Shard*> listed;
-  for (const v1::Shard& shard : shards) listed[shard.shard_id()] = &shard;
+  std::map<std::string, const client::ShardDescription*> listed;
+  for (const client::ShardDescription& shard : shards) listed[shard.shard_id] = &shard;
   std::map<std::string, const lease::Lease*> leases;
   for (const lease::Lease& lease : existing) leases[lease.key] = &lease;
 
   // Parents before children (shard ids do not promise that order; lineage does).
-  std::vector<const v1::Shard*> order;
+  std::vector<const client::ShardDescription*> order;
   std::set<std::string> visited;
-  std::function<void(const v1::Shard&)> visit = [&](const v1::Shard& shard) {
-    if (!visited.insert(shard.shard_id()).second) return;
-    for (const std::string& parent : ParentIds(shard)) {
-      auto it = listed.find(parent);
-      if (it != listed.end()) visit(*it->second);
-    }
-    order.push_back(&shard);
-  };
-  for (const v1::Shard& shard : shards) visit(shard);
+  std::function<void(const client::ShardDescription&)> visit =
+      [&](const client::ShardDescription& shard) {
+        if (!visited.insert(shard.shard_id).second) return;
+        for (const std::string& parent : ParentIds(shard)) {
+          auto it = listed.find(parent);
+          if (it != listed.end()) visit(*it->second);
+        }
+        order.push_back(&shard);
+      };
+  for (const client::ShardDescription& shard : shards) visit(shard);
 
   std::map<std::string, std::vector<std::string>> children_of;  // from the listing
-  for (const v1::Shard& shard : shards) {
+  for (const client::ShardDescription& shard : shards) {
     for (const std::string& parent : ParentIds(shard)) {
-      children_of[parent].push_back(shard.shard_id());
+      children_of[parent].push_back(shard.shard_id);
     }
   }
   // A shard without a lease whose child (or, through children without leases, whose
@@ -95,8 +87,8 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
   };
   std::map<std::string, Need> need;
   ShardSyncPlan plan;
-  for (const v1::Shard* shard : order) {
-    const std::string& id = shard->shard_id();
+  for (const client::ShardDescription* shard : order) {
+    const std::string& id = shard->shard_id;
     if (auto lease = leases.find(id); lease != leases.end()) {
       need[id] = lease->second->checkpoint == ExtendedSequenceNumber::ShardEnd() ? Need::kFinished
                                                                                  : Need::kPending;
@@ -131,14 +123,13 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
     }
     lease::Lease lease;
     lease.key = id;
-    lease.hash_range = RangeOf(*shard);
+    lease.hash_range = shard->hash_range;
     if (any_finished) {
       lease.checkpoint = ExtendedSequenceNumber::TrimHorizon();
       lease.parent_shard_ids = leased_parents;
     } else {
       // A root for this application.
-      const bool closed = !shard->sequence_number_range().ending_sequence_number().empty();
-      if (initial_position == InitialPosition::kLatest && closed) {
+      if (initial_position == InitialPosition::kLatest && shard->closed()) {
         need[id] = Need::kNone;
         continue;
       }
@@ -160,26 +151,18 @@ ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
   return plan;
 }
 
-absl::StatusOr<ShardSyncResult> SyncShards(client::StreamClient& client, const Config& config,
+absl::StatusOr<ShardSyncResult> SyncShards(client::StreamConnection& streams, const Config& config,
                                            lease::LeaseTable& leases) {
   // The leases first, then the shards: the listing is then at least as new as the leases,
   // so a lease the plan does not see belongs to a shard the listing does (or to no shard).
   absl::StatusOr<std::vector<lease::Lease>> existing = leases.List();
   if (!existing.ok()) return existing.status();
-  std::vector<v1::Shard> shards;
-  v1::ListShardsRequest request;
-  request.mutable_stream()->set_stream_name(config.stream_name);
-  while (true) {
-    absl::StatusOr<v1::ListShardsResponse> page = client.ListShards(request);
-    if (!page.ok()) return page.status();
-    shards.insert(shards.end(), page->shards().begin(), page->shards().end());
-    if (page->next_token().empty()) break;
-    request.Clear();
-    request.set_next_token(page->next_token());
-  }
-  const ShardSyncPlan plan = PlanShardSync(shards, *existing, config.initial_position);
+  absl::StatusOr<std::vector<client::ShardDescription>> shards =
+      streams.ListShards(client::StreamRef{config.stream_name, ""});
+  if (!shards.ok()) return shards.status();
+  const ShardSyncPlan plan = PlanShardSync(*shards, *existing, config.initial_position);
   ShardSyncResult result;
-  for (const v1::Shard& shard : shards) result.listed.insert(shard.shard_id());
+  for (const client::ShardDescription& shard : *shards) result.listed.insert(shard.shard_id);
   for (const lease::Lease& lease : plan.create) {
     absl::StatusOr<bool> won = leases.CreateIfAbsent(lease);
     if (!won.ok()) return won.status();

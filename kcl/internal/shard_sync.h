@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "client/stream_client.h"
+#include "client/stream_connection.h"
 #include "kcl/config.h"
 #include "lease/lease_table.h"
 
@@ -39,7 +39,7 @@ struct ShardSyncPlan {
 };
 
 // What the rules above do to `existing` given the stream's `shards`. Pure.
-ShardSyncPlan PlanShardSync(const std::vector<v1::Shard>& shards,
+ShardSyncPlan PlanShardSync(const std::vector<client::ShardDescription>& shards,
                             const std::vector<lease::Lease>& existing,
                             InitialPosition initial_position);
 
@@ -50,7 +50,7 @@ struct ShardSyncResult {
 };
 
 // Lists the stream's shards and the leases, and carries the plan out.
-absl::StatusOr<ShardSyncResult> SyncShards(client::StreamClient& client, const Config& config,
+absl::StatusOr<ShardSyncResult> SyncShards(client::StreamConnection& streams, const Config& config,
                                            lease::LeaseTable& leases);
 
 }  // namespace eddy::kcl::internal

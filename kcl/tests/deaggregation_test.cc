@@ -7,12 +7,9 @@
 namespace eddy::kcl::internal {
 namespace {
 
-v1::Record Wire(const std::string& sequence, const std::string& key, const std::string& data) {
-  v1::Record record;
-  record.set_sequence_number(sequence);
-  record.set_partition_key(key);
-  record.set_data(data);
-  return record;
+client::StreamRecord Wire(const std::string& sequence, const std::string& key,
+                          const std::string& data) {
+  return client::StreamRecord{sequence, 0, data, key};
 }
 
 const common::HashKeyRange kAll{0, common::kMaxHashKey};

@@ -6,21 +6,25 @@
 
 #include <map>
 
+#include "common/errors.h"
+#include "common/testing/temp_dir.h"
+#include "kcl/tests/fake_stream_connection.h"
+#include "lease/coordinator_store.h"
+
 namespace eddy::kcl::internal {
 namespace {
 
 using checkpoint::ExtendedSequenceNumber;
 
-v1::Shard MakeShard(const std::string& id, const std::string& parent = "",
-                    const std::string& adjacent = "", bool closed = false) {
-  v1::Shard shard;
-  shard.set_shard_id(id);
-  shard.set_parent_shard_id(parent);
-  shard.set_adjacent_parent_shard_id(adjacent);
-  shard.mutable_hash_key_range()->set_starting_hash_key("0");
-  shard.mutable_hash_key_range()->set_ending_hash_key("100");
-  shard.mutable_sequence_number_range()->set_starting_sequence_number("1");
-  if (closed) shard.mutable_sequence_number_range()->set_ending_sequence_number("9");
+client::ShardDescription MakeShard(const std::string& id, const std::string& parent = "",
+                                   const std::string& adjacent = "", bool closed = false) {
+  client::ShardDescription shard;
+  shard.shard_id = id;
+  shard.parent_shard_id = parent;
+  shard.adjacent_parent_shard_id = adjacent;
+  shard.hash_range = {0, 100};
+  shard.starting_sequence_number = "1";
+  if (closed) shard.ending_sequence_number = "9";
   return shard;
 }
 
@@ -45,7 +49,7 @@ std::map<std::string, lease::Lease> Created(const ShardSyncPlan& plan) {
 
 // A (closed) split into B and C; D open and untouched. Listed children first on purpose:
 // the plan must follow lineage, not listing order.
-std::vector<v1::Shard> SplitStream() {
+std::vector<client::ShardDescription> SplitStream() {
   return {MakeShard("B", "A"), MakeShard("C", "A"), MakeShard("A", "", "", true), MakeShard("D")};
 }
 
@@ -83,8 +87,8 @@ TEST(ShardSyncPlanTest, ChildrenGetLeasesOnlyOnceTheirParentFinished) {
 }
 
 TEST(ShardSyncPlanTest, AMergedChildWaitsForBothParents) {
-  const std::vector<v1::Shard> shards = {MakeShard("B", "", "", true), MakeShard("C", "", "", true),
-                                         MakeShard("E", "B", "C")};
+  const std::vector<client::ShardDescription> shards = {
+      MakeShard("B", "", "", true), MakeShard("C", "", "", true), MakeShard("E", "B", "C")};
   const std::vector<lease::Lease> one = {MakeLease("B", ExtendedSequenceNumber::ShardEnd()),
                                          MakeLease("C", At("3"))};
   EXPECT_TRUE(PlanShardSync(shards, one, InitialPosition::kTrimHorizon).create.empty());
@@ -97,7 +101,7 @@ TEST(ShardSyncPlanTest, AMergedChildWaitsForBothParents) {
 
 TEST(ShardSyncPlanTest, AParentLeaseOutlivingItsExpiredShardStillMakesTheChildADescendant) {
   // A's records expired and it is no longer listed, but its lease says where B starts.
-  const std::vector<v1::Shard> shards = {MakeShard("B", "A")};
+  const std::vector<client::ShardDescription> shards = {MakeShard("B", "A")};
   const std::vector<lease::Lease> leases = {MakeLease("A", ExtendedSequenceNumber::ShardEnd())};
   auto created = Created(PlanShardSync(shards, leases, InitialPosition::kLatest));
   ASSERT_EQ(created.count("B"), 1u);
@@ -112,8 +116,8 @@ TEST(ShardSyncPlanTest, AShardWhoseFinishedLeaseWasCleanedUpIsNeverLeasedAgain) 
     EXPECT_TRUE(PlanShardSync(SplitStream(), leases, position).create.empty());
   }
   // Nor a grandparent whose grandchild holds the only lease left.
-  const std::vector<v1::Shard> shards = {MakeShard("A", "", "", true),
-                                         MakeShard("B", "A", "", true), MakeShard("C", "B")};
+  const std::vector<client::ShardDescription> shards = {
+      MakeShard("A", "", "", true), MakeShard("B", "A", "", true), MakeShard("C", "B")};
   EXPECT_TRUE(PlanShardSync(shards, {MakeLease("C", At("3"))}, InitialPosition::kTrimHorizon)
                   .create.empty());
 }
@@ -136,7 +140,7 @@ TEST(ShardSyncPlanTest, FinishedLeasesStayWhileTheirShardIsListed) {
 TEST(ShardSyncPlanTest, AListingOlderThanTheLeasesNeverRevivesAFinishedShard) {
   // The listing was taken before A was split (a worker frozen between listing and reading
   // the leases): A looks open and childless, but its lease says it is done.
-  const std::vector<v1::Shard> stale = {MakeShard("A")};
+  const std::vector<client::ShardDescription> stale = {MakeShard("A")};
   const ShardSyncPlan plan = PlanShardSync(stale,
                                            {MakeLease("A", ExtendedSequenceNumber::ShardEnd()),
                                             MakeLease("B", At("12")), MakeLease("C", At("13"))},
@@ -147,7 +151,7 @@ TEST(ShardSyncPlanTest, AListingOlderThanTheLeasesNeverRevivesAFinishedShard) {
 
 // A split into B and C, then B into E and F — all closed but E and F and C — before any
 // worker started.
-std::vector<v1::Shard> TwoSplitsInARow() {
+std::vector<client::ShardDescription> TwoSplitsInARow() {
   return {MakeShard("E", "B"), MakeShard("F", "B"), MakeShard("C", "A"),
           MakeShard("B", "A", "", true), MakeShard("A", "", "", true)};
 }
@@ -186,9 +190,9 @@ TEST(ShardSyncPlanTest, AWorkerThatDiedRightAfterShardEndLosesNoGeneration) {
 
 TEST(ShardSyncPlanTest, AMergeWaitsForAParentThatHasNoLeaseYet) {
   // A and B roots; B split into C and D; A merged with C into M.
-  const std::vector<v1::Shard> shards = {MakeShard("M", "A", "C"), MakeShard("C", "B", "", true),
-                                         MakeShard("D", "B"), MakeShard("A", "", "", true),
-                                         MakeShard("B", "", "", true)};
+  const std::vector<client::ShardDescription> shards = {
+      MakeShard("M", "A", "C"), MakeShard("C", "B", "", true), MakeShard("D", "B"),
+      MakeShard("A", "", "", true), MakeShard("B", "", "", true)};
   // A is done, B is still being processed: C has no lease yet, and M must wait for it.
   auto created = Created(PlanShardSync(
       shards, {MakeLease("A", ExtendedSequenceNumber::ShardEnd()), MakeLease("B", At("4"))},
@@ -216,6 +220,66 @@ TEST(ShardSyncPlanTest, AShardWhoseChildStartedIsNotLeasedAgainButOneWhoseChildW
                                        {MakeLease("E", ExtendedSequenceNumber::TrimHorizon())},
                                        InitialPosition::kTrimHorizon));
   EXPECT_EQ(created.count("A"), 1u);
+}
+
+// SyncShards carries the plan out against the stream's listing (a fake connection) and a
+// real lease table; a failed listing changes nothing.
+class SyncShardsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(*lease::CoordinatorStore::Open(dir_.path() + "/leases"));
+    ASSERT_TRUE(*store_->CreateApplication("app"));
+    table_ = store_->Leases("app");
+    config_.application_name = "app";
+    config_.stream_name = "s";
+    config_.initial_position = InitialPosition::kTrimHorizon;
+    fake_.shards = SplitStream();
+  }
+
+  common::testing::TempDir dir_;
+  std::unique_ptr<lease::CoordinatorStore> store_;
+  std::unique_ptr<lease::LeaseTable> table_;
+  Config config_;
+  testing::FakeStreamConnection fake_;
+};
+
+TEST_F(SyncShardsTest, CreatesTheRootsLeasesOnceAndReportsTheListing) {
+  absl::StatusOr<ShardSyncResult> first = SyncShards(fake_, config_, *table_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->created, 2);  // A and D
+  EXPECT_EQ(first->listed, (std::set<std::string>{"A", "B", "C", "D"}));
+  absl::StatusOr<std::vector<lease::Lease>> leases = table_->List();
+  ASSERT_TRUE(leases.ok());
+  ASSERT_EQ(leases->size(), 2u);
+  EXPECT_EQ((*leases)[0].key, "A");
+  EXPECT_EQ((*leases)[1].key, "D");
+
+  absl::StatusOr<ShardSyncResult> again = SyncShards(fake_, config_, *table_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->created, 0);
+}
+
+TEST_F(SyncShardsTest, AFailedListingIsReportedAndChangesNothing) {
+  fake_.list_shards_errors.push_back(absl::UnavailableError("connection refused"));
+  absl::StatusOr<ShardSyncResult> failed = SyncShards(fake_, config_, *table_);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(table_->List()->empty());
+}
+
+TEST_F(SyncShardsTest, AFinishedLeaseGoesOnceItsShardIsNoLongerListed) {
+  ASSERT_TRUE(SyncShards(fake_, config_, *table_).ok());
+  ASSERT_TRUE(*table_->Take("A", 0, "w"));
+  // A is read to its end (the worker's SHARD_END checkpoint), then expires from the stream.
+  std::optional<lease::Lease> a = *table_->Get("A");
+  ASSERT_TRUE(a.has_value());
+  absl::StatusOr<bool> saved = store_->Checkpoints("app")->Save(
+      "A", checkpoint::Ownership{"w", a->epoch}, ExtendedSequenceNumber::ShardEnd(), "");
+  ASSERT_TRUE(saved.ok() && *saved) << saved.status();
+  fake_.shards = {MakeShard("B"), MakeShard("C"), MakeShard("D")};
+  absl::StatusOr<ShardSyncResult> result = SyncShards(fake_, config_, *table_);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->removed, 1);
+  EXPECT_FALSE(table_->Get("A")->has_value());
 }
 
 }  // namespace

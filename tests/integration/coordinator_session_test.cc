@@ -11,8 +11,7 @@ namespace {
 class CoordinatorSessionTest : public BrokerTest {
  protected:
   struct Session {
-    grpc::ClientContext context;
-    std::unique_ptr<grpc::ClientReader<v1::SessionEvent>> reader;
+    std::unique_ptr<client::WorkerSession> reader;
   };
 
   void SetUp() override {
@@ -26,19 +25,18 @@ class CoordinatorSessionTest : public BrokerTest {
   // Opens worker `id`'s session and reads its first ("live") event.
   std::unique_ptr<Session> Open(const std::string& id) {
     auto session = std::make_unique<Session>();
-    session->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    session->reader = coordinator_->OpenSession(&session->context, "app", id);
-    v1::SessionEvent live;
-    EXPECT_TRUE(session->reader->Read(&live)) << "the session did not open";
-    EXPECT_EQ(live.leases_available(), 0);
+    session->reader = coordinator_->OpenSession("app", id, absl::Seconds(30));
+    client::WorkerSession::Event live;
+    EXPECT_TRUE(session->reader->Next(&live)) << "the session did not open";
+    EXPECT_EQ(live.leases_available, 0);
     return session;
   }
 
   // The next event says leases are available (Read is bounded by the call's deadline).
   static void ExpectLeasesAvailable(Session& session) {
-    v1::SessionEvent event;
-    ASSERT_TRUE(session.reader->Read(&event)) << "no event before the deadline";
-    EXPECT_EQ(event.leases_available(), 1);
+    client::WorkerSession::Event event;
+    ASSERT_TRUE(session.reader->Next(&event)) << "no event before the deadline";
+    EXPECT_EQ(event.leases_available, 1);
   }
 
   std::shared_ptr<client::CoordinatorClient> coordinator_;
@@ -65,7 +63,7 @@ TEST_F(CoordinatorSessionTest, ABrokenSessionsLeasesAreAnnouncedToTheOthers) {
   ASSERT_TRUE(*leases_->Take(lease.key, 0, "a"));
   auto a = Open("a");
   auto b = Open("b");
-  a->context.TryCancel();  // a's process dies: its connection goes
+  a->reader->Cancel();  // a's process dies: its connection goes
   ExpectLeasesAvailable(*b);
   EXPECT_EQ((*leases_->Get(lease.key))->owner, "") << "a's lease was freed";
 }

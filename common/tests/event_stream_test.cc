@@ -1,17 +1,18 @@
-#include "broker/http/event_stream.h"
+#include "common/event_stream.h"
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
 
-namespace eddy::broker::http {
+namespace eddy::common {
 namespace {
 
 TEST(EventStreamTest, RoundTripsAndMatchesTheKnownPrelude) {
   const std::string bytes = EventMessage("initial-response", "application/x-amz-json-1.1", "{}");
   ASSERT_GE(bytes.size(), 16u);
   // total length and headers length, big-endian
-  const uint32_t total = static_cast<uint8_t>(bytes[0]) << 24 | static_cast<uint8_t>(bytes[1]) << 16 |
+  const uint32_t total = static_cast<uint8_t>(bytes[0]) << 24 |
+                         static_cast<uint8_t>(bytes[1]) << 16 |
                          static_cast<uint8_t>(bytes[2]) << 8 | static_cast<uint8_t>(bytes[3]);
   EXPECT_EQ(total, bytes.size());
   size_t consumed = 0;
@@ -61,8 +62,8 @@ TEST(EventStreamTest, APayloadWrittenInPlaceMakesTheSameMessage) {
 }
 
 TEST(EventStreamTest, IncompleteAndCorruptFramesAreTold) {
-  const std::string bytes = ExceptionMessage("ResourceNotFoundException", "application/json",
-                                             R"({"message":"gone"})");
+  const std::string bytes =
+      ExceptionMessage("ResourceNotFoundException", "application/json", R"({"message":"gone"})");
   size_t consumed = 0;
   EXPECT_TRUE(absl::IsNotFound(
       DecodeEventStreamMessage(bytes.substr(0, bytes.size() - 1), &consumed).status()));
@@ -78,4 +79,4 @@ TEST(EventStreamTest, IncompleteAndCorruptFramesAreTold) {
 }
 
 }  // namespace
-}  // namespace eddy::broker::http
+}  // namespace eddy::common

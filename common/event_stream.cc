@@ -1,10 +1,10 @@
-#include "broker/http/event_stream.h"
+#include "common/event_stream.h"
 
 #include <zlib.h>
 
 #include "common/errors.h"
 
-namespace eddy::broker::http {
+namespace eddy::common {
 namespace {
 
 constexpr size_t kPreludeBytes = 12;
@@ -79,15 +79,15 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
   const uint32_t total = GetU32(bytes, 0);
   const uint32_t headers_length = GetU32(bytes, 4);
   if (GetU32(bytes, 8) != Crc32(bytes, 8)) {
-    return common::InvalidArgument("event-stream prelude CRC mismatch");
+    return InvalidArgument("event-stream prelude CRC mismatch");
   }
   if (total > kMaxMessageBytes || headers_length > kMaxHeaderBytes ||
       total < kPreludeBytes + headers_length + kCrcBytes) {
-    return common::InvalidArgument("event-stream prelude lengths are inconsistent");
+    return InvalidArgument("event-stream prelude lengths are inconsistent");
   }
   if (bytes.size() < total) return absl::NotFoundError("incomplete");
   if (GetU32(bytes, total - kCrcBytes) != Crc32(bytes, total - kCrcBytes)) {
-    return common::InvalidArgument("event-stream message CRC mismatch");
+    return InvalidArgument("event-stream message CRC mismatch");
   }
   EventStreamMessage message;
   size_t at = kPreludeBytes;
@@ -95,7 +95,7 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
   auto need = [&](size_t n) { return at + n <= headers_end; };
   while (at < headers_end) {
     const size_t name_length = static_cast<uint8_t>(bytes[at++]);
-    if (!need(name_length + 1)) return common::InvalidArgument("event-stream header truncated");
+    if (!need(name_length + 1)) return InvalidArgument("event-stream header truncated");
     std::string name(bytes.substr(at, name_length));
     at += name_length;
     const uint8_t type = static_cast<uint8_t>(bytes[at++]);
@@ -107,27 +107,40 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
         fixed = 0;  // bool true / false
         value = type == 0 ? "true" : "false";
         break;
-      case 2: fixed = 1; break;
-      case 3: fixed = 2; break;
-      case 4: fixed = 4; break;
-      case 5: fixed = 8; break;
-      case 8: fixed = 8; break;   // timestamp
-      case 9: fixed = 16; break;  // uuid
+      case 2:
+        fixed = 1;
+        break;
+      case 3:
+        fixed = 2;
+        break;
+      case 4:
+        fixed = 4;
+        break;
+      case 5:
+        fixed = 8;
+        break;
+      case 8:
+        fixed = 8;
+        break;  // timestamp
+      case 9:
+        fixed = 16;
+        break;  // uuid
       case 6:
       case 7: {
-        if (!need(2)) return common::InvalidArgument("event-stream header truncated");
-        const size_t length = static_cast<uint8_t>(bytes[at]) << 8 | static_cast<uint8_t>(bytes[at + 1]);
+        if (!need(2)) return InvalidArgument("event-stream header truncated");
+        const size_t length =
+            static_cast<uint8_t>(bytes[at]) << 8 | static_cast<uint8_t>(bytes[at + 1]);
         at += 2;
-        if (!need(length)) return common::InvalidArgument("event-stream header truncated");
+        if (!need(length)) return InvalidArgument("event-stream header truncated");
         value = std::string(bytes.substr(at, length));
         at += length;
         break;
       }
       default:
-        return common::InvalidArgument("event-stream header has an unknown value type");
+        return InvalidArgument("event-stream header has an unknown value type");
     }
     if (fixed > 0) {
-      if (!need(fixed)) return common::InvalidArgument("event-stream header truncated");
+      if (!need(fixed)) return InvalidArgument("event-stream header truncated");
       value = std::string(bytes.substr(at, fixed));
       at += fixed;
     }
@@ -163,4 +176,4 @@ std::string ExceptionMessage(absl::string_view exception_type, absl::string_view
   return EncodeEventStreamMessage(message);
 }
 
-}  // namespace eddy::broker::http
+}  // namespace eddy::common

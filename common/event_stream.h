@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace eddy::broker::http {
+namespace eddy::common {
 
 struct EventStreamMessage {
   std::vector<std::pair<std::string, std::string>> headers;  // string-valued
@@ -59,4 +59,4 @@ EventStreamFrame EventFrame(absl::string_view event_type, absl::string_view cont
 std::string ExceptionMessage(absl::string_view exception_type, absl::string_view content_type,
                              std::string payload);
 
-}  // namespace eddy::broker::http
+}  // namespace eddy::common

@@ -1,0 +1,185 @@
+// The publishers against a fake connection: every record once and in order across pages,
+// sessions, failures and expired iterators; where each resubscription starts; shard end.
+#include "kcl/internal/records_publisher.h"
+
+#include <gtest/gtest.h>
+
+#include "common/errors.h"
+#include "kcl/tests/fake_stream_connection.h"
+
+namespace eddy::kcl::internal {
+namespace {
+
+using checkpoint::ExtendedSequenceNumber;
+using client::StartingPosition;
+using testing::FakeStreamConnection;
+
+const ShardInfo kShard{"shard-0", {0, common::kMaxHashKey}};
+
+StartPosition From(ExtendedSequenceNumber checkpoint, int64_t timestamp_millis = 0) {
+  return StartPosition{checkpoint, timestamp_millis};
+}
+
+// Reads batches until `count` records arrived, the shard ended, an error or 50 batches.
+struct Read {
+  std::vector<std::string> data;
+  bool shard_ended = false;
+  std::vector<ChildShardInfo> children;
+  absl::Status status;
+};
+Read ReadUpTo(RecordsPublisher& publisher, size_t count) {
+  Read read;
+  for (int batches = 0; batches < 50 && read.data.size() < count && !read.shard_ended; ++batches) {
+    absl::StatusOr<Batch> batch = publisher.Next(absl::Seconds(5));
+    if (!batch.ok()) {
+      read.status = batch.status();
+      break;
+    }
+    for (const KinesisClientRecord& r : batch->records) read.data.push_back(r.data);
+    read.shard_ended = batch->shard_ended;
+    read.children = batch->child_shards;
+  }
+  return read;
+}
+
+std::vector<std::string> Numbered(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(absl::StrCat("r", i));
+  return out;
+}
+
+void AppendNumbered(FakeStreamConnection& fake, int n) {
+  for (const std::string& data : Numbered(n)) fake.Append(kShard.id, data);
+}
+
+std::unique_ptr<RecordsPublisher> Polling(FakeStreamConnection& fake, StartPosition start) {
+  return MakePollingPublisher(fake, {"s", ""}, kShard, start, absl::Milliseconds(1));
+}
+std::unique_ptr<RecordsPublisher> FanOut(FakeStreamConnection& fake, StartPosition start) {
+  return MakeFanOutPublisher(fake, {"s", FakeStreamConnection::kStreamArn}, "consumer-arn", kShard,
+                             start);
+}
+
+TEST(PollingPublisherTest, ReadsEveryPageInOrderThenTheShardEndWithItsChildren) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 5);
+  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
+  auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 100);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(5));
+  EXPECT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 1u);
+  EXPECT_EQ(read.children[0].id, "shard-1");
+  EXPECT_EQ(read.children[0].parent_ids, std::vector<std::string>{kShard.id});
+  ASSERT_EQ(fake.iterator_requests.size(), 1u);
+  EXPECT_EQ(fake.iterator_requests[0].type, StartingPosition::Type::kTrimHorizon);
+}
+
+TEST(PollingPublisherTest, AnExpiredIteratorIsReplacedAtTheLastRecordWithoutADuplicate) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 6);
+  auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  Read read = ReadUpTo(*publisher, 2);  // one page
+  ASSERT_EQ(read.data, (std::vector<std::string>{"r0", "r1"}));
+  fake.get_records_errors.push_back(common::ExpiredIterator("Iterator expired."));
+  const Read rest = ReadUpTo(*publisher, 4);
+  ASSERT_TRUE(rest.status.ok()) << rest.status;
+  EXPECT_EQ(rest.data, (std::vector<std::string>{"r2", "r3", "r4", "r5"}));
+  ASSERT_EQ(fake.iterator_requests.size(), 2u);
+  EXPECT_EQ(fake.iterator_requests[1].type, StartingPosition::Type::kAtSequenceNumber);
+  EXPECT_EQ(fake.iterator_requests[1].sequence_number, "1001");  // r1's
+}
+
+TEST(PollingPublisherTest, ThrottlingIsRetriedWithTheSameIterator) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 3);
+  fake.get_records_errors.push_back(common::ThroughputExceeded("Rate exceeded for shard."));
+  fake.get_records_errors.push_back(common::ThroughputExceeded("Rate exceeded for shard."));
+  auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 3);
+  EXPECT_EQ(read.data, Numbered(3));
+  EXPECT_EQ(fake.iterator_requests.size(), 1u);
+  EXPECT_GE(fake.get_records_calls, 4);
+}
+
+TEST(PollingPublisherTest, ADeletedStreamEndsTheReading) {
+  FakeStreamConnection fake;
+  fake.stream_exists = false;
+  auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 1);
+  EXPECT_EQ(common::ErrorType(read.status), common::kResourceNotFound) << read.status;
+}
+
+TEST(FanOutPublisherTest, EachNewSessionStartsAfterTheLastContinuation) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 7);
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 7);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(7));
+  ASSERT_GE(fake.subscribe_requests.size(), 2u);
+  EXPECT_EQ(fake.subscribe_requests[0].type, StartingPosition::Type::kTrimHorizon);
+  // Two events of two records per session: the second session starts after r3.
+  EXPECT_EQ(fake.subscribe_requests[1].type, StartingPosition::Type::kAfterSequenceNumber);
+  EXPECT_EQ(fake.subscribe_requests[1].sequence_number, "1003");
+}
+
+TEST(FanOutPublisherTest, AFailedSessionResumesAfterTheLastRecordDelivered) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 5);
+  fake.events_before_failure = 1;
+  fake.session_failures.push_back(absl::UnavailableError("connection reset"));
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 5);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(5));  // no gap, no duplicate
+  ASSERT_GE(fake.subscribe_requests.size(), 2u);
+  EXPECT_EQ(fake.subscribe_requests[1].type, StartingPosition::Type::kAfterSequenceNumber);
+  EXPECT_EQ(fake.subscribe_requests[1].sequence_number, "1001");
+}
+
+TEST(FanOutPublisherTest, ResourceNotFoundEndsTheReadingOnlyWhenTheStreamIsGone) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 2);
+  fake.session_failures.push_back(common::ResourceNotFound("Consumer not found."));
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 2);
+  ASSERT_TRUE(read.status.ok()) << read.status;  // the stream is there: resubscribed
+  EXPECT_EQ(read.data, Numbered(2));
+  EXPECT_EQ(fake.summary_calls, 1);
+
+  fake.session_failures.push_back(common::ResourceNotFound("Stream s not found."));
+  fake.stream_exists = false;
+  const Read after = ReadUpTo(*publisher, 100);  // the session's heartbeat, then the end
+  EXPECT_EQ(common::ErrorType(after.status), common::kResourceNotFound) << after.status;
+}
+
+TEST(FanOutPublisherTest, LatestIsResolvedOnceEvenWhenTheFirstSessionFails) {
+  FakeStreamConnection fake;
+  fake.session_failures.push_back(absl::UnavailableError("connection reset"));
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::Latest()));
+  ASSERT_TRUE(publisher->Next(absl::Milliseconds(500)).ok());
+  ASSERT_GE(fake.subscribe_requests.size(), 2u);
+  EXPECT_EQ(fake.subscribe_requests[0].type, StartingPosition::Type::kLatest);
+  // Not a new LATEST: what arrived since the first ask is after it.
+  EXPECT_EQ(fake.subscribe_requests[1].type, StartingPosition::Type::kAtTimestamp);
+  EXPECT_GT(fake.subscribe_requests[1].timestamp_millis, 0);
+}
+
+TEST(FanOutPublisherTest, TheShardEndsWithItsChildren) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 3);
+  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 50}},
+                         client::ChildShard{"shard-2", {kShard.id}, {51, 100}}});
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 100);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(3));
+  EXPECT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 2u);
+  EXPECT_EQ(read.children[1].hash_range, (common::HashKeyRange{51, 100}));
+}
+
+}  // namespace
+}  // namespace eddy::kcl::internal
