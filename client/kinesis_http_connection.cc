@@ -16,7 +16,6 @@
 #include "common/base64.h"
 #include "common/errors.h"
 #include "common/event_stream.h"
-#include "common/logging.h"
 
 namespace eddy::client {
 namespace {
@@ -48,7 +47,7 @@ absl::Status ErrorAnswer(long http_status, const std::string& body, absl::string
     return common::WithErrorType(absl::UnavailableError(text),
                                  type.empty() ? common::kInternalFailure : type);
   }
-  if (type == "InternalFailure" || (http_status >= 500 && type.empty())) {
+  if (type == "InternalFailure") {
     return common::InternalFailure(text);
   }
   if (type.empty()) {
@@ -183,7 +182,7 @@ class RequestSigner {
   }
 
   // Options every handle gets.
-  void Configure(CURL* curl, bool streaming) const {
+  void Configure(CURL* curl) const {
     curl_easy_setopt(curl, CURLOPT_URL, (options_.aws.endpoint_url + "/").c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
@@ -191,8 +190,7 @@ class RequestSigner {
     const bool tls = absl::StartsWith(options_.aws.endpoint_url, "https://");
     long version = CURL_HTTP_VERSION_1_1;
     if (tls) {
-      // AWS serves SubscribeToShard over HTTP/2 only.
-      version = streaming ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2TLS;
+      version = CURL_HTTP_VERSION_2TLS;  // AWS serves SubscribeToShard over HTTP/2 only
     } else if (options_.http2_cleartext) {
       version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
     }
@@ -204,8 +202,6 @@ class RequestSigner {
       curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
   }
-
-  const KinesisHttpOptions& options() const { return options_; }
 
  private:
   const KinesisHttpOptions& options_;
@@ -228,7 +224,7 @@ class HttpSubscription final : public Subscription {
     }
     headers_ = *headers;
     body_ = std::move(body);
-    signer.Configure(curl_, /*streaming=*/true);
+    signer.Configure(curl_);
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body_.data());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body_.size()));
@@ -522,7 +518,7 @@ class KinesisHttpConnection final : public StreamConnection {
       return absl::InternalError("curl_easy_init failed");
     }
     std::string answer;
-    signer_.Configure(curl, /*streaming=*/false);
+    signer_.Configure(curl);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
