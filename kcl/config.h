@@ -15,17 +15,42 @@ enum class OutOfRangeUserRecords {
   kDeliver,  // deliver it (default): it exists nowhere else unless a producer re-sent it
   kDrop,     // drop it (and only it), as the Java KCL does
 };
+// How records are read.
+enum class Transport {
+  kEddyGrpc,     // Eddy's gRPC API at Config::endpoint (default)
+  kKinesisHttp,  // the Kinesis Data Streams API: AWS, eddy-broker --kinesis-listen, kinesis-mock,
+                 // LocalStack (Config::kinesis)
+};
 enum class ProcessorErrorPolicy {
   kRetry,      // deliver the same batch again after a backoff (default)
   kStopShard,  // stop processing the shard and release its lease
+};
+
+// Where and how the Kinesis transport connects. Every empty field is looked up as the AWS
+// SDKs and the aws CLI do (client/aws_config.h): credentials from AWS_ACCESS_KEY_ID /
+// AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the profile in ~/.aws/credentials and
+// ~/.aws/config (credential_process included, refreshed before expiry).
+struct KinesisTransportConfig {
+  // "" = AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else https://kinesis.REGION.amazonaws.com.
+  std::string endpoint_url;
+  std::string region;   // "" = AWS_REGION, AWS_DEFAULT_REGION, the profile's region
+  std::string profile;  // "" = AWS_PROFILE, else "default"
+  // Over an http:// endpoint, HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1
+  // (https:// endpoints negotiate HTTP/2 by ALPN either way).
+  bool http2_cleartext = false;
+  std::string ca_bundle;  // TLS: a CA bundle instead of the system's
+  bool verify_tls = true;
 };
 
 struct Config {
   // The consumer application: its lease table, and its enhanced fan-out consumer name.
   std::string application_name;
   std::string stream_name;
-  // The broker (stream API, and the coordinator unless embedded_coordinator_path is set).
+  // The broker (stream API with kEddyGrpc, and the coordinator unless
+  // coordinator_endpoint or embedded_coordinator_path is set).
   std::string endpoint = "127.0.0.1:4567";
+  Transport transport = Transport::kEddyGrpc;
+  KinesisTransportConfig kinesis;  // with Transport::kKinesisHttp
   // Unique per worker; default: host name, process id and a random suffix.
   std::string worker_id;
   // Where a shard's processing starts when its lease is first created. LATEST is resolved
@@ -39,7 +64,9 @@ struct Config {
   int max_leases_for_worker = 1 << 30;
   int max_leases_to_steal = 1;
   RetrievalMode retrieval_mode = RetrievalMode::kFanOut;
-  // The coordinator (lease table and checkpoints); empty: the broker at `endpoint`.
+  // The coordinator (lease table and checkpoints), an eddy-broker's host:port; empty: the
+  // broker at `endpoint` (whatever the transport: records may come from AWS while leases sit
+  // in an eddy-broker).
   std::string coordinator_endpoint;
   // Non-empty: keep leases in an embedded RocksDB here (one process only).
   std::string embedded_coordinator_path;

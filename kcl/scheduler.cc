@@ -12,13 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "client/backoff.h"
-#include "client/grpc_stream_connection.h"
 #include "client/remote_coordinator.h"
 #include "common/errors.h"
 #include "common/logging.h"
 #include "kcl/internal/lease_coordinator.h"
 #include "kcl/internal/shard_consumer.h"
 #include "kcl/internal/shard_sync.h"
+#include "kcl/internal/stream_transport.h"
 #include "kcl/internal/worker_counters.h"
 #include "lease/coordinator_store.h"
 
@@ -26,6 +26,9 @@ namespace eddy::kcl {
 namespace {
 
 using internal::ShardConsumer;
+
+// How often an idle fan-out subscription over the Kinesis API asks whether its shard ended.
+constexpr absl::Duration kShardEndProbeInterval = absl::Seconds(5);
 
 std::string DefaultWorkerId() {
   char host[256] = {0};
@@ -36,11 +39,9 @@ std::string DefaultWorkerId() {
 
 class SchedulerImpl final : public Scheduler {
  public:
-  SchedulerImpl(Config config, RecordProcessorFactory factory)
-      : config_(std::move(config)),
-        factory_(std::move(factory)),
-        streams_(client::MakeGrpcStreamConnection(
-            client::StreamClientOptions{config_.endpoint, std::chrono::seconds(30)})) {}
+  SchedulerImpl(Config config, RecordProcessorFactory factory,
+                std::unique_ptr<client::StreamConnection> streams)
+      : config_(std::move(config)), factory_(std::move(factory)), streams_(std::move(streams)) {}
 
   const Config& config() const override { return config_; }
   WorkerMetrics metrics() const override { return counters_.Snapshot(); }
@@ -335,8 +336,12 @@ class SchedulerImpl final : public Scheduler {
                                       &counters_.out_of_range_user_records};
       context.make_publisher = [this, shard](const internal::StartPosition& start) {
         if (config_.retrieval_mode == RetrievalMode::kFanOut) {
+          // Over the Kinesis API the endpoint may be one that never sends ChildShards.
+          const absl::Duration probe = config_.transport == Transport::kKinesisHttp
+                                           ? kShardEndProbeInterval
+                                           : absl::InfiniteDuration();
           return internal::MakeFanOutPublisher(*streams_, {config_.stream_name, stream_arn_},
-                                               consumer_arn_, shard, start);
+                                               consumer_arn_, shard, start, probe);
         }
         return internal::MakePollingPublisher(*streams_, {config_.stream_name, ""}, shard, start,
                                               absl::Milliseconds(config_.polling_idle_millis));
@@ -408,7 +413,11 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Config config,
   }
   if (config.clock == nullptr) return common::InvalidArgument("Config needs a clock.");
   if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();
-  return std::unique_ptr<Scheduler>(new SchedulerImpl(std::move(config), std::move(factory)));
+  absl::StatusOr<std::unique_ptr<client::StreamConnection>> streams =
+      internal::OpenStreamConnection(config);
+  if (!streams.ok()) return streams.status();
+  return std::unique_ptr<Scheduler>(
+      new SchedulerImpl(std::move(config), std::move(factory), std::move(*streams)));
 }
 
 }  // namespace eddy::kcl

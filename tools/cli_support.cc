@@ -56,7 +56,9 @@ int ReportError(const absl::Status& status, const std::string& operation,
                 const CliContext& context) {
   if (status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kDeadlineExceeded) {
-    std::cerr << "\nCould not connect to the endpoint URL: \"http://" << context.endpoint << "/\" ("
+    const bool has_scheme = context.endpoint.find("://") != std::string::npos;
+    std::cerr << "\nCould not connect to the endpoint URL: \"" << (has_scheme ? "" : "http://")
+              << context.endpoint << "/\" ("
               << status.message() << ")" << std::endl;
     return kExitOtherError;
   }

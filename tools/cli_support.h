@@ -23,7 +23,11 @@ inline constexpr int kExitServiceError = 254;
 inline constexpr int kExitOtherError = 255;
 
 struct CliContext {
+  // --endpoint / --endpoint-url when given (endpoint_given), else eddy_endpoint.
   std::string endpoint;
+  bool endpoint_given = false;
+  // $EDDY_ENDPOINT, else 127.0.0.1:4567: the broker (and its coordinator) when none is named.
+  std::string eddy_endpoint;
   // "base64" (aws v2 default: blob arguments are base64) or "raw-in-base64-out".
   std::string cli_binary_format = "base64";
   // The sub-command chosen; returns the exit code.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "kcl/scheduler.h"
@@ -55,16 +56,77 @@ class PrintingProcessor final : public kcl::RecordProcessor {
   std::mutex& out_mu_;
 };
 
+struct ConsumeArgs {
+  std::string application, stream, worker_id, position = "TRIM_HORIZON", retrieval = "fan-out";
+  std::string transport;  // "" = kinesis for an http(s):// endpoint or a region / profile
+  std::string region, profile, ca_bundle;
+  bool http2 = false;
+  bool no_verify_ssl = false;
+  std::string coordinator;       // eddy://HOST:PORT or file://DIR
+  std::string coordinator_path;  // --embedded-coordinator DIR (= file://DIR)
+  int64_t failover_ms = 10'000;
+  int max_leases = 1 << 30;
+};
+
+bool HasHttpScheme(const std::string& url) {
+  return absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://");
+}
+
+// The transport, the endpoints and the coordinator of the command line, into `config`.
+absl::Status ApplyEndpoints(const ConsumeArgs& args, const CliContext& context,
+                            kcl::Config& config) {
+  const bool url_endpoint = context.endpoint_given && HasHttpScheme(context.endpoint);
+  std::string transport = args.transport;
+  if (transport.empty()) {
+    transport =
+        url_endpoint || !args.region.empty() || !args.profile.empty() ? "kinesis" : "grpc";
+  }
+  if (transport == "kinesis") {
+    config.transport = kcl::Transport::kKinesisHttp;
+    if (context.endpoint_given) {
+      if (!url_endpoint) {
+        return absl::InvalidArgumentError(
+            "--transport kinesis needs an http:// or https:// --endpoint-url, not \"" +
+            context.endpoint + "\".");
+      }
+      config.kinesis.endpoint_url = context.endpoint;
+    }
+    config.kinesis.region = args.region;
+    config.kinesis.profile = args.profile;
+    config.kinesis.http2_cleartext = args.http2;
+    config.kinesis.ca_bundle = args.ca_bundle;
+    config.kinesis.verify_tls = !args.no_verify_ssl;
+    config.endpoint = context.eddy_endpoint;  // the default coordinator
+  } else {
+    if (url_endpoint) {
+      return absl::InvalidArgumentError("--transport grpc takes a HOST:PORT endpoint, not \"" +
+                                        context.endpoint + "\".");
+    }
+    config.endpoint = context.endpoint;
+  }
+  if (!args.coordinator.empty() && !args.coordinator_path.empty()) {
+    return absl::InvalidArgumentError("Give --coordinator or --embedded-coordinator, not both.");
+  }
+  if (!args.coordinator_path.empty()) config.embedded_coordinator_path = args.coordinator_path;
+  if (absl::StartsWith(args.coordinator, "file://")) {
+    config.embedded_coordinator_path = args.coordinator.substr(7);
+  } else if (absl::StartsWith(args.coordinator, "eddy://")) {
+    config.coordinator_endpoint = args.coordinator.substr(7);
+  } else if (!args.coordinator.empty()) {
+    return absl::InvalidArgumentError("--coordinator takes eddy://HOST:PORT or file://DIR, not \"" +
+                                      args.coordinator + "\".");
+  }
+  if ((absl::StartsWith(args.coordinator, "file://") && config.embedded_coordinator_path.empty()) ||
+      (absl::StartsWith(args.coordinator, "eddy://") && config.coordinator_endpoint.empty())) {
+    return absl::InvalidArgumentError("--coordinator " + args.coordinator + " names no place.");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddConsumeCommand(CLI::App& app, CliContext& context) {
-  struct Args {
-    std::string application, stream, worker_id, position = "TRIM_HORIZON", retrieval = "fan-out";
-    std::string coordinator_path;
-    int64_t failover_ms = 10'000;
-    int max_leases = 1 << 30;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<ConsumeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "consume", "Run a consumer worker that prints every record as a JSON line");
   cmd->add_option("--application", args->application, "consumer application name")->required();
@@ -76,12 +138,27 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
   cmd->add_option("--retrieval", args->retrieval, "fan-out (push) or polling")
       ->check(CLI::IsMember({"fan-out", "polling"}))
       ->capture_default_str();
+  cmd->add_option("--transport", args->transport,
+                  "grpc (Eddy's API) or kinesis (the Kinesis HTTP API: AWS, eddy-broker "
+                  "--kinesis-listen, kinesis-mock, LocalStack); default kinesis for an "
+                  "http(s):// --endpoint-url or a --region / --profile, else grpc")
+      ->check(CLI::IsMember({"grpc", "kinesis"}));
+  cmd->add_option("--region", args->region, "AWS region (default $AWS_REGION, the profile's)");
+  cmd->add_option("--profile", args->profile, "AWS profile (default $AWS_PROFILE, default)");
+  cmd->add_flag("--http2", args->http2,
+                "HTTP/2 with prior knowledge over an http:// Kinesis endpoint (h2c)");
+  cmd->add_option("--ca-bundle", args->ca_bundle, "CA bundle to verify the Kinesis endpoint");
+  cmd->add_flag("--no-verify-ssl", args->no_verify_ssl,
+                "do not verify the Kinesis endpoint's TLS certificate");
+  cmd->add_option("--coordinator", args->coordinator,
+                  "where the leases live: eddy://HOST:PORT (an eddy-broker; default the one at "
+                  "$EDDY_ENDPOINT) or file://DIR (embedded RocksDB, one process only)");
   cmd->add_option("--failover-ms", args->failover_ms, "lease failover time")
       ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}))
       ->capture_default_str();
   cmd->add_option("--max-leases", args->max_leases, "most leases this worker holds");
   cmd->add_option("--embedded-coordinator", args->coordinator_path,
-                  "keep leases in a local RocksDB directory instead of the broker");
+                  "= --coordinator file://DIR");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       // Before anything starts threads (gRPC does): SIGTERM / Ctrl-C shut down gracefully.
@@ -90,9 +167,11 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
         if (kcl::Scheduler* scheduler = running.load()) scheduler->Shutdown();
       });
       kcl::Config config;
+      if (absl::Status s = ApplyEndpoints(*args, context, config); !s.ok()) {
+        return ReportError(s, "Consume", context);
+      }
       config.application_name = args->application;
       config.stream_name = args->stream;
-      config.endpoint = context.endpoint;
       config.worker_id = args->worker_id;
       config.initial_position = args->position == "LATEST" ? kcl::InitialPosition::kLatest
                                                            : kcl::InitialPosition::kTrimHorizon;
@@ -100,7 +179,6 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
           args->retrieval == "polling" ? kcl::RetrievalMode::kPolling : kcl::RetrievalMode::kFanOut;
       config.failover_millis = args->failover_ms;
       config.max_leases_for_worker = args->max_leases;
-      config.embedded_coordinator_path = args->coordinator_path;
       auto out_mu = std::make_shared<std::mutex>();
       std::string worker_id;
       auto scheduler = kcl::Scheduler::Create(

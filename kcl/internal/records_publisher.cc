@@ -92,13 +92,16 @@ void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClien
 class FanOutPublisher final : public RecordsPublisher {
  public:
   FanOutPublisher(client::StreamConnection& streams, client::StreamRef stream,
-                  std::string consumer_arn, ShardInfo shard, StartPosition start)
+                  std::string consumer_arn, ShardInfo shard, StartPosition start,
+                  absl::Duration probe_interval)
       : streams_(streams),
         stream_(std::move(stream)),
         consumer_arn_(std::move(consumer_arn)),
         shard_(std::move(shard)),
         last_(start.checkpoint),
-        timestamp_millis_(start.timestamp_millis) {}
+        timestamp_millis_(start.timestamp_millis),
+        probe_interval_(probe_interval),
+        next_probe_(absl::Now() + probe_interval) {}
 
   absl::StatusOr<Batch> Next(absl::Duration timeout) override {
     const absl::Time deadline = absl::Now() + timeout;
@@ -163,7 +166,56 @@ class FanOutPublisher final : public RecordsPublisher {
     batch.millis_behind_latest = event.millis_behind_latest;
     batch.child_shards = ChildShards(std::move(event.child_shards));
     batch.shard_ended = shard_ended;
+    if (!shard_ended && batch.records.empty() && event.millis_behind_latest == 0 &&
+        absl::Now() >= next_probe_) {
+      next_probe_ = absl::Now() + probe_interval_;
+      if (std::optional<std::vector<ChildShardInfo>> children = ProbeShardEnd()) {
+        common::Logger("eddy.kcl")
+            ->info("shard={} read to its end (asked: the endpoint sent no child shards)",
+                   shard_.id);
+        batch.shard_ended = true;
+        batch.child_shards = std::move(*children);
+      }
+    }
     return batch;
+  }
+
+  // Whether the shard was read to its end, asked by polling from where a resubscription
+  // would start: its children if so (from the answer, else from ListShards).
+  std::optional<std::vector<ChildShardInfo>> ProbeShardEnd() {
+    const Position start =
+        ResumePosition(last_, continuation_, timestamp_millis_, latest_asked_millis_);
+    if (start.type == Position::Type::kLatest) return std::nullopt;  // not asked yet
+    absl::StatusOr<client::ShardIterator> iterator =
+        streams_.GetShardIterator(stream_, shard_.id, start);
+    if (!iterator.ok()) return std::nullopt;
+    std::string next = iterator->iterator;
+    // AT the last record answers it again first: read on past what was handed out.
+    for (int page = 0; page < 3 && !next.empty(); ++page) {
+      absl::StatusOr<client::RecordsPage> records = streams_.GetRecords(next, 100);
+      if (!records.ok()) return std::nullopt;
+      std::vector<KinesisClientRecord> unpacked;
+      Unpack(std::move(records->records), ShardInfo{shard_.id, shard_.hash_range}, &unpacked);
+      DropDelivered(last_, &unpacked);
+      if (!unpacked.empty()) return std::nullopt;  // more to come over the subscription
+      next = std::move(records->next_shard_iterator);
+      if (next.empty() && !records->child_shards.empty()) {
+        return ChildShards(std::move(records->child_shards));
+      }
+    }
+    if (!next.empty()) return std::nullopt;
+    absl::StatusOr<std::vector<client::ShardDescription>> shards = streams_.ListShards(stream_);
+    if (!shards.ok()) return std::nullopt;
+    std::vector<ChildShardInfo> children;
+    for (const client::ShardDescription& s : *shards) {
+      if (s.parent_shard_id != shard_.id && s.adjacent_parent_shard_id != shard_.id) continue;
+      ChildShardInfo child{s.shard_id, {s.parent_shard_id}, s.hash_range};
+      if (!s.adjacent_parent_shard_id.empty()) {
+        child.parent_ids.push_back(s.adjacent_parent_shard_id);
+      }
+      children.push_back(std::move(child));
+    }
+    return children;
   }
 
   absl::Status EndReader() {
@@ -198,6 +250,8 @@ class FanOutPublisher final : public RecordsPublisher {
   std::string continuation_;     // the stream's last continuation ("" before any)
   const int64_t timestamp_millis_;
   int64_t latest_asked_millis_ = 0;
+  const absl::Duration probe_interval_;
+  absl::Time next_probe_;
   std::unique_ptr<client::Subscription> reader_;
   absl::Time last_event_;
   client::Backoff backoff_{{absl::Milliseconds(50), absl::Seconds(2)}};
@@ -316,9 +370,10 @@ class PollingPublisher final : public RecordsPublisher {
 std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamConnection& streams,
                                                       client::StreamRef stream,
                                                       std::string consumer_arn, ShardInfo shard,
-                                                      StartPosition start) {
+                                                      StartPosition start,
+                                                      absl::Duration shard_end_probe_interval) {
   return std::make_unique<FanOutPublisher>(streams, std::move(stream), std::move(consumer_arn),
-                                           std::move(shard), start);
+                                           std::move(shard), start, shard_end_probe_interval);
 }
 
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamConnection& streams,

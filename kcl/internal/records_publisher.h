@@ -72,10 +72,16 @@ class RecordsPublisher {
 };
 
 // `streams` must outlive the publisher.
-std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamConnection& streams,
-                                                      client::StreamRef stream,
-                                                      std::string consumer_arn, ShardInfo shard,
-                                                      StartPosition start);
+//
+// Some endpoints (kinesis-mock) never send ChildShards on a subscription: a closed shard's
+// session stays open with empty events forever. With a finite `shard_end_probe_interval`,
+// a subscription idle at the stream's tip asks that often (GetShardIterator + GetRecords
+// from where it would resume) whether the shard was read to its end, and takes the
+// children from that answer or, where it has none, from ListShards.
+std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(
+    client::StreamConnection& streams, client::StreamRef stream, std::string consumer_arn,
+    ShardInfo shard, StartPosition start,
+    absl::Duration shard_end_probe_interval = absl::InfiniteDuration());
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamConnection& streams,
                                                        client::StreamRef stream, ShardInfo shard,
                                                        StartPosition start, absl::Duration idle);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "kcl/config.h"
 #include "tests/integration/broker_fixture.h"
 #include "tools/processing_verdict.h"
 
@@ -27,6 +28,11 @@ struct Processed {
 
 class ConsumerTest : public BrokerTest {
  protected:
+  // How workers read records: "grpc" (Eddy's API), "kinesis" (the broker's Kinesis HTTP
+  // endpoint over HTTP/1.1) or "kinesis-h2" (the same over HTTP/2 cleartext); leases stay
+  // in the broker either way. Transport-parameterised suites set it (TransportTest).
+  std::string transport_ = "grpc";
+
   std::vector<std::string> BrokerArgs() override {
     return {"--limits", "none", "--consumer-activation-ms", "0"};
   }
@@ -45,10 +51,46 @@ class ConsumerTest : public BrokerTest {
       args.insert(args.end(), {"--initial-position", "TRIM_HORIZON"});
     }
     if (binary.empty()) args.insert(args.begin(), "consume");
+    std::map<std::string, std::string> env = {{"EDDY_ENDPOINT", broker_.address()}};
+    if (transport_ != "grpc") {
+      args.insert(args.end(), {"--endpoint-url", "http://" + broker_.kinesis_address(),
+                               "--coordinator", "eddy://" + broker_.address()});
+      if (transport_ == "kinesis-h2") args.push_back("--http2");
+      for (const auto& [name, value] : AwsTestEnvironment()) env[name] = value;
+    }
     args.insert(args.end(), extra.begin(), extra.end());
-    workers_[id]->Start(binary.empty() ? CliBinary() : binary, args,
-                        {{"EDDY_ENDPOINT", broker_.address()}}, dir_.path() + "/" + id + ".out");
+    workers_[id]->Start(binary.empty() ? CliBinary() : binary, args, env,
+                        dir_.path() + "/" + id + ".out");
     return *workers_[id];
+  }
+
+  // For an in-process scheduler: records over transport_ (this process's environment gets
+  // the test credentials), leases in the broker.
+  void ApplyTransport(kcl::Config& config) {
+    config.endpoint = broker_.address();
+    if (transport_ == "grpc") return;
+    for (const auto& [name, value] : AwsTestEnvironment()) {
+      if (value.empty()) {
+        unsetenv(name.c_str());
+      } else {
+        setenv(name.c_str(), value.c_str(), 1);
+      }
+    }
+    config.transport = kcl::Transport::kKinesisHttp;
+    config.kinesis.endpoint_url = "http://" + broker_.kinesis_address();
+    config.kinesis.http2_cleartext = transport_ == "kinesis-h2";
+  }
+
+  // Eddy's Kinesis endpoint checks no signature; the client signs with these (and reads no
+  // profile of the machine's). An empty value unsets the variable.
+  static std::map<std::string, std::string> AwsTestEnvironment() {
+    return {{"AWS_ACCESS_KEY_ID", "eddy-test"},
+            {"AWS_SECRET_ACCESS_KEY", "eddy-test-secret"},
+            {"AWS_SESSION_TOKEN", ""},
+            {"AWS_REGION", "us-east-1"},
+            {"AWS_PROFILE", ""},
+            {"AWS_CONFIG_FILE", "/dev/null"},
+            {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}};
   }
 
   static std::vector<Processed> Parse(const BackgroundProcess& worker) {
@@ -171,5 +213,25 @@ class ConsumerTest : public BrokerTest {
   std::string last_key_prefix_;
   std::map<std::string, int64_t> produced_;  // per key, over every Produce call
 };
+
+// A ConsumerTest run once per transport:
+//   class MyTest : public TransportTest {};
+//   TEST_P(MyTest, …) { … }
+//   INSTANTIATE_TEST_SUITE_P(Transports, MyTest, AllTransports(), TransportName);
+class TransportTest : public ConsumerTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    transport_ = GetParam();
+    ConsumerTest::SetUp();
+  }
+};
+
+inline auto AllTransports() { return ::testing::Values("grpc", "kinesis", "kinesis-h2"); }
+
+inline std::string TransportName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
 
 }  // namespace eddy::testing

@@ -18,7 +18,7 @@
 namespace eddy::testing {
 namespace {
 
-class ConsumerFrameworkTest : public ConsumerTest {
+class ConsumerFrameworkTest : public TransportTest {
  protected:
   // Workers "a" and "b" with two of four shards each.
   void TwoWorkersShareFourShards(int64_t failover_ms) {
@@ -34,7 +34,7 @@ class ConsumerFrameworkTest : public ConsumerTest {
   }
 };
 
-TEST_F(ConsumerFrameworkTest, ARestartResumesRightAfterTheCheckpoint) {
+TEST_P(ConsumerFrameworkTest, ARestartResumesRightAfterTheCheckpoint) {
   CreateStream("s", 2);
   ASSERT_EQ(Produce(1000).exit_code, 0);
   BackgroundProcess& first = StartWorker("w1", 1000);
@@ -68,7 +68,7 @@ TEST_F(ConsumerFrameworkTest, ARestartResumesRightAfterTheCheckpoint) {
   EXPECT_EQ(report.gaps + report.out_of_order, 0);
 }
 
-TEST_F(ConsumerFrameworkTest, ThreeWorkersShareTwelveShardsFourEach) {
+TEST_P(ConsumerFrameworkTest, ThreeWorkersShareTwelveShardsFourEach) {
   CreateStream("s", 12);
   StartWorker("a", 1000);
   StartWorker("b", 1000);
@@ -83,7 +83,7 @@ TEST_F(ConsumerFrameworkTest, ThreeWorkersShareTwelveShardsFourEach) {
       << " c=" << LeaseOwners()["c"];
 }
 
-TEST_F(ConsumerFrameworkTest, AKilledWorkersShardsAreTakenAndNothingIsLost) {
+TEST_P(ConsumerFrameworkTest, AKilledWorkersShardsAreTakenAndNothingIsLost) {
   CreateStream("s", 4);
   StartWorker("a", 1000);
   StartWorker("b", 1000);
@@ -124,7 +124,7 @@ TEST_F(ConsumerFrameworkTest, AKilledWorkersShardsAreTakenAndNothingIsLost) {
   EXPECT_GT(CountAll(), victim_lines);
 }
 
-TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
+TEST_P(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
   ASSERT_NO_FATAL_FAILURE(TwoWorkersShareFourShards(60'000));
   const int status = workers_["a"]->Stop(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n"
@@ -134,7 +134,7 @@ TEST_F(ConsumerFrameworkTest, GracefulShutdownHandsLeasesOverAtOnce) {
   EXPECT_TRUE(WaitFor([&] { return LeaseOwners()["b"] == 4; }, std::chrono::seconds(20)));
 }
 
-TEST_F(ConsumerFrameworkTest, ACrashedWorkersLeasesAreFreedAtOnceThroughItsSession) {
+TEST_P(ConsumerFrameworkTest, ACrashedWorkersLeasesAreFreedAtOnceThroughItsSession) {
   ASSERT_NO_FATAL_FAILURE(TwoWorkersShareFourShards(60'000));
   workers_["a"]->Stop(SIGKILL);  // no goodbye: only its session breaking tells the broker
   // With a 60 s failover time, only a freed lease can move this soon.
@@ -143,7 +143,7 @@ TEST_F(ConsumerFrameworkTest, ACrashedWorkersLeasesAreFreedAtOnceThroughItsSessi
       << broker_.Log();
 }
 
-TEST_F(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
+TEST_P(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
   CreateStream("s", 2);
   BackgroundProcess& worker = StartWorker("w", 1000);
   ASSERT_EQ(Produce(1000).exit_code, 0);
@@ -151,9 +151,10 @@ TEST_F(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
       << worker.Err();
   // Kill the broker under the worker: its subscriptions and coordinator session drop.
   const std::string address = broker_.address();
+  const std::string kinesis_address = broker_.kinesis_address();
   broker_.Stop(SIGKILL);
-  ASSERT_TRUE(broker_.Start(
-      data_dir_, {"--limits", "none", "--consumer-activation-ms", "0", "--listen", address}));
+  ASSERT_TRUE(broker_.Start(data_dir_, {"--limits", "none", "--consumer-activation-ms", "0",
+                                        "--listen", address, "--kinesis-listen", kinesis_address}));
   ASSERT_EQ(Produce(1000).exit_code, 0);
   // The worker resubscribes after what it processed: every record arrives, none skipped.
   const bool all = WaitFor(
@@ -175,7 +176,7 @@ TEST_F(ConsumerFrameworkTest, ABrokerRestartUnderAWorkerLosesNothing) {
   EXPECT_EQ(report.gaps, 0) << "a record was skipped across the drop";
 }
 
-TEST_F(ConsumerFrameworkTest, BalancingHandsALeaseOverWithoutDuplicates) {
+TEST_P(ConsumerFrameworkTest, BalancingHandsALeaseOverWithoutDuplicates) {
   CreateStream("s", 2);
   BackgroundProcess& a = StartWorker("a", 10'000);
   ASSERT_TRUE(WaitFor([&] { return LeaseOwners()["a"] == 2; }, std::chrono::seconds(60)));
@@ -229,14 +230,14 @@ class ThrowingProcessor final : public kcl::RecordProcessor {
   std::vector<std::string>& seen_;
 };
 
-TEST_F(ConsumerFrameworkTest, AThrowingProcessorLosesNothing) {
+TEST_P(ConsumerFrameworkTest, AThrowingProcessorLosesNothing) {
   CreateStream("s", 1);
   std::mutex mu;
   std::vector<std::string> seen;
   kcl::Config config;
   config.application_name = "app";
   config.stream_name = "s";
-  config.endpoint = broker_.address();
+  ApplyTransport(config);
   config.worker_id = "in-process";
   config.failover_millis = 1000;
   config.initial_position = kcl::InitialPosition::kTrimHorizon;
@@ -270,7 +271,11 @@ TEST_F(ConsumerFrameworkTest, AThrowingProcessorLosesNothing) {
   EXPECT_EQ(report.out_of_order, 0);
 }
 
-TEST_F(ConsumerFrameworkTest, TheWordCountExampleCountsAndCheckpoints) {
+INSTANTIATE_TEST_SUITE_P(Transports, ConsumerFrameworkTest, AllTransports(), TransportName);
+
+class WordCountExampleTest : public ConsumerTest {};
+
+TEST_F(WordCountExampleTest, TheWordCountExampleCountsAndCheckpoints) {
   CreateStream("s", 1);
   std::string last_sequence;
   for (const char* text : {"the quick fox", "the lazy dog", "the end"}) {

@@ -25,7 +25,7 @@ std::string ShardId(int index) {
   return id;
 }
 
-class LineageTest : public ConsumerTest {
+class LineageTest : public TransportTest {
  protected:
   // Everything every Produce call wrote (`count` records in all) was processed, each key in
   // order.
@@ -72,7 +72,7 @@ class LineageTest : public ConsumerTest {
   }
 };
 
-TEST_F(LineageTest, SplitAndMergeWhileThreeWorkersConsumeKeepEveryKeyInOrder) {
+TEST_P(LineageTest, SplitAndMergeWhileThreeWorkersConsumeKeepEveryKeyInOrder) {
   CreateStream("s", 4);
   StartWorker("a", 2000);
   StartWorker("b", 2000);
@@ -109,7 +109,7 @@ TEST_F(LineageTest, SplitAndMergeWhileThreeWorkersConsumeKeepEveryKeyInOrder) {
             nlohmann::json::array({ShardId(2), ShardId(3)}));
 }
 
-TEST_F(LineageTest, AMergeWhoseParentsAreHeldByDifferentWorkers) {
+TEST_P(LineageTest, AMergeWhoseParentsAreHeldByDifferentWorkers) {
   CreateStream("s", 2);
   StartWorker("a", 2000);
   StartWorker("b", 2000);
@@ -163,7 +163,7 @@ class DeepLineageTest : public LineageTest {
   std::vector<std::string> keys_;
 };
 
-TEST_F(DeepLineageTest, TwoSplitsInARowBeforeAWorkerStartsKeepEveryKeyInOrder) {
+TEST_P(DeepLineageTest, TwoSplitsInARowBeforeAWorkerStartsKeepEveryKeyInOrder) {
   SplitTwiceInARow();
   StartWorker("w", 2000, ScriptedWorkerBinary());
   ASSERT_TRUE(WaitAllProcessed(producer_->Produced()));
@@ -173,7 +173,7 @@ TEST_F(DeepLineageTest, TwoSplitsInARowBeforeAWorkerStartsKeepEveryKeyInOrder) {
   ExpectChildAfterParent(ShardId(1), ShardId(4));
 }
 
-TEST_F(DeepLineageTest, AWorkerDyingRightAfterTheFirstShardEndLosesNoGeneration) {
+TEST_P(DeepLineageTest, AWorkerDyingRightAfterTheFirstShardEndLosesNoGeneration) {
   SplitTwiceInARow();
   // Dies right after checkpointing SHARD_END of shard 0, before creating its children's
   // leases: shard sync must create 1 and 2 (and only then 3 and 4).
@@ -187,7 +187,7 @@ TEST_F(DeepLineageTest, AWorkerDyingRightAfterTheFirstShardEndLosesNoGeneration)
   ExpectCompleteAndInOrder(producer_->Produced(), {"crasher"});
 }
 
-TEST_F(DeepLineageTest, AMergeWaitsForAParentWhoseLeaseIsStillToCome) {
+TEST_P(DeepLineageTest, AMergeWaitsForAParentWhoseLeaseIsStillToCome) {
   CreateStream("s", 2);
   ASSERT_TRUE(producer_->Put(keys_, 10).ok());
   ASSERT_TRUE(SplitInHalf("s", ShardId(1)).ok());  // → 2 (next to 0) and 3
@@ -210,7 +210,7 @@ TEST_F(DeepLineageTest, AMergeWaitsForAParentWhoseLeaseIsStillToCome) {
   ExpectChildAfterParent(ShardId(0), ShardId(4));
 }
 
-TEST_F(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
+TEST_P(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
   CreateStream("s", 1);
   BackgroundProcess& crasher =
       StartWorker("crasher", 2000, ScriptedWorkerBinary(),
@@ -238,7 +238,7 @@ TEST_F(LineageTest, ACrashAtShardEndBeforeTheShardEndCheckpointRecovers) {
   ExpectChildAfterParent(ShardId(0), ShardId(2));
 }
 
-TEST_F(LineageTest, AProcessorThatNeverCheckpointsShardEndIsToldAndItsChildrenWait) {
+TEST_P(LineageTest, AProcessorThatNeverCheckpointsShardEndIsToldAndItsChildrenWait) {
   CreateStream("s", 1);
   // Shard sync every 200 ms: by the processor's second reminder (≥ 1 s later) it has run
   // several times, and must not have given the children leases either.
@@ -290,14 +290,14 @@ class CheckpointOnceProcessor final : public kcl::RecordProcessor {
   bool checkpointed_ = false;
 };
 
-TEST_F(LineageTest, AggregatedRecordsEndToEndIncludingARestartMidAggregate) {
+TEST_P(LineageTest, AggregatedRecordsEndToEndIncludingARestartMidAggregate) {
   CreateStream("s", 1);
   ASSERT_EQ(Produce(3000, "0", 4, {"--aggregate"}).exit_code, 0);
   auto run = [&](Seen& seen, bool checkpoint, size_t until) {
     kcl::Config config;
     config.application_name = "app";
     config.stream_name = "s";
-    config.endpoint = broker_.address();
+    ApplyTransport(config);
     config.worker_id = checkpoint ? "first" : "second";
     config.failover_millis = 1000;
     config.initial_position = kcl::InitialPosition::kTrimHorizon;
@@ -356,6 +356,9 @@ TEST_F(LineageTest, AggregatedRecordsEndToEndIncludingARestartMidAggregate) {
                             << " out of order";
   EXPECT_EQ(verdict.duplicates, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, LineageTest, AllTransports(), TransportName);
+INSTANTIATE_TEST_SUITE_P(Transports, DeepLineageTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace eddy::testing

@@ -30,9 +30,10 @@
 //                               after it, before the children's leases are created).
 // Config flags: --application --stream-name --worker-id --failover-ms --initial-position
 // (TRIM_HORIZON | LATEST | AT_TIMESTAMP) --timestamp-millis --retrieval (fan-out | polling)
-// --on-error (retry | stop-shard) --max-leases --max-steal --coordinator HOST:PORT
+// --on-error (retry | stop-shard) --max-leases --max-steal --coordinator [eddy://]HOST:PORT
 // --embedded-coordinator PATH --out-of-range (deliver | drop) --shard-sync-ms; the broker
-// comes from EDDY_ENDPOINT. SIGTERM / SIGINT shut down gracefully.
+// comes from EDDY_ENDPOINT; --endpoint-url URL [--http2] reads records over the Kinesis
+// HTTP API there instead. SIGTERM / SIGINT shut down gracefully.
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -51,6 +52,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -279,7 +281,7 @@ int main(int argc, char** argv) {
   app.add_option("--on-error", on_error)->check(CLI::IsMember({"retry", "stop-shard"}));
   app.add_option("--max-leases", config.max_leases_for_worker);
   app.add_option("--max-steal", config.max_leases_to_steal);
-  app.add_option("--coordinator", config.coordinator_endpoint);
+  app.add_option("--coordinator", config.coordinator_endpoint);  // [eddy://]HOST:PORT
   app.add_option("--embedded-coordinator", config.embedded_coordinator_path);
   app.add_option("--out-of-range", out_of_range)->check(CLI::IsMember({"deliver", "drop"}));
   app.add_option("--shard-sync-ms", config.shard_sync_interval_millis);
@@ -292,6 +294,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"batch", "record", "prepare", "prepare-only", "none"}));
   app.add_option("--shutdown-checkpoint", shutdown_checkpoint)->check(CLI::IsMember({"yes", "no"}));
   app.add_option("--at-shard-end", script.at_shard_end);
+  std::string endpoint_url;
+  bool http2 = false;
+  // Records over the Kinesis HTTP API at this URL (leases still in the broker at
+  // EDDY_ENDPOINT, or --coordinator): the transport-parameterised suites use it.
+  app.add_option("--endpoint-url", endpoint_url);
+  app.add_flag("--http2", http2);
   CLI11_PARSE(app, argc, argv);
 
   // "WHAT[:TIMES]" → what, times (-1: forever).
@@ -320,6 +328,14 @@ int main(int argc, char** argv) {
                                          : eddy::kcl::OutOfRangeUserRecords::kDeliver;
   config.polling_idle_millis = 50;
   if (const char* endpoint = getenv("EDDY_ENDPOINT")) config.endpoint = endpoint;
+  if (absl::StartsWith(config.coordinator_endpoint, "eddy://")) {
+    config.coordinator_endpoint = config.coordinator_endpoint.substr(7);
+  }
+  if (!endpoint_url.empty()) {
+    config.transport = eddy::kcl::Transport::kKinesisHttp;
+    config.kinesis.endpoint_url = endpoint_url;
+    config.kinesis.http2_cleartext = http2;
+  }
 
   auto scheduler = eddy::kcl::Scheduler::Create(
       config, [&](const std::string&) { return std::make_unique<ScriptedProcessor>(script); });
