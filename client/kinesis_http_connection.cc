@@ -195,6 +195,13 @@ class RequestSigner {
       version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
     }
     curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, version);
+    if (version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) {
+      // Debian's libcurl (7.88) fails the second request on a kept h2c connection ("Error
+      // in the HTTP2 framing layer"; its own CLI does the same with --next): a connection
+      // per call over cleartext HTTP/2.
+      curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+      curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (!options_.ca_bundle.empty())
       curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
     if (!options_.verify_tls) {

@@ -259,6 +259,13 @@ class SchedulerImpl final : public Scheduler {
     auto passes = [](const absl::Status& status) {
       return common::IsRetryable(status) || common::ErrorType(status) == common::kLimitExceeded;
     };
+    // What kept the consumer from ACTIVE, logged now and then (not at every attempt).
+    auto waiting = [this](int attempt, const absl::Status& status) {
+      if (attempt % 50 != 0) return;
+      common::Logger("eddy.kcl")
+          ->warn("worker={} waiting for the enhanced fan-out consumer {}: {}", config_.worker_id,
+                 config_.application_name, status.ToString());
+    };
     for (int attempt = 0; attempt < kAttempts && !shutdown_.HasBeenNotified(); ++attempt) {
       if (attempt > 0) shutdown_.WaitForNotificationWithTimeout(absl::Milliseconds(100));
       if (stream_arn_.empty()) {
@@ -266,6 +273,7 @@ class SchedulerImpl final : public Scheduler {
             streams_->DescribeStreamSummary(client::StreamRef{config_.stream_name, ""});
         if (!summary.ok()) {
           if (!passes(summary.status())) return summary.status();
+          waiting(attempt, summary.status());
           continue;
         }
         stream_arn_ = summary->arn;
@@ -288,6 +296,8 @@ class SchedulerImpl final : public Scheduler {
         }
       } else if (!passes(described.status())) {
         return described.status();
+      } else {
+        waiting(attempt, described.status());
       }
     }
     if (shutdown_.HasBeenNotified()) return absl::OkStatus();
