@@ -226,9 +226,7 @@ class TransportTest : public ConsumerTest, public ::testing::WithParamInterface<
   }
 };
 
-// kinesis-h2 (h2c) works by hand since a connection is no longer reused per call; add it
-// here once its variants have passed in the suite.
-inline auto AllTransports() { return ::testing::Values("grpc", "kinesis"); }
+inline auto AllTransports() { return ::testing::Values("grpc", "kinesis", "kinesis-h2"); }
 
 inline std::string TransportName(const ::testing::TestParamInfo<std::string>& info) {
   std::string name = info.param;
