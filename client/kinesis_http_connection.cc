@@ -27,6 +27,26 @@ constexpr absl::string_view kTargetPrefix = "Kinesis_20131202.";
 // one GetRecords call would (10 MB), base64-encoded.
 constexpr size_t kMaxBufferedEventBytes = 32u << 20;
 
+// Members of an answer, read leniently: a member that is absent, null (kinesis-mock sends
+// "EndingSequenceNumber": null for an open shard) or of another type reads as the fallback.
+// Nothing here throws, whatever the server sent.
+const Json& Member(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string Text(const Json& object, const char* key, const std::string& fallback = "") {
+  const Json& member = Member(object, key);
+  return member.is_string() ? member.get<std::string>() : fallback;
+}
+
+int64_t Integer(const Json& object, const char* key) {
+  const Json& member = Member(object, key);
+  return member.is_number() ? member.get<int64_t>() : 0;
+}
+
 // The status of an error answer: the exception's name (`__type`, without a namespace
 // prefix), the HTTP status for what the name does not say. Throttling, 5xx and expired
 // temporary credentials are retryable (the next attempt signs with refreshed credentials).
@@ -35,9 +55,9 @@ absl::Status ErrorAnswer(long http_status, const std::string& body, absl::string
   std::string type;
   std::string message;
   if (json.is_object()) {
-    type = json.value("__type", "");
+    type = Text(json, "__type");
     if (size_t hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
-    message = json.contains("message") ? json.value("message", "") : json.value("Message", "");
+    message = json.contains("message") ? Text(json, "message") : Text(json, "Message");
   }
   const std::string text = absl::StrCat(op, ": HTTP ", http_status, type.empty() ? "" : " ", type,
                                         message.empty() ? "" : ": ", message);
@@ -63,8 +83,8 @@ int64_t EpochMillis(const Json& seconds) {
 common::HashKeyRange RangeOf(const Json& range) {
   common::HashKeyRange out;
   if (!range.is_object()) return out;
-  common::ParseDecimalUint128(range.value("StartingHashKey", "0"), &out.start);
-  common::ParseDecimalUint128(range.value("EndingHashKey", "0"), &out.end);
+  common::ParseDecimalUint128(Text(range, "StartingHashKey", "0"), &out.start);
+  common::ParseDecimalUint128(Text(range, "EndingHashKey", "0"), &out.end);
   return out;
 }
 
@@ -73,10 +93,13 @@ absl::Status ReadRecords(const Json& records, std::vector<StreamRecord>* out) {
   out->reserve(records.size());
   for (const Json& r : records) {
     StreamRecord record;
-    record.sequence_number = r.value("SequenceNumber", "");
-    record.partition_key = r.value("PartitionKey", "");
-    record.approximate_arrival_millis = EpochMillis(r.value("ApproximateArrivalTimestamp", Json()));
-    if (!common::DecodeBase64Into(r.value("Data", ""), &record.data)) {
+    record.sequence_number = Text(r, "SequenceNumber");
+    if (record.sequence_number.empty()) {
+      return absl::DataLossError("a record of the answer has no SequenceNumber");
+    }
+    record.partition_key = Text(r, "PartitionKey");
+    record.approximate_arrival_millis = EpochMillis(Member(r, "ApproximateArrivalTimestamp"));
+    if (!common::DecodeBase64Into(Text(r, "Data"), &record.data)) {
       return absl::DataLossError(
           absl::StrCat("record ", record.sequence_number, " has a Data that is not base64"));
     }
@@ -90,13 +113,13 @@ std::vector<ChildShard> ReadChildren(const Json& children) {
   if (!children.is_array()) return out;
   for (const Json& c : children) {
     ChildShard child;
-    child.shard_id = c.value("ShardId", "");
+    child.shard_id = Text(c, "ShardId");
     if (c.contains("ParentShards") && c["ParentShards"].is_array()) {
       for (const Json& p : c["ParentShards"]) {
         if (p.is_string()) child.parent_shard_ids.push_back(p.get<std::string>());
       }
     }
-    child.hash_range = RangeOf(c.value("HashKeyRange", Json()));
+    child.hash_range = RangeOf(Member(c, "HashKeyRange"));
     out.push_back(std::move(child));
   }
   return out;
@@ -104,10 +127,10 @@ std::vector<ChildShard> ReadChildren(const Json& children) {
 
 ConsumerDescription ReadConsumer(const Json& c, const std::string& stream_arn) {
   ConsumerDescription consumer;
-  consumer.name = c.value("ConsumerName", "");
-  consumer.arn = c.value("ConsumerARN", "");
-  consumer.stream_arn = c.value("StreamARN", stream_arn);
-  const std::string status = c.value("ConsumerStatus", "");
+  consumer.name = Text(c, "ConsumerName");
+  consumer.arn = Text(c, "ConsumerARN");
+  consumer.stream_arn = Text(c, "StreamARN", stream_arn);
+  const std::string status = Text(c, "ConsumerStatus");
   consumer.status = status == "ACTIVE"     ? ConsumerDescription::Status::kActive
                     : status == "DELETING" ? ConsumerDescription::Status::kDeleting
                                            : ConsumerDescription::Status::kCreating;
@@ -361,7 +384,7 @@ class HttpSubscription final : public Subscription {
       if (type.empty()) type = std::string(message.Header(":error-code"));
       const Json json = Json::parse(message.payload, nullptr, false);
       const std::string text =
-          json.is_object() ? json.value("message", message.payload) : message.payload;
+          json.is_object() ? Text(json, "message", message.payload) : message.payload;
       return ErrorAnswer(200, Json{{"__type", type}, {"message", text}}.dump(), "SubscribeToShard");
     }
     if (kind != "event" || message.Header(":event-type") != "SubscribeToShardEvent") {
@@ -370,12 +393,12 @@ class HttpSubscription final : public Subscription {
     const Json json = Json::parse(message.payload, nullptr, false);
     if (!json.is_object()) return absl::DataLossError("SubscribeToShardEvent is not JSON");
     SubscriptionEvent event;
-    if (absl::Status s = ReadRecords(json.value("Records", Json()), &event.records); !s.ok()) {
+    if (absl::Status s = ReadRecords(Member(json, "Records"), &event.records); !s.ok()) {
       return s;
     }
-    event.continuation_sequence_number = json.value("ContinuationSequenceNumber", "");
-    event.millis_behind_latest = json.value("MillisBehindLatest", int64_t{0});
-    event.child_shards = ReadChildren(json.value("ChildShards", Json()));
+    event.continuation_sequence_number = Text(json, "ContinuationSequenceNumber");
+    event.millis_behind_latest = Integer(json, "MillisBehindLatest");
+    event.child_shards = ReadChildren(Member(json, "ChildShards"));
     absl::MutexLock lock(&mu_);
     auto room = [this] { return events_.empty() || cancelled_; };
     mu_.Await(absl::Condition(&room));
@@ -417,18 +440,21 @@ class KinesisHttpConnection final : public StreamConnection {
     while (true) {
       absl::StatusOr<Json> page = Call("ListShards", request);
       if (!page.ok()) return page.status();
-      for (const Json& s : page->value("Shards", Json::array())) {
+      for (const Json& s : Member(*page, "Shards")) {
         ShardDescription shard;
-        shard.shard_id = s.value("ShardId", "");
-        shard.parent_shard_id = s.value("ParentShardId", "");
-        shard.adjacent_parent_shard_id = s.value("AdjacentParentShardId", "");
-        shard.hash_range = RangeOf(s.value("HashKeyRange", Json()));
-        const Json range = s.value("SequenceNumberRange", Json::object());
-        shard.starting_sequence_number = range.value("StartingSequenceNumber", "");
-        shard.ending_sequence_number = range.value("EndingSequenceNumber", "");
+        shard.shard_id = Text(s, "ShardId");
+        if (shard.shard_id.empty()) {
+          return absl::DataLossError("ListShards: a shard of the answer has no ShardId");
+        }
+        shard.parent_shard_id = Text(s, "ParentShardId");
+        shard.adjacent_parent_shard_id = Text(s, "AdjacentParentShardId");
+        shard.hash_range = RangeOf(Member(s, "HashKeyRange"));
+        const Json range = Member(s, "SequenceNumberRange");
+        shard.starting_sequence_number = Text(range, "StartingSequenceNumber");
+        shard.ending_sequence_number = Text(range, "EndingSequenceNumber");
         shards.push_back(std::move(shard));
       }
-      const std::string next = page->value("NextToken", "");
+      const std::string next = Text(*page, "NextToken");
       if (next.empty()) return shards;
       request = Json{{"NextToken", next}};
     }
@@ -448,7 +474,7 @@ class KinesisHttpConnection final : public StreamConnection {
     }
     absl::StatusOr<Json> answer = Call("GetShardIterator", request);
     if (!answer.ok()) return answer.status();
-    return ShardIterator{answer->value("ShardIterator", ""), ""};
+    return ShardIterator{Text(*answer, "ShardIterator"), ""};
   }
 
   absl::StatusOr<RecordsPage> GetRecords(const std::string& shard_iterator, int limit) override {
@@ -456,13 +482,13 @@ class KinesisHttpConnection final : public StreamConnection {
         Call("GetRecords", Json{{"ShardIterator", shard_iterator}, {"Limit", limit}});
     if (!answer.ok()) return answer.status();
     RecordsPage page;
-    if (absl::Status s = ReadRecords(answer->value("Records", Json()), &page.records); !s.ok()) {
+    if (absl::Status s = ReadRecords(Member(*answer, "Records"), &page.records); !s.ok()) {
       return s;
     }
-    const Json next = answer->value("NextShardIterator", Json());
+    const Json next = Member(*answer, "NextShardIterator");
     if (next.is_string()) page.next_shard_iterator = next.get<std::string>();
-    page.millis_behind_latest = answer->value("MillisBehindLatest", int64_t{0});
-    page.child_shards = ReadChildren(answer->value("ChildShards", Json()));
+    page.millis_behind_latest = Integer(*answer, "MillisBehindLatest");
+    page.child_shards = ReadChildren(Member(*answer, "ChildShards"));
     return page;
   }
 
@@ -471,12 +497,12 @@ class KinesisHttpConnection final : public StreamConnection {
     AddStream(stream, &request);
     absl::StatusOr<Json> answer = Call("DescribeStreamSummary", request);
     if (!answer.ok()) return answer.status();
-    const Json summary = answer->value("StreamDescriptionSummary", Json::object());
+    const Json summary = Member(*answer, "StreamDescriptionSummary");
     StreamSummary out;
-    out.name = summary.value("StreamName", "");
-    out.arn = summary.value("StreamARN", "");
-    out.open_shard_count = summary.value("OpenShardCount", 0);
-    const std::string status = summary.value("StreamStatus", "");
+    out.name = Text(summary, "StreamName");
+    out.arn = Text(summary, "StreamARN");
+    out.open_shard_count = Integer(summary, "OpenShardCount");
+    const std::string status = Text(summary, "StreamStatus");
     out.status = status == "ACTIVE"     ? StreamSummary::Status::kActive
                  : status == "UPDATING" ? StreamSummary::Status::kUpdating
                  : status == "DELETING" ? StreamSummary::Status::kDeleting
@@ -489,7 +515,7 @@ class KinesisHttpConnection final : public StreamConnection {
     absl::StatusOr<Json> answer =
         Call("DescribeStreamConsumer", Json{{"StreamARN", stream_arn}, {"ConsumerName", name}});
     if (!answer.ok()) return answer.status();
-    return ReadConsumer(answer->value("ConsumerDescription", Json::object()), stream_arn);
+    return ReadConsumer(Member(*answer, "ConsumerDescription"), stream_arn);
   }
 
   absl::StatusOr<ConsumerDescription> RegisterStreamConsumer(const std::string& stream_arn,
@@ -497,7 +523,7 @@ class KinesisHttpConnection final : public StreamConnection {
     absl::StatusOr<Json> answer =
         Call("RegisterStreamConsumer", Json{{"StreamARN", stream_arn}, {"ConsumerName", name}});
     if (!answer.ok()) return answer.status();
-    return ReadConsumer(answer->value("Consumer", Json::object()), stream_arn);
+    return ReadConsumer(Member(*answer, "Consumer"), stream_arn);
   }
 
   std::unique_ptr<Subscription> SubscribeToShard(const std::string& consumer_arn,

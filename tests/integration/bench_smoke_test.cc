@@ -3,55 +3,16 @@
 // kinesalite, kinesis-mock), each on 127.0.0.1. Asserts that every workload ran and
 // produced its metrics — never a timing.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 #include <map>
 #include <sstream>
 
 #include "common/testing/temp_dir.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/integration/peer_servers.h"
 
 namespace eddy::testing {
 namespace {
-
-// A port nothing listens on right now (the server started next binds it).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-// `name` on $PATH or in /usr/sbin (Debian puts nats-server there); empty if absent.
-std::string FindProgram(const std::string& name) {
-  std::string path = getenv("PATH") != nullptr ? getenv("PATH") : "";
-  path += ":/usr/sbin:/usr/local/sbin";
-  std::istringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = dir + "/" + name;
-    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-bool Accepts(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return ok;
-}
 
 class BenchSmokeTest : public BrokerTest {
  protected:
@@ -87,13 +48,9 @@ class BenchSmokeTest : public BrokerTest {
   // Starts a peer server and waits until its port accepts connections.
   void StartPeer(const std::string& program, const std::vector<std::string>& args, int port,
                  const std::map<std::string, std::string>& env = {}) {
-    const std::string binary = FindProgram(program);
-    ASSERT_FALSE(binary.empty()) << program << " is not installed: run scripts/bootstrap and "
-                                 << "scripts/install-npm-peers (scripts/test does)";
     peers_.push_back(std::make_unique<BackgroundProcess>());
-    peers_.back()->Start(binary, args, env, dir_.path() + "/peer-" + std::to_string(port));
-    ASSERT_TRUE(WaitFor([&] { return Accepts(port); }, std::chrono::seconds(30)))
-        << binary << " did not start: " << peers_.back()->Err();
+    testing::StartPeer(*peers_.back(), program, args, port, env,
+                       dir_.path() + "/peer-" + std::to_string(port));
   }
 
   std::vector<std::unique_ptr<BackgroundProcess>> peers_;
@@ -145,22 +102,9 @@ TEST_F(BenchSmokeTest, EddyKinesisEndpointPushAndPoll) {
 }
 
 TEST_F(BenchSmokeTest, KinesisMock) {
-  const int port = FreePort();
-  const int tls_port = FreePort();
-  const std::string package = SourceDirectory() + "/bench/node_modules/kinesis-local";
-  std::map<std::string, std::string> env = {
-      {"KINESIS_MOCK_PLAIN_PORT", std::to_string(port)},
-      {"KINESIS_MOCK_TLS_PORT", std::to_string(tls_port)},
-      {"KINESIS_MOCK_CERT_PATH", package + "/server.json"},
-      {"SHOULD_PERSIST_DATA", "false"},
-      {"LOAD_DATA_IF_EXISTS", "false"},
-      {"LOG_LEVEL", "WARN"}};
-  for (const char* delay : {"CREATE_STREAM", "DELETE_STREAM", "REGISTER_STREAM_CONSUMER",
-                            "DEREGISTER_STREAM_CONSUMER", "START_STREAM_ENCRYPTION",
-                            "STOP_STREAM_ENCRYPTION"}) {
-    env[std::string(delay) + "_DURATION"] = "0ms";
-  }
-  ASSERT_NO_FATAL_FAILURE(StartPeer("node", {package + "/main.js"}, port, env));
+  peers_.push_back(std::make_unique<BackgroundProcess>());
+  int port = 0;
+  ASSERT_NO_FATAL_FAILURE(port = StartKinesisMock(*peers_.back(), dir_.path() + "/kinesis-mock"));
   ExpectWorkloadsRun("kinesis-push", "127.0.0.1:" + std::to_string(port), "latency,fanout", 7,
                      {"--slow-peer"});
 }

@@ -32,6 +32,8 @@ class ConsumerTest : public BrokerTest {
   // endpoint over HTTP/1.1) or "kinesis-h2" (the same over HTTP/2 cleartext); leases stay
   // in the broker either way. Transport-parameterised suites set it (TransportTest).
   std::string transport_ = "grpc";
+  // Where the Kinesis transports read records; empty: the broker's own Kinesis endpoint.
+  std::string kinesis_url_;
 
   std::vector<std::string> BrokerArgs() override {
     return {"--limits", "none", "--consumer-activation-ms", "0"};
@@ -53,7 +55,9 @@ class ConsumerTest : public BrokerTest {
     if (binary.empty()) args.insert(args.begin(), "consume");
     std::map<std::string, std::string> env = {{"EDDY_ENDPOINT", broker_.address()}};
     if (transport_ != "grpc") {
-      args.insert(args.end(), {"--endpoint-url", "http://" + broker_.kinesis_address(),
+      const std::string url =
+          kinesis_url_.empty() ? "http://" + broker_.kinesis_address() : kinesis_url_;
+      args.insert(args.end(), {"--endpoint-url", url,
                                "--coordinator", "eddy://" + broker_.address()});
       if (transport_ == "kinesis-h2") args.push_back("--http2");
       for (const auto& [name, value] : AwsTestEnvironment()) env[name] = value;
