@@ -37,6 +37,11 @@ class FakeStreamConnection final : public client::StreamConnection {
   size_t page_size = 2;       // records per GetRecords answer
   size_t session_events = 2;  // events per subscription session before it ends (OK)
   size_t records_per_event = 2;
+  // Whether a closed shard read to its end names its children: in the last GetRecords page,
+  // and in the last subscription event (kinesis-mock never does the latter; then sessions
+  // on it go on with empty events).
+  bool pages_report_children = true;
+  bool events_report_children = true;
 
   // The next calls answer these errors, in order, before answering normally again.
   std::deque<absl::Status> list_shards_errors;
@@ -82,7 +87,8 @@ class FakeStreamConnection final : public client::StreamConnection {
     page.records.assign(all.begin() + static_cast<ptrdiff_t>(std::min(at, all.size())),
                         all.begin() + static_cast<ptrdiff_t>(end));
     if (end == all.size() && children_.count(parts[0]) != 0) {
-      page.child_shards = children_[parts[0]];  // read to its end: no next iterator
+      // Read to its end: no next iterator.
+      if (pages_report_children) page.child_shards = children_[parts[0]];
     } else {
       page.next_shard_iterator = absl::StrCat(parts[0], "|", std::max(end, at));
     }
@@ -122,7 +128,7 @@ class FakeStreamConnection final : public client::StreamConnection {
       // Where to resume: after the last record sent, or before the first not yet sent.
       event.continuation_sequence_number =
           at > 0 ? all[at - 1].sequence_number : absl::StrCat(first_sequence_ - 1);
-      if (at == all.size() && children_.count(shard_id) != 0) {
+      if (at == all.size() && children_.count(shard_id) != 0 && events_report_children) {
         event.child_shards = children_[shard_id];
         session->events.push_back(std::move(event));
         break;

@@ -55,9 +55,10 @@ void AppendNumbered(FakeStreamConnection& fake, int n) {
 std::unique_ptr<RecordsPublisher> Polling(FakeStreamConnection& fake, StartPosition start) {
   return MakePollingPublisher(fake, {"s", ""}, kShard, start, absl::Milliseconds(1));
 }
-std::unique_ptr<RecordsPublisher> FanOut(FakeStreamConnection& fake, StartPosition start) {
+std::unique_ptr<RecordsPublisher> FanOut(FakeStreamConnection& fake, StartPosition start,
+                                         absl::Duration probe = absl::InfiniteDuration()) {
   return MakeFanOutPublisher(fake, {"s", FakeStreamConnection::kStreamArn}, "consumer-arn", kShard,
-                             start);
+                             start, probe);
 }
 
 TEST(PollingPublisherTest, ReadsEveryPageInOrderThenTheShardEndWithItsChildren) {
@@ -179,6 +180,84 @@ TEST(FanOutPublisherTest, TheShardEndsWithItsChildren) {
   EXPECT_TRUE(read.shard_ended);
   ASSERT_EQ(read.children.size(), 2u);
   EXPECT_EQ(read.children[1].hash_range, (common::HashKeyRange{51, 100}));
+}
+
+// Endpoints that never send ChildShards on a subscription (kinesis-mock): an idle session at
+// the tip asks by polling, from where a resubscription would start, whether the shard ended.
+TEST(FanOutShardEndProbeTest, AClosedShardEndsWithTheChildrenOfTheLastPage) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  AppendNumbered(fake, 3);
+  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 50}},
+                         client::ChildShard{"shard-2", {kShard.id}, {51, 100}}});
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  const Read read = ReadUpTo(*publisher, 100);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(3));
+  ASSERT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 2u);
+  EXPECT_EQ(read.children[0].id, "shard-1");
+  EXPECT_EQ(read.children[1].hash_range, (common::HashKeyRange{51, 100}));
+  // Asked after the last record delivered, not from the start.
+  ASSERT_FALSE(fake.iterator_requests.empty());
+  EXPECT_EQ(fake.iterator_requests.back().type, StartingPosition::Type::kAfterSequenceNumber);
+  EXPECT_EQ(fake.iterator_requests.back().sequence_number, "1002");
+}
+
+TEST(FanOutShardEndProbeTest, ChildrenComeFromListShardsWhenThePageNamesNone) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  fake.pages_report_children = false;
+  AppendNumbered(fake, 2);
+  fake.Close(kShard.id, {});
+  client::ShardDescription split_child{"shard-1", kShard.id, "", {0, 50}, "2000", ""};
+  client::ShardDescription merge_child{"shard-2", "shard-9", kShard.id, {51, 100}, "2001", ""};
+  client::ShardDescription unrelated{"shard-3", "shard-9", "", {101, 200}, "2002", ""};
+  fake.shards = {split_child, merge_child, unrelated};
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  const Read read = ReadUpTo(*publisher, 100);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(2));
+  ASSERT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 2u);
+  EXPECT_EQ(read.children[0].id, "shard-1");
+  EXPECT_EQ(read.children[0].parent_ids, (std::vector<std::string>{kShard.id}));
+  EXPECT_EQ(read.children[1].id, "shard-2");
+  EXPECT_EQ(read.children[1].parent_ids, (std::vector<std::string>{"shard-9", kShard.id}));
+}
+
+TEST(FanOutShardEndProbeTest, AnOpenShardIsNotEndedAndLaterRecordsStillArrive) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  AppendNumbered(fake, 3);
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  ASSERT_EQ(ReadUpTo(*publisher, 3).data, Numbered(3));
+  for (int i = 0; i < 5; ++i) {  // idle events at the tip: each one asks
+    absl::StatusOr<Batch> idle = publisher->Next(absl::Seconds(5));
+    ASSERT_TRUE(idle.ok()) << idle.status();
+    EXPECT_FALSE(idle->shard_ended);
+    EXPECT_TRUE(idle->records.empty());
+  }
+  EXPECT_GT(fake.get_records_calls, 0);
+  fake.Append(kShard.id, "r3");
+  fake.Append(kShard.id, "r4");
+  const Read later = ReadUpTo(*publisher, 2);
+  ASSERT_TRUE(later.status.ok()) << later.status;
+  EXPECT_EQ(later.data, (std::vector<std::string>{"r3", "r4"}));  // none lost to the asking
+  EXPECT_FALSE(later.shard_ended);
+}
+
+TEST(FanOutShardEndProbeTest, WithoutAProbeIntervalNothingIsAsked) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  AppendNumbered(fake, 2);
+  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const Read read = ReadUpTo(*publisher, 100);  // 50 batches, then gives up
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(2));
+  EXPECT_FALSE(read.shard_ended);
+  EXPECT_EQ(fake.get_records_calls, 0);
 }
 
 }  // namespace
