@@ -38,9 +38,20 @@ class KinesisMockConsumerTest : public ConsumerTest,
   // Records `count` over `keys` fresh keys, put by boto3; adds them to produced_ first (the
   // put may run on another thread).
   std::vector<std::string> NextPut(int count, int keys) {
-    const std::string prefix = "m" + std::to_string(produced_batches_++) + "-";
-    for (const auto& [key, n] : tools::ProducedPerKey(count, keys, prefix)) produced_[key] = n;
-    return {"put", "s", std::to_string(count), std::to_string(keys), prefix};
+    put_prefix_ = "m" + std::to_string(produced_batches_++) + "-";
+    put_keys_ = keys;
+    put_next_ = 0;
+    return ContinuePut(count);
+  }
+  // The next `count` records of the keys of the last NextPut.
+  std::vector<std::string> ContinuePut(int count) {
+    const int first = put_next_;
+    put_next_ += count;
+    for (const auto& [key, n] : tools::ProducedPerKey(put_next_, put_keys_, put_prefix_)) {
+      produced_[key] = n;
+    }
+    return {"put",       "s", std::to_string(count), std::to_string(put_keys_), put_prefix_,
+            std::to_string(first)};
   }
 
   std::vector<std::string> WorkerArgs() {
@@ -51,6 +62,9 @@ class KinesisMockConsumerTest : public ConsumerTest,
   size_t ProcessedBy(const std::string& id) { return Parse(*workers_[id]).size(); }
 
   BackgroundProcess mock_;
+  std::string put_prefix_;
+  int put_keys_ = 0;
+  int put_next_ = 0;
 };
 
 TEST_P(KinesisMockConsumerTest, ThreeWorkersOneKilledProcessEveryRecordInKeyOrder) {
@@ -87,6 +101,37 @@ TEST_P(KinesisMockConsumerTest, ThreeWorkersOneKilledProcessEveryRecordInKeyOrde
       },
       std::chrono::seconds(30)))
       << Leases().dump();
+}
+
+// A split while two workers consume: the children are read only after their parent was
+// read to its end — which kinesis-mock's subscriptions never say (no ChildShards), so in
+// fan-out mode the workers find it out by asking (GetRecords from their resume position).
+TEST_P(KinesisMockConsumerTest, ASplitWhileConsumingKeepsEveryKeyInOrder) {
+  CommandResult created = Boto3({"create", "s", "2"});
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  CommandResult first = Boto3(NextPut(300, 16));
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  for (const char* id : {"w1", "w2"}) StartWorker(id, 1500, "", WorkerArgs());
+  ASSERT_TRUE(WaitAllProcessed(produced_)) << workers_["w1"]->Err();
+
+  CommandResult split = Boto3({"split", "s", "shardId-000000000000"});
+  ASSERT_EQ(split.exit_code, 0) << split.out << split.err;
+  CommandResult second = Boto3(ContinuePut(300));  // the same keys, now in the children
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+
+  EXPECT_TRUE(WaitAllProcessed(produced_, std::chrono::seconds(90)))
+      << workers_["w1"]->Err() << workers_["w2"]->Err();
+  ExpectCompleteAndInOrder(produced_);
+  // The parent's lease ends at SHARD_END; both children were read.
+  std::map<std::string, std::string> checkpoints;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        checkpoints = LeaseCheckpoints();
+        return checkpoints["shardId-000000000000"] == "SHARD_END";
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(checkpoints.count("shardId-000000000002"), 1u);
+  EXPECT_EQ(checkpoints.count("shardId-000000000003"), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Retrieval, KinesisMockConsumerTest,

@@ -3,10 +3,12 @@
 endpoint, so that a third party's client writes what Eddy's workers consume.
 
     kinesis_stream_tool.py ENDPOINT_URL create STREAM SHARDS
-    kinesis_stream_tool.py ENDPOINT_URL put STREAM COUNT KEYS KEY_PREFIX
+    kinesis_stream_tool.py ENDPOINT_URL put STREAM COUNT KEYS KEY_PREFIX [FIRST]
+    kinesis_stream_tool.py ENDPOINT_URL split STREAM SHARD_ID
 
 `put` writes records as `eddy produce` does ("eddy-produce|<key>|<counter>|", keys
-<prefix>0 … <prefix>KEYS-1 in turn, each key's counter 0, 1, …): every PutRecords call holds
+<prefix>0 … <prefix>KEYS-1 in turn, each key's counter 0, 1, …; with FIRST, records FIRST …
+FIRST+COUNT-1 of that sequence, to go on where an earlier put stopped): every PutRecords call holds
 at most one record per key and its failed entries are retried before the next call, so each
 key's records are acknowledged in counter order. Credentials and region come from the
 environment."""
@@ -35,12 +37,13 @@ def create(kinesis, stream, shards):
     sys.exit(f"stream {stream} not ACTIVE after 30 s")
 
 
-def put(kinesis, stream, count, keys, prefix):
-    count, keys = int(count), int(keys)
-    for first in range(0, count, keys):
+def put(kinesis, stream, count, keys, prefix, first="0"):
+    count, keys, first = int(count), int(keys), int(first)
+    end = first + count
+    for start in range(first, end, keys):
         pending = [{"Data": f"eddy-produce|{prefix}{i % keys}|{i // keys}|".encode(),
                     "PartitionKey": f"{prefix}{i % keys}"}
-                   for i in range(first, min(first + keys, count))]
+                   for i in range(start, min(start + keys, end))]
         for attempt in range(50):
             answer = kinesis.put_records(StreamName=stream, Records=pending)
             pending = [record for record, result in zip(pending, answer["Records"])
@@ -52,6 +55,23 @@ def put(kinesis, stream, count, keys, prefix):
             sys.exit(f"{len(pending)} records still failing after 50 attempts")
 
 
+def split(kinesis, stream, shard_id):
+    """Splits the shard at the middle of its hash key range; waits for ACTIVE again."""
+    shards = kinesis.list_shards(StreamName=stream)["Shards"]
+    shard = next(s for s in shards if s["ShardId"] == shard_id)
+    low = int(shard["HashKeyRange"]["StartingHashKey"])
+    high = int(shard["HashKeyRange"]["EndingHashKey"])
+    kinesis.split_shard(StreamName=stream, ShardToSplit=shard_id,
+                        NewStartingHashKey=str((low + high) // 2 + 1))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return
+        time.sleep(0.05)
+    sys.exit(f"stream {stream} not ACTIVE 30 s after the split")
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -59,8 +79,10 @@ def main():
     kinesis = client(endpoint)
     if command == "create" and len(args) == 2:
         create(kinesis, *args)
-    elif command == "put" and len(args) == 4:
+    elif command == "put" and len(args) in (4, 5):
         put(kinesis, *args)
+    elif command == "split" and len(args) == 2:
+        split(kinesis, *args)
     else:
         sys.exit(__doc__)
 
