@@ -78,6 +78,9 @@ struct Config {
   int64_t shard_sync_interval_millis = 5'000;
   // Polling retrieval: pause when a shard has nothing new.
   int64_t polling_idle_millis = 200;
+  // Polling retrieval: GetRecords calls per shard per second, at most (Kinesis allows 5 and
+  // throttles beyond; 0: no limit, for an endpoint without one).
+  int polling_max_calls_per_second = 5;
   // Clock for lease expiry and timers; must outlive the scheduler.
   const common::Clock* clock = &common::SystemClock::Get();
 };

@@ -354,7 +354,8 @@ class SchedulerImpl final : public Scheduler {
                                                consumer_arn_, shard, start, probe);
         }
         return internal::MakePollingPublisher(*streams_, {config_.stream_name, ""}, shard, start,
-                                              absl::Milliseconds(config_.polling_idle_millis));
+                                              absl::Milliseconds(config_.polling_idle_millis),
+                                              config_.polling_max_calls_per_second);
       };
       auto consumer = std::make_unique<ShardConsumer>(std::move(context));
       consumer->Start();
@@ -416,6 +417,9 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Config config,
   }
   if (config.polling_idle_millis < 0) {
     return common::InvalidArgument("polling_idle_millis must not be negative.");
+  }
+  if (config.polling_max_calls_per_second < 0) {
+    return common::InvalidArgument("polling_max_calls_per_second must not be negative.");
   }
   if (!config.embedded_coordinator_path.empty() && !config.coordinator_endpoint.empty()) {
     return common::InvalidArgument(

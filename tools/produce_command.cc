@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "aggregation/aggregate.h"
+#include "client/backoff.h"
 #include "common/errors.h"
 #include "tools/commands.h"
 
@@ -110,7 +111,7 @@ absl::Status RunSender(const ProduceArgs& args, int sender, int64_t quota,
   size_t round_robin = 0;
   const double rate = args.rate / args.concurrency;
   const auto start = std::chrono::steady_clock::now();
-  auto backoff = std::chrono::milliseconds(20);
+  client::Backoff backoff({absl::Milliseconds(20), absl::Seconds(2)});
 
   while ((acknowledged < quota) && std::chrono::steady_clock::now() < deadline) {
     std::vector<Pending> batch(retry.begin(), retry.end());
@@ -147,11 +148,10 @@ absl::Status RunSender(const ProduceArgs& args, int sender, int64_t quota,
       // Resend the same batch; the broker may have stored it (at-least-once).
       totals.retried_calls++;
       retry.assign(batch.begin(), batch.end());
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      std::this_thread::sleep_for(absl::ToChronoMicroseconds(backoff.Next()));
       continue;
     }
-    backoff = std::chrono::milliseconds(20);
+    backoff.Reset();
     for (int i = 0; i < response->records_size(); ++i) {
       const std::vector<size_t>& carried = entries[static_cast<size_t>(i)];
       if (response->records(i).error_code().empty()) {

@@ -263,13 +263,15 @@ class FanOutPublisher final : public RecordsPublisher {
 class PollingPublisher final : public RecordsPublisher {
  public:
   PollingPublisher(client::StreamConnection& streams, client::StreamRef stream, ShardInfo shard,
-                   StartPosition start, absl::Duration idle)
+                   StartPosition start, absl::Duration idle, int max_calls_per_second)
       : streams_(streams),
         stream_(std::move(stream)),
         shard_(std::move(shard)),
         last_(start.checkpoint),
         timestamp_millis_(start.timestamp_millis),
-        idle_(idle) {}
+        idle_(idle),
+        call_spacing_(max_calls_per_second > 0 ? absl::Seconds(1) / max_calls_per_second
+                                               : absl::ZeroDuration()) {}
 
   absl::StatusOr<Batch> Next(absl::Duration timeout) override {
     const absl::Time deadline = absl::Now() + timeout;
@@ -281,7 +283,7 @@ class PollingPublisher final : public RecordsPublisher {
               common::ErrorType(status) == common::kResourceNotFound) {
             return status;
           }
-          stopped_.WaitForNotificationWithTimeout(idle_);
+          stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
           continue;
         }
         if (announce_) {
@@ -292,6 +294,12 @@ class PollingPublisher final : public RecordsPublisher {
           return batch;
         }
       }
+      // The shard's call budget: no call sooner than call_spacing_ after the last one.
+      if (const absl::Duration wait = last_call_ + call_spacing_ - absl::Now();
+          wait > absl::ZeroDuration()) {
+        if (stopped_.WaitForNotificationWithTimeout(wait)) break;
+      }
+      last_call_ = absl::Now();
       absl::StatusOr<client::RecordsPage> response = streams_.GetRecords(iterator_, kMaxRecords);
       if (!response.ok()) {
         // Throttled or unavailable: the iterator is still good, retry with it. Expired or
@@ -300,9 +308,10 @@ class PollingPublisher final : public RecordsPublisher {
             common::ErrorType(response.status()) == common::kExpiredIterator) {
           iterator_.clear();
         }
-        stopped_.WaitForNotificationWithTimeout(idle_);
+        stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
         continue;
       }
+      failure_backoff_.Reset();
       Batch batch;
       Unpack(std::move(response->records), shard_, &batch.records);
       DropDelivered(last_, &batch.records);
@@ -357,6 +366,9 @@ class PollingPublisher final : public RecordsPublisher {
   ExtendedSequenceNumber last_;
   const int64_t timestamp_millis_;
   const absl::Duration idle_;
+  const absl::Duration call_spacing_;
+  absl::Time last_call_ = absl::InfinitePast();
+  client::Backoff failure_backoff_{{absl::Milliseconds(100), absl::Seconds(5)}};
   int64_t latest_asked_millis_ = 0;
   std::string resolved_;  // where LATEST stood when first asked ("" if not told)
   std::optional<ExtendedSequenceNumber> announce_;  // to hand the consumer once
@@ -378,9 +390,10 @@ std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(client::StreamConnection& 
 
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamConnection& streams,
                                                        client::StreamRef stream, ShardInfo shard,
-                                                       StartPosition start, absl::Duration idle) {
+                                                       StartPosition start, absl::Duration idle,
+                                                       int max_calls_per_second) {
   return std::make_unique<PollingPublisher>(streams, std::move(stream), std::move(shard), start,
-                                            idle);
+                                            idle, max_calls_per_second);
 }
 
 }  // namespace eddy::kcl::internal

@@ -82,8 +82,12 @@ std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(
     client::StreamConnection& streams, client::StreamRef stream, std::string consumer_arn,
     ShardInfo shard, StartPosition start,
     absl::Duration shard_end_probe_interval = absl::InfiniteDuration());
+// Polling: GetRecords calls at most `max_calls_per_second` a shard (Kinesis allows 5; 0: no
+// limit), a pause of `idle` after an answer with nothing new, and failed calls retried after a
+// growing, jittered delay.
 std::unique_ptr<RecordsPublisher> MakePollingPublisher(client::StreamConnection& streams,
                                                        client::StreamRef stream, ShardInfo shard,
-                                                       StartPosition start, absl::Duration idle);
+                                                       StartPosition start, absl::Duration idle,
+                                                       int max_calls_per_second = 5);
 
 }  // namespace eddy::kcl::internal

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "client/backoff.h"
 #include "common/errors.h"
 #include "common/logging.h"
 #include "kcl/internal/lineage.h"
@@ -19,7 +20,8 @@ bool Started(const ExtendedSequenceNumber& checkpoint) {
   return !checkpoint.is_sentinel() || checkpoint == ExtendedSequenceNumber::ShardEnd();
 }
 
-constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
+// Between attempts of a processor call or a checkpoint-store write that failed.
+const client::BackoffOptions kRetryBackoff{absl::Milliseconds(100), absl::Seconds(10)};
 
 }  // namespace
 
@@ -141,8 +143,7 @@ bool ShardConsumer::Initialize(const checkpoint::CheckpointRecord& record) {
     if (lease_lost_) checkpointer_->MarkLeaseLost();
   }
   RecordProcessor& processor = *context_.processor;
-  for (absl::Duration backoff = absl::Milliseconds(100);;
-       backoff = std::min(backoff * 2, kMaxBackoff)) {
+  for (client::Backoff backoff(kRetryBackoff);;) {
     absl::Status s = Call("Initialize", [&] {
       processor.Initialize(InitializationInput{shard, record.checkpoint, record.pending});
     });
@@ -150,7 +151,7 @@ bool ShardConsumer::Initialize(const checkpoint::CheckpointRecord& record) {
     common::Logger("eddy.kcl")
         ->error("worker={} shard={} {}; calling Initialize again", context_.config->worker_id,
                 shard, s.ToString());
-    if (stop_.WaitForNotificationWithTimeout(backoff)) return false;
+    if (stop_.WaitForNotificationWithTimeout(backoff.Next())) return false;
   }
 }
 
@@ -199,8 +200,7 @@ ShardConsumer::Outcome ShardConsumer::Process(const checkpoint::CheckpointRecord
 }
 
 bool ShardConsumer::RecordLatest(const ExtendedSequenceNumber& position) {
-  for (absl::Duration backoff = absl::Milliseconds(100);;
-       backoff = std::min(backoff * 2, kMaxBackoff)) {
+  for (client::Backoff backoff(kRetryBackoff);;) {
     if (!LeaseStillValid()) return false;
     absl::Status s = checkpointer_->ResolveLatest(position);
     if (s.ok()) return true;
@@ -213,7 +213,7 @@ bool ShardConsumer::RecordLatest(const ExtendedSequenceNumber& position) {
             "worker={} shard={} recording where LATEST was failed, retrying before any "
             "record is delivered: {}",
             context_.config->worker_id, context_.shard_id, s.ToString());
-    if (stop_.WaitForNotificationWithTimeout(backoff)) return false;
+    if (stop_.WaitForNotificationWithTimeout(backoff.Next())) return false;
   }
 }
 
@@ -223,8 +223,7 @@ bool ShardConsumer::Deliver(Batch& batch) {
   RecordProcessor& processor = *context_.processor;
   std::vector<KinesisClientRecord>& records = batch.records;
   const ExtendedSequenceNumber batch_end = records.back().position();
-  for (absl::Duration backoff = absl::Milliseconds(100);;
-       backoff = std::min(backoff * 2, kMaxBackoff)) {
+  for (client::Backoff backoff(kRetryBackoff);;) {
     if (!LeaseStillValid()) return false;
     // What the processor checkpointed explicitly inside an earlier, failed call is done.
     const ExtendedSequenceNumber done = checkpointer_->last_checkpoint();
@@ -266,7 +265,7 @@ bool ShardConsumer::Deliver(Batch& batch) {
       NotifyStop();
       return false;
     }
-    if (stop_.WaitForNotificationWithTimeout(backoff)) return false;
+    if (stop_.WaitForNotificationWithTimeout(backoff.Next())) return false;
   }
 }
 
@@ -337,8 +336,7 @@ void ShardConsumer::FollowLineage(const std::vector<ChildShardInfo>& children) {
   auto log = common::Logger("eddy.kcl");
   const Config& config = *context_.config;
   for (const ChildShardInfo& child : children) {
-    for (absl::Duration backoff = absl::Milliseconds(100); !lease_lost_;
-         backoff = std::min(backoff * 2, absl::Seconds(5))) {
+    for (client::Backoff backoff({absl::Milliseconds(100), absl::Seconds(5)}); !lease_lost_;) {
       absl::StatusOr<bool> has_lease =
           CreateChildLeaseIfParentsFinished(*context_.leases, child, context_.listed);
       if (has_lease.ok()) {
@@ -351,7 +349,7 @@ void ShardConsumer::FollowLineage(const std::vector<ChildShardInfo>& children) {
       // Shutting down: the SHARD_END checkpoint is written, so shard sync on any worker
       // finishes the job.
       if (stop_.HasBeenNotified()) break;
-      stop_.WaitForNotificationWithTimeout(backoff);
+      stop_.WaitForNotificationWithTimeout(backoff.Next());
     }
   }
 }

@@ -52,8 +52,10 @@ void AppendNumbered(FakeStreamConnection& fake, int n) {
   for (const std::string& data : Numbered(n)) fake.Append(kShard.id, data);
 }
 
-std::unique_ptr<RecordsPublisher> Polling(FakeStreamConnection& fake, StartPosition start) {
-  return MakePollingPublisher(fake, {"s", ""}, kShard, start, absl::Milliseconds(1));
+std::unique_ptr<RecordsPublisher> Polling(FakeStreamConnection& fake, StartPosition start,
+                                          int max_calls_per_second = 0) {
+  return MakePollingPublisher(fake, {"s", ""}, kShard, start, absl::Milliseconds(1),
+                              max_calls_per_second);
 }
 std::unique_ptr<RecordsPublisher> FanOut(FakeStreamConnection& fake, StartPosition start,
                                          absl::Duration probe = absl::InfiniteDuration()) {
@@ -110,6 +112,19 @@ TEST(PollingPublisherTest, ADeletedStreamEndsTheReading) {
   auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()));
   const Read read = ReadUpTo(*publisher, 1);
   EXPECT_EQ(common::ErrorType(read.status), common::kResourceNotFound) << read.status;
+}
+
+TEST(PollingPublisherTest, CallsAShardAtMostFiveTimesASecond) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 12);  // six pages of two
+  auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()), 5);
+  const absl::Time start = absl::Now();
+  const Read read = ReadUpTo(*publisher, 12);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(12));
+  EXPECT_EQ(fake.get_records_calls, 6);
+  // Six calls 200 ms apart at the least: never sooner (a lower bound, not a timing guess).
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(5 * 200));
 }
 
 TEST(FanOutPublisherTest, EachNewSessionStartsAfterTheLastContinuation) {

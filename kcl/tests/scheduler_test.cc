@@ -70,6 +70,9 @@ TEST(SchedulerTest, BadConfigsAreRefused) {
   config.polling_idle_millis = -1;
   ExpectRefused(config, "polling_idle_millis");
   config = Good();
+  config.polling_max_calls_per_second = -1;
+  ExpectRefused(config, "polling_max_calls_per_second");
+  config = Good();
   config.embedded_coordinator_path = "/tmp/leases";
   config.coordinator_endpoint = "127.0.0.1:4567";
   ExpectRefused(config, "embedded_coordinator_path");
