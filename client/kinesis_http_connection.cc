@@ -119,6 +119,7 @@ std::vector<ChildShard> ReadChildren(Ref children) {
   for (Ref c : children.elements()) {
     ChildShard child;
     child.shard_id = Text(c, "ShardId");
+    if (child.shard_id.empty()) continue;  // not a child anyone could read
     for (Ref p : c.Member("ParentShards").elements()) {
       if (p.is_string()) child.parent_shard_ids.push_back(p.String());
     }
@@ -481,7 +482,11 @@ class KinesisHttpConnection final : public StreamConnection {
     }
     absl::StatusOr<AnswerPtr> answer = Call("GetShardIterator", request);
     if (!answer.ok()) return answer.status();
-    return ShardIterator{Text((*answer)->root(), "ShardIterator"), ""};
+    std::string iterator = Text((*answer)->root(), "ShardIterator");
+    if (iterator.empty()) {
+      return absl::DataLossError("GetShardIterator: the answer has no ShardIterator");
+    }
+    return ShardIterator{std::move(iterator), ""};
   }
 
   absl::StatusOr<RecordsPage> GetRecords(const std::string& shard_iterator, int limit) override {

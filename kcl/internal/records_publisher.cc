@@ -89,6 +89,27 @@ void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClien
       records->end());
 }
 
+// The children of `shard_id` as ListShards names them — only if it also shows the shard
+// closed and with at least one child. An answer that merely lacks a next iterator (or names
+// no children) must not end a shard: its unread records would be lost for good.
+std::optional<std::vector<ChildShardInfo>> ListedChildrenOfClosed(
+    client::StreamConnection& streams, const client::StreamRef& stream,
+    const std::string& shard_id) {
+  absl::StatusOr<std::vector<client::ShardDescription>> shards = streams.ListShards(stream);
+  if (!shards.ok()) return std::nullopt;
+  bool closed = false;
+  std::vector<ChildShardInfo> children;
+  for (const client::ShardDescription& s : *shards) {
+    if (s.shard_id == shard_id) closed = s.closed();
+    if (s.parent_shard_id != shard_id && s.adjacent_parent_shard_id != shard_id) continue;
+    ChildShardInfo child{s.shard_id, {s.parent_shard_id}, s.hash_range};
+    if (!s.adjacent_parent_shard_id.empty()) child.parent_ids.push_back(s.adjacent_parent_shard_id);
+    children.push_back(std::move(child));
+  }
+  if (!closed || children.empty()) return std::nullopt;
+  return children;
+}
+
 class FanOutPublisher final : public RecordsPublisher {
  public:
   FanOutPublisher(client::StreamConnection& streams, client::StreamRef stream,
@@ -188,7 +209,7 @@ class FanOutPublisher final : public RecordsPublisher {
     if (start.type == Position::Type::kLatest) return std::nullopt;  // not asked yet
     absl::StatusOr<client::ShardIterator> iterator =
         streams_.GetShardIterator(stream_, shard_.id, start);
-    if (!iterator.ok()) return std::nullopt;
+    if (!iterator.ok() || iterator->iterator.empty()) return std::nullopt;
     std::string next = iterator->iterator;
     // AT the last record answers it again first: read on past what was handed out.
     for (int page = 0; page < 3 && !next.empty(); ++page) {
@@ -204,18 +225,7 @@ class FanOutPublisher final : public RecordsPublisher {
       }
     }
     if (!next.empty()) return std::nullopt;
-    absl::StatusOr<std::vector<client::ShardDescription>> shards = streams_.ListShards(stream_);
-    if (!shards.ok()) return std::nullopt;
-    std::vector<ChildShardInfo> children;
-    for (const client::ShardDescription& s : *shards) {
-      if (s.parent_shard_id != shard_.id && s.adjacent_parent_shard_id != shard_.id) continue;
-      ChildShardInfo child{s.shard_id, {s.parent_shard_id}, s.hash_range};
-      if (!s.adjacent_parent_shard_id.empty()) {
-        child.parent_ids.push_back(s.adjacent_parent_shard_id);
-      }
-      children.push_back(std::move(child));
-    }
-    return children;
+    return ListedChildrenOfClosed(streams_, stream_, shard_.id);
   }
 
   absl::Status EndReader() {
@@ -283,6 +293,9 @@ class PollingPublisher final : public RecordsPublisher {
               common::ErrorType(status) == common::kResourceNotFound) {
             return status;
           }
+          common::Logger("eddy.kcl")
+              ->warn("shard={} GetShardIterator failed, retrying: {}", shard_.id,
+                     status.ToString());
           stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
           continue;
         }
@@ -308,6 +321,9 @@ class PollingPublisher final : public RecordsPublisher {
             common::ErrorType(response.status()) == common::kExpiredIterator) {
           iterator_.clear();
         }
+        common::Logger("eddy.kcl")
+            ->warn("shard={} GetRecords failed, retrying{}: {}", shard_.id,
+                   iterator_.empty() ? " with a new iterator" : "", response.status().ToString());
         stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
         continue;
       }
@@ -319,9 +335,27 @@ class PollingPublisher final : public RecordsPublisher {
       batch.millis_behind_latest = response->millis_behind_latest;
       iterator_ = std::move(response->next_shard_iterator);
       if (iterator_.empty()) {
-        batch.shard_ended = true;
-        batch.child_shards = ChildShards(std::move(response->child_shards));
-        return batch;
+        // No next iterator: the shard was read to its end — if the answer names the children,
+        // or ListShards shows it closed (endpoints that never set ChildShards). Otherwise a
+        // bad answer: read on from a fresh iterator after what was handed out.
+        std::optional<std::vector<ChildShardInfo>> children;
+        if (!response->child_shards.empty()) {
+          children = ChildShards(std::move(response->child_shards));
+        } else {
+          children = ListedChildrenOfClosed(streams_, stream_, shard_.id);
+        }
+        if (children) {
+          batch.shard_ended = true;
+          batch.child_shards = std::move(*children);
+          return batch;
+        }
+        common::Logger("eddy.kcl")
+            ->warn("shard={} GetRecords answered no next iterator for a shard that is not "
+                   "closed: asking for a new one",
+                   shard_.id);
+        if (!batch.records.empty()) return batch;
+        stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
+        continue;
       }
       if (!batch.records.empty()) return batch;
       stopped_.WaitForNotificationWithTimeout(idle_);

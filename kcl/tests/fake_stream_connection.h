@@ -42,6 +42,9 @@ class FakeStreamConnection final : public client::StreamConnection {
   // on it go on with empty events).
   bool pages_report_children = true;
   bool events_report_children = true;
+  // Each session starts with an empty event (as a heartbeat at the tip would look) even
+  // when records are still unread.
+  bool empty_event_first = false;
 
   // The next calls answer these errors, in order, before answering normally again.
   std::deque<absl::Status> list_shards_errors;
@@ -117,6 +120,7 @@ class FakeStreamConnection final : public client::StreamConnection {
     auto session = std::make_unique<Session>();
     size_t at = Resolve(shard_id, position);
     const std::vector<client::StreamRecord>& all = records_[shard_id];
+    if (empty_event_first) session->events.push_back(client::SubscriptionEvent{});
     const bool failing = !session_failures.empty();
     const size_t events = failing ? events_before_failure : session_events;
     for (size_t e = 0; e < events; ++e) {

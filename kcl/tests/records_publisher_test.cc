@@ -127,6 +127,30 @@ TEST(PollingPublisherTest, CallsAShardAtMostFiveTimesASecond) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(5 * 200));
 }
 
+TEST(PollingPublisherTest, NoNextIteratorEndsTheShardOnlyIfTheListingShowsItClosed) {
+  FakeStreamConnection fake;
+  fake.pages_report_children = false;
+  AppendNumbered(fake, 2);
+  fake.Close(kShard.id, {});  // the last page: no next iterator and no children
+  fake.shards = {client::ShardDescription{kShard.id, "", "", {0, 100}, "1000", ""}};
+  auto publisher = Polling(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  std::vector<std::string> data;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Batch> batch = publisher->Next(absl::Milliseconds(300));
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    EXPECT_FALSE(batch->shard_ended);  // the listing says open: a bad answer, not the end
+    for (const KinesisClientRecord& r : batch->records) data.push_back(r.data);
+  }
+  EXPECT_EQ(data, Numbered(2));  // and nothing twice
+  fake.shards = {client::ShardDescription{kShard.id, "", "", {0, 100}, "1000", "1001"},
+                 client::ShardDescription{"shard-1", kShard.id, "", {0, 100}, "2000", ""}};
+  const Read read = ReadUpTo(*publisher, 100);
+  EXPECT_TRUE(read.data.empty());
+  ASSERT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 1u);
+  EXPECT_EQ(read.children[0].id, "shard-1");
+}
+
 TEST(FanOutPublisherTest, EachNewSessionStartsAfterTheLastContinuation) {
   FakeStreamConnection fake;
   AppendNumbered(fake, 7);
@@ -219,6 +243,44 @@ TEST(FanOutShardEndProbeTest, AClosedShardEndsWithTheChildrenOfTheLastPage) {
   EXPECT_EQ(fake.iterator_requests.back().sequence_number, "1002");
 }
 
+TEST(FanOutShardEndProbeTest, UnreadRecordsAfterTheResumePointMeanNotEnded) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  fake.empty_event_first = true;  // the probe asks while all five records are still unread
+  AppendNumbered(fake, 5);
+  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  const Read read = ReadUpTo(*publisher, 100);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(5));  // every record before the end
+  EXPECT_TRUE(read.shard_ended);
+  EXPECT_GT(fake.get_records_calls, 0);
+}
+
+TEST(FanOutShardEndProbeTest, ListShardsMustShowTheShardClosedWithChildren) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  fake.pages_report_children = false;
+  AppendNumbered(fake, 2);
+  fake.Close(kShard.id, {});  // GetRecords: no next iterator, no children
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  // ListShards shows the shard open (no ending sequence number): not ended.
+  fake.shards = {client::ShardDescription{kShard.id, "", "", {0, 100}, "1000", ""},
+                 client::ShardDescription{"shard-1", kShard.id, "", {0, 100}, "2000", ""}};
+  Read read = ReadUpTo(*publisher, 100);
+  EXPECT_EQ(read.data, Numbered(2));
+  EXPECT_FALSE(read.shard_ended);
+  // Closed but with no child listed: not ended either.
+  fake.shards = {client::ShardDescription{kShard.id, "", "", {0, 100}, "1000", "1001"}};
+  EXPECT_FALSE(ReadUpTo(*publisher, 100).shard_ended);
+  // Closed, with its child: ended.
+  fake.shards.push_back(client::ShardDescription{"shard-1", kShard.id, "", {0, 100}, "2000", ""});
+  read = ReadUpTo(*publisher, 100);
+  EXPECT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 1u);
+  EXPECT_EQ(read.children[0].id, "shard-1");
+}
+
 TEST(FanOutShardEndProbeTest, ChildrenComeFromListShardsWhenThePageNamesNone) {
   FakeStreamConnection fake;
   fake.events_report_children = false;
@@ -228,7 +290,8 @@ TEST(FanOutShardEndProbeTest, ChildrenComeFromListShardsWhenThePageNamesNone) {
   client::ShardDescription split_child{"shard-1", kShard.id, "", {0, 50}, "2000", ""};
   client::ShardDescription merge_child{"shard-2", "shard-9", kShard.id, {51, 100}, "2001", ""};
   client::ShardDescription unrelated{"shard-3", "shard-9", "", {101, 200}, "2002", ""};
-  fake.shards = {split_child, merge_child, unrelated};
+  client::ShardDescription parent{kShard.id, "", "", {0, 100}, "1000", "1001"};
+  fake.shards = {parent, split_child, merge_child, unrelated};
   auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
   const Read read = ReadUpTo(*publisher, 100);
   ASSERT_TRUE(read.status.ok()) << read.status;

@@ -109,11 +109,13 @@ TEST_P(KinesisMockConsumerTest, ThreeWorkersOneKilledProcessEveryRecordInKeyOrde
 TEST_P(KinesisMockConsumerTest, ASplitWhileConsumingKeepsEveryKeyInOrder) {
   CommandResult created = Boto3({"create", "s", "2"});
   ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  for (const char* id : {"w1", "w2"}) StartWorker(id, 1500, "", WorkerArgs());
+  ASSERT_TRUE(WaitFor([&] { return LeaseOwners().size() == 2; }, std::chrono::seconds(60)))
+      << Leases().dump();
+  // The split comes right after the first records: the parent is closed while some of them
+  // may still be unread — they must all come before any of the children's.
   CommandResult first = Boto3(NextPut(300, 16));
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  for (const char* id : {"w1", "w2"}) StartWorker(id, 1500, "", WorkerArgs());
-  ASSERT_TRUE(WaitAllProcessed(produced_)) << workers_["w1"]->Err();
-
   CommandResult split = Boto3({"split", "s", "shardId-000000000000"});
   ASSERT_EQ(split.exit_code, 0) << split.out << split.err;
   CommandResult second = Boto3(ContinuePut(300));  // the same keys, now in the children

@@ -75,16 +75,19 @@ TEST_F(KinesisServerFaultTest, EveryDamagedSubscriptionResumesAfterTheLastDelive
   // Why each subscription was given up is in the log.
   const std::string log = workers_["w1"]->Err();
   for (const char* why : {"event-stream message CRC mismatch", "event-stream prelude CRC mismatch",
-                          "the stream ended inside a message", "InternalFailure"}) {
+                          "the stream ended inside a message", "HTTP 200 InternalFailure",
+                          "HTTP 500 InternalFailure"}) {
     EXPECT_NE(log.find(why), std::string::npos) << "no \"" << why << "\" in the log:\n" << log;
   }
-  // One resubscription per damaging fault (the unknown event is skipped, not a failure).
+  // A resubscription per damaging fault, at least (the unknown event is skipped, not a
+  // failure; a resubscription the broker refuses while it has not yet seen the old
+  // connection go adds a ResourceInUse one).
   size_t resubscriptions = 0;
   for (size_t at = 0; (at = log.find("subscription failed, resubscribing", at)) != std::string::npos;
        ++at) {
     ++resubscriptions;
   }
-  EXPECT_EQ(resubscriptions, static_cast<size_t>(kFaultCount - 1)) << log;
+  EXPECT_GE(resubscriptions, static_cast<size_t>(kFaultCount - 1)) << log;
 }
 
 }  // namespace
