@@ -4,9 +4,7 @@
 
 #include <cmath>
 #include <deque>
-#include <memory>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -18,51 +16,58 @@
 #include "common/base64.h"
 #include "common/errors.h"
 #include "common/event_stream.h"
-#include "common/json_tape.h"
+#include "common/json_reader.h"
 
 namespace eddy::client {
 namespace {
 
-using Json = nlohmann::json;  // requests
-using Ref = common::JsonRef;   // answers: JsonTape is several times faster on base64 records
-
-// An answer's body and its parse (which points into the body: neither moves).
-struct Answer {
-  std::string body;
-  common::JsonTape tape;
-  Ref root() const { return tape.root(); }
-};
-using AnswerPtr = std::unique_ptr<Answer>;
+using Json = nlohmann::json;
 
 constexpr absl::string_view kTargetPrefix = "Kinesis_20131202.";
 // The largest event-stream message accepted: a SubscribeToShardEvent holds at most what
 // one GetRecords call would (10 MB), base64-encoded.
 constexpr size_t kMaxBufferedEventBytes = 32u << 20;
 
+// The JSON of an answer, null if it is not JSON. common::ReadJson, not nlohmann's parser:
+// that one spent half a worker's CPU building each base64 record a character at a time.
+Json Parse(absl::string_view text) {
+  // An answer holds at most 10 000 records (GetRecords' limit) of a few values each.
+  constexpr size_t kMaxAnswerValues = 1'000'000;
+  absl::StatusOr<Json> json = common::ReadJson(text, kMaxAnswerValues);
+  return json.ok() ? *std::move(json) : Json();
+}
+
 // Members of an answer, read leniently: a member that is absent, null (kinesis-mock sends
 // "EndingSequenceNumber": null for an open shard) or of another type reads as the fallback.
 // Nothing here throws, whatever the server sent.
-Ref Member(Ref object, const char* key) { return object.Member(key); }
-
-std::string Text(Ref object, const char* key, const std::string& fallback = "") {
-  const Ref member = object.Member(key);
-  return member.is_string() ? member.String() : fallback;
+const Json& Member(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
 }
 
-int64_t Integer(Ref object, const char* key) { return object.Member(key).Int64().value_or(0); }
+std::string Text(const Json& object, const char* key, const std::string& fallback = "") {
+  const Json& member = Member(object, key);
+  return member.is_string() ? member.get<std::string>() : fallback;
+}
+
+int64_t Integer(const Json& object, const char* key) {
+  const Json& member = Member(object, key);
+  return member.is_number() ? member.get<int64_t>() : 0;
+}
 
 // The status of an error answer: the exception's name (`__type`, without a namespace
 // prefix), the HTTP status for what the name does not say. Throttling, 5xx and expired
 // temporary credentials are retryable (the next attempt signs with refreshed credentials).
 absl::Status ErrorAnswer(long http_status, const std::string& body, absl::string_view op) {
-  const absl::StatusOr<common::JsonTape> parsed = common::JsonTape::Parse(body);
-  const Ref json = parsed.ok() ? parsed->root() : Ref();
+  const Json json = Parse(body);
   std::string type;
   std::string message;
   if (json.is_object()) {
     type = Text(json, "__type");
     if (size_t hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
-    message = json.Member("message").is_null() ? Text(json, "Message") : Text(json, "message");
+    message = json.contains("message") ? Text(json, "message") : Text(json, "Message");
   }
   const std::string text = absl::StrCat(op, ": HTTP ", http_status, type.empty() ? "" : " ", type,
                                         message.empty() ? "" : ": ", message);
@@ -81,12 +86,11 @@ absl::Status ErrorAnswer(long http_status, const std::string& body, absl::string
   return common::KinesisError(type, text);
 }
 
-int64_t EpochMillis(Ref seconds) {
-  const std::optional<double> value = seconds.Double();
-  return value ? static_cast<int64_t>(std::llround(*value * 1000)) : 0;
+int64_t EpochMillis(const Json& seconds) {
+  return seconds.is_number() ? static_cast<int64_t>(std::llround(seconds.get<double>() * 1000)) : 0;
 }
 
-common::HashKeyRange RangeOf(Ref range) {
+common::HashKeyRange RangeOf(const Json& range) {
   common::HashKeyRange out;
   if (!range.is_object()) return out;
   common::ParseDecimalUint128(Text(range, "StartingHashKey", "0"), &out.start);
@@ -94,9 +98,10 @@ common::HashKeyRange RangeOf(Ref range) {
   return out;
 }
 
-absl::Status ReadRecords(Ref records, std::vector<StreamRecord>* out) {
+absl::Status ReadRecords(const Json& records, std::vector<StreamRecord>* out) {
   if (!records.is_array()) return absl::OkStatus();
-  for (Ref r : records.elements()) {
+  out->reserve(records.size());
+  for (const Json& r : records) {
     StreamRecord record;
     record.sequence_number = Text(r, "SequenceNumber");
     if (record.sequence_number.empty()) {
@@ -113,15 +118,17 @@ absl::Status ReadRecords(Ref records, std::vector<StreamRecord>* out) {
   return absl::OkStatus();
 }
 
-std::vector<ChildShard> ReadChildren(Ref children) {
+std::vector<ChildShard> ReadChildren(const Json& children) {
   std::vector<ChildShard> out;
   if (!children.is_array()) return out;
-  for (Ref c : children.elements()) {
+  for (const Json& c : children) {
     ChildShard child;
     child.shard_id = Text(c, "ShardId");
     if (child.shard_id.empty()) continue;  // not a child anyone could read
-    for (Ref p : c.Member("ParentShards").elements()) {
-      if (p.is_string()) child.parent_shard_ids.push_back(p.String());
+    if (c.contains("ParentShards") && c["ParentShards"].is_array()) {
+      for (const Json& p : c["ParentShards"]) {
+        if (p.is_string()) child.parent_shard_ids.push_back(p.get<std::string>());
+      }
     }
     child.hash_range = RangeOf(Member(c, "HashKeyRange"));
     out.push_back(std::move(child));
@@ -129,7 +136,7 @@ std::vector<ChildShard> ReadChildren(Ref children) {
   return out;
 }
 
-ConsumerDescription ReadConsumer(Ref c, const std::string& stream_arn) {
+ConsumerDescription ReadConsumer(const Json& c, const std::string& stream_arn) {
   ConsumerDescription consumer;
   consumer.name = Text(c, "ConsumerName");
   consumer.arn = Text(c, "ConsumerARN");
@@ -386,19 +393,16 @@ class HttpSubscription final : public Subscription {
     if (kind == "exception" || kind == "error") {
       std::string type(message.Header(":exception-type"));
       if (type.empty()) type = std::string(message.Header(":error-code"));
-      const absl::StatusOr<common::JsonTape> parsed = common::JsonTape::Parse(message.payload);
+      const Json json = Parse(message.payload);
       const std::string text =
-          parsed.ok() ? Text(parsed->root(), "message", message.payload) : message.payload;
+          json.is_object() ? Text(json, "message", message.payload) : message.payload;
       return ErrorAnswer(200, Json{{"__type", type}, {"message", text}}.dump(), "SubscribeToShard");
     }
     if (kind != "event" || message.Header(":event-type") != "SubscribeToShardEvent") {
       return absl::OkStatus();  // initial-response, and events this client does not know
     }
-    const absl::StatusOr<common::JsonTape> parsed = common::JsonTape::Parse(message.payload);
-    if (!parsed.ok() || !parsed->root().is_object()) {
-      return absl::DataLossError("SubscribeToShardEvent is not a JSON object");
-    }
-    const Ref json = parsed->root();
+    const Json json = Parse(message.payload);
+    if (!json.is_object()) return absl::DataLossError("SubscribeToShardEvent is not JSON");
     SubscriptionEvent event;
     if (absl::Status s = ReadRecords(Member(json, "Records"), &event.records); !s.ok()) {
       return s;
@@ -445,10 +449,9 @@ class KinesisHttpConnection final : public StreamConnection {
     Json request;
     AddStream(stream, &request);
     while (true) {
-      absl::StatusOr<AnswerPtr> answer = Call("ListShards", request);
-      if (!answer.ok()) return answer.status();
-      const Ref page = (*answer)->root();
-      for (Ref s : page.Member("Shards").elements()) {
+      absl::StatusOr<Json> page = Call("ListShards", request);
+      if (!page.ok()) return page.status();
+      for (const Json& s : Member(*page, "Shards")) {
         ShardDescription shard;
         shard.shard_id = Text(s, "ShardId");
         if (shard.shard_id.empty()) {
@@ -457,12 +460,12 @@ class KinesisHttpConnection final : public StreamConnection {
         shard.parent_shard_id = Text(s, "ParentShardId");
         shard.adjacent_parent_shard_id = Text(s, "AdjacentParentShardId");
         shard.hash_range = RangeOf(Member(s, "HashKeyRange"));
-        const Ref range = Member(s, "SequenceNumberRange");
+        const Json range = Member(s, "SequenceNumberRange");
         shard.starting_sequence_number = Text(range, "StartingSequenceNumber");
         shard.ending_sequence_number = Text(range, "EndingSequenceNumber");
         shards.push_back(std::move(shard));
       }
-      const std::string next = Text(page, "NextToken");
+      const std::string next = Text(*page, "NextToken");
       if (next.empty()) return shards;
       request = Json{{"NextToken", next}};
     }
@@ -480,9 +483,9 @@ class KinesisHttpConnection final : public StreamConnection {
     if (position.type == StartingPosition::Type::kAtTimestamp) {
       request["Timestamp"] = static_cast<double>(position.timestamp_millis) / 1000.0;
     }
-    absl::StatusOr<AnswerPtr> answer = Call("GetShardIterator", request);
+    absl::StatusOr<Json> answer = Call("GetShardIterator", request);
     if (!answer.ok()) return answer.status();
-    std::string iterator = Text((*answer)->root(), "ShardIterator");
+    std::string iterator = Text(*answer, "ShardIterator");
     if (iterator.empty()) {
       return absl::DataLossError("GetShardIterator: the answer has no ShardIterator");
     }
@@ -490,26 +493,26 @@ class KinesisHttpConnection final : public StreamConnection {
   }
 
   absl::StatusOr<RecordsPage> GetRecords(const std::string& shard_iterator, int limit) override {
-    absl::StatusOr<AnswerPtr> answer =
+    absl::StatusOr<Json> answer =
         Call("GetRecords", Json{{"ShardIterator", shard_iterator}, {"Limit", limit}});
     if (!answer.ok()) return answer.status();
-    const Ref root = (*answer)->root();
     RecordsPage page;
-    if (absl::Status s = ReadRecords(Member(root, "Records"), &page.records); !s.ok()) {
+    if (absl::Status s = ReadRecords(Member(*answer, "Records"), &page.records); !s.ok()) {
       return s;
     }
-    page.next_shard_iterator = Text(root, "NextShardIterator");
-    page.millis_behind_latest = Integer(root, "MillisBehindLatest");
-    page.child_shards = ReadChildren(Member(root, "ChildShards"));
+    const Json next = Member(*answer, "NextShardIterator");
+    if (next.is_string()) page.next_shard_iterator = next.get<std::string>();
+    page.millis_behind_latest = Integer(*answer, "MillisBehindLatest");
+    page.child_shards = ReadChildren(Member(*answer, "ChildShards"));
     return page;
   }
 
   absl::StatusOr<StreamSummary> DescribeStreamSummary(const StreamRef& stream) override {
     Json request;
     AddStream(stream, &request);
-    absl::StatusOr<AnswerPtr> answer = Call("DescribeStreamSummary", request);
+    absl::StatusOr<Json> answer = Call("DescribeStreamSummary", request);
     if (!answer.ok()) return answer.status();
-    const Ref summary = Member((*answer)->root(), "StreamDescriptionSummary");
+    const Json summary = Member(*answer, "StreamDescriptionSummary");
     StreamSummary out;
     out.name = Text(summary, "StreamName");
     out.arn = Text(summary, "StreamARN");
@@ -524,18 +527,18 @@ class KinesisHttpConnection final : public StreamConnection {
 
   absl::StatusOr<ConsumerDescription> DescribeStreamConsumer(const std::string& stream_arn,
                                                              const std::string& name) override {
-    absl::StatusOr<AnswerPtr> answer =
+    absl::StatusOr<Json> answer =
         Call("DescribeStreamConsumer", Json{{"StreamARN", stream_arn}, {"ConsumerName", name}});
     if (!answer.ok()) return answer.status();
-    return ReadConsumer(Member((*answer)->root(), "ConsumerDescription"), stream_arn);
+    return ReadConsumer(Member(*answer, "ConsumerDescription"), stream_arn);
   }
 
   absl::StatusOr<ConsumerDescription> RegisterStreamConsumer(const std::string& stream_arn,
                                                              const std::string& name) override {
-    absl::StatusOr<AnswerPtr> answer =
+    absl::StatusOr<Json> answer =
         Call("RegisterStreamConsumer", Json{{"StreamARN", stream_arn}, {"ConsumerName", name}});
     if (!answer.ok()) return answer.status();
-    return ReadConsumer(Member((*answer)->root(), "Consumer"), stream_arn);
+    return ReadConsumer(Member(*answer, "Consumer"), stream_arn);
   }
 
   std::unique_ptr<Subscription> SubscribeToShard(const std::string& consumer_arn,
@@ -553,7 +556,7 @@ class KinesisHttpConnection final : public StreamConnection {
 
  private:
   // One unary call: the answer's JSON, or the error it names.
-  absl::StatusOr<AnswerPtr> Call(absl::string_view op, const Json& request) {
+  absl::StatusOr<Json> Call(absl::string_view op, const Json& request) {
     const std::string body = request.dump();
     absl::StatusOr<curl_slist*> headers = signer_.Headers(op, body);
     if (!headers.ok()) return headers.status();
@@ -580,14 +583,11 @@ class KinesisHttpConnection final : public StreamConnection {
       return absl::UnavailableError(absl::StrCat(op, ": ", curl_easy_strerror(code)));
     }
     if (http != 200) return ErrorAnswer(http, answer, op);
-    auto out = std::make_unique<Answer>();
-    out->body = std::move(answer);  // from here on the body stays where the parse points
-    absl::StatusOr<common::JsonTape> parsed = common::JsonTape::Parse(out->body);
-    if (!parsed.ok() || !parsed->root().is_object()) {
+    Json json = Parse(answer);
+    if (!json.is_object()) {
       return absl::DataLossError(absl::StrCat(op, ": the answer is not a JSON object"));
     }
-    out->tape = std::move(*parsed);
-    return out;
+    return json;
   }
 
   // A handle (and its kept-alive connection) from the pool, or a new one.

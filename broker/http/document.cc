@@ -7,9 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker/http/cbor_reader.h"
-#include "broker/http/json_reader.h"
 #include "common/base64.h"
 #include "common/errors.h"
+#include "common/json_reader.h"
 
 namespace eddy::broker::http {
 namespace {
@@ -128,7 +128,7 @@ absl::string_view ContentTypeOf(BodyEncoding encoding) {
 absl::StatusOr<Document> ParseBody(absl::string_view body, BodyEncoding encoding) {
   if (body.empty()) return Document::object();
   absl::StatusOr<Document> parsed =
-      encoding == BodyEncoding::kJson ? ReadJson(body) : ReadCbor(body);
+      encoding == BodyEncoding::kJson ? common::ReadJson(body, kMaxBodyValues) : ReadCbor(body);
   if (parsed.status().code() == absl::StatusCode::kResourceExhausted) return TooManyValues();
   if (!parsed.ok()) {
     return common::KinesisError(kSerialization,

@@ -1,14 +1,21 @@
 // Eddy's JSON reader judged against nlohmann's strict parser: the same documents accepted,
 // the same values read, the same inputs refused — on hand-picked edge cases and on random
 // documents and their random corruptions (fixed seeds).
-#include "broker/http/json_reader.h"
+#include "common/json_reader.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace eddy::broker::http {
+namespace eddy::common {
 namespace {
+
+using Document = nlohmann::json;
+constexpr size_t kMaxBodyValues = 100'000;
+
+absl::StatusOr<Document> ReadJson(absl::string_view text) {
+  return common::ReadJson(text, kMaxBodyValues);
+}
 
 std::optional<Document> Nlohmann(const std::string& text) {
   Document parsed = Document::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -124,4 +131,4 @@ TEST(JsonReaderTest, DeepNestingAndTooManyValuesAreRefused) {
 }
 
 }  // namespace
-}  // namespace eddy::broker::http
+}  // namespace eddy::common

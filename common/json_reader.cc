@@ -1,4 +1,4 @@
-#include "broker/http/json_reader.h"
+#include "common/json_reader.h"
 
 #include <charconv>
 #include <cstring>
@@ -6,14 +6,16 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 
-namespace eddy::broker::http {
+namespace eddy::common {
 namespace {
+
+using Document = nlohmann::json;
 
 constexpr int kMaxDepth = 64;
 
 class Reader {
  public:
-  explicit Reader(absl::string_view text) : text_(text) {}
+  Reader(absl::string_view text, size_t max_values) : text_(text), max_values_(max_values) {}
 
   absl::StatusOr<Document> ReadAll() {
     // A UTF-8 byte order mark is skipped, as nlohmann::json (and AWS) accept it.
@@ -40,8 +42,8 @@ class Reader {
 
   absl::Status Value(int depth, Document* out) {
     if (depth > kMaxDepth) return Error("nested too deep");
-    if (++values_ > kMaxBodyValues) {
-      return absl::ResourceExhaustedError(absl::StrCat("more than ", kMaxBodyValues, " values"));
+    if (++values_ > max_values_) {
+      return absl::ResourceExhaustedError(absl::StrCat("more than ", max_values_, " values"));
     }
     SkipSpace();
     if (at_ >= text_.size()) return Error("a value was expected");
@@ -346,11 +348,14 @@ class Reader {
 
   absl::string_view text_;
   size_t at_ = 0;
+  const size_t max_values_;
   size_t values_ = 0;  // read so far, nested ones included
 };
 
 }  // namespace
 
-absl::StatusOr<Document> ReadJson(absl::string_view text) { return Reader(text).ReadAll(); }
+absl::StatusOr<Document> ReadJson(absl::string_view text, size_t max_values) {
+  return Reader(text, max_values).ReadAll();
+}
 
-}  // namespace eddy::broker::http
+}  // namespace eddy::common
