@@ -62,6 +62,10 @@ std::unique_ptr<RecordsPublisher> FanOut(FakeStreamConnection& fake, StartPositi
   return MakeFanOutPublisher(fake, {"s", FakeStreamConnection::kStreamArn}, "consumer-arn", kShard,
                              start, probe);
 }
+// Fan-out from TRIM_HORIZON that asks at every idle event whether the shard ended.
+std::unique_ptr<RecordsPublisher> ProbingFanOut(FakeStreamConnection& fake) {
+  return FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+}
 
 TEST(PollingPublisherTest, ReadsEveryPageInOrderThenTheShardEndWithItsChildren) {
   FakeStreamConnection fake;
@@ -229,7 +233,7 @@ TEST(FanOutShardEndProbeTest, AClosedShardEndsWithTheChildrenOfTheLastPage) {
   AppendNumbered(fake, 3);
   fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 50}},
                          client::ChildShard{"shard-2", {kShard.id}, {51, 100}}});
-  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  auto publisher = ProbingFanOut(fake);
   const Read read = ReadUpTo(*publisher, 100);
   ASSERT_TRUE(read.status.ok()) << read.status;
   EXPECT_EQ(read.data, Numbered(3));
@@ -249,7 +253,7 @@ TEST(FanOutShardEndProbeTest, UnreadRecordsAfterTheResumePointMeanNotEnded) {
   fake.empty_event_first = true;  // the probe asks while all five records are still unread
   AppendNumbered(fake, 5);
   fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
-  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  auto publisher = ProbingFanOut(fake);
   const Read read = ReadUpTo(*publisher, 100);
   ASSERT_TRUE(read.status.ok()) << read.status;
   EXPECT_EQ(read.data, Numbered(5));  // every record before the end
@@ -263,7 +267,7 @@ TEST(FanOutShardEndProbeTest, ListShardsMustShowTheShardClosedWithChildren) {
   fake.pages_report_children = false;
   AppendNumbered(fake, 2);
   fake.Close(kShard.id, {});  // GetRecords: no next iterator, no children
-  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  auto publisher = ProbingFanOut(fake);
   // ListShards shows the shard open (no ending sequence number): not ended.
   fake.shards = {client::ShardDescription{kShard.id, "", "", {0, 100}, "1000", ""},
                  client::ShardDescription{"shard-1", kShard.id, "", {0, 100}, "2000", ""}};
@@ -292,7 +296,7 @@ TEST(FanOutShardEndProbeTest, ChildrenComeFromListShardsWhenThePageNamesNone) {
   client::ShardDescription unrelated{"shard-3", "shard-9", "", {101, 200}, "2002", ""};
   client::ShardDescription parent{kShard.id, "", "", {0, 100}, "1000", "1001"};
   fake.shards = {parent, split_child, merge_child, unrelated};
-  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  auto publisher = ProbingFanOut(fake);
   const Read read = ReadUpTo(*publisher, 100);
   ASSERT_TRUE(read.status.ok()) << read.status;
   EXPECT_EQ(read.data, Numbered(2));
@@ -308,7 +312,7 @@ TEST(FanOutShardEndProbeTest, AnOpenShardIsNotEndedAndLaterRecordsStillArrive) {
   FakeStreamConnection fake;
   fake.events_report_children = false;
   AppendNumbered(fake, 3);
-  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
+  auto publisher = ProbingFanOut(fake);
   ASSERT_EQ(ReadUpTo(*publisher, 3).data, Numbered(3));
   for (int i = 0; i < 5; ++i) {  // idle events at the tip: each one asks
     absl::StatusOr<Batch> idle = publisher->Next(absl::Seconds(5));
