@@ -1,6 +1,7 @@
 // Processors that fail, meeting the lifecycle: a graceful shutdown, a hand-off, a stop by
 // policy or the end of a shard during a failing batch must never record that batch as done.
-// Real worker processes (tests/workers/scripted_worker.cc) against a real broker.
+// Real worker processes (tests/workers/scripted_worker.cc) against a real broker, reading
+// records over each transport.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,10 +18,10 @@ using std::chrono::seconds;
 
 constexpr char kShard0[] = "shardId-000000000000";
 
-class ProcessorFailureTest : public ConsumerTest {
+class ProcessorFailureTest : public TransportTest {
  protected:
   void SetUp() override {
-    ConsumerTest::SetUp();
+    TransportTest::SetUp();
     producer_ = std::make_unique<KeyedProducer>(broker_.address(), "s");
   }
 
@@ -52,7 +53,7 @@ class ProcessorFailureTest : public ConsumerTest {
   std::unique_ptr<KeyedProducer> producer_;
 };
 
-TEST_F(ProcessorFailureTest, AShutdownDuringRetriesOfAFailingBatchCheckpointsNothingOfIt) {
+TEST_P(ProcessorFailureTest, AShutdownDuringRetriesOfAFailingBatchCheckpointsNothingOfIt) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 20).ok());
   BackgroundProcess& failing =
@@ -67,7 +68,7 @@ TEST_F(ProcessorFailureTest, AShutdownDuringRetriesOfAFailingBatchCheckpointsNot
   ExpectCompleteAndInOrder(producer_->Produced());
 }
 
-TEST_F(ProcessorFailureTest, WhatAFailingCallCheckpointedExplicitlyStaysDone) {
+TEST_P(ProcessorFailureTest, WhatAFailingCallCheckpointedExplicitlyStaysDone) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 20).ok());
   BackgroundProcess& failing = StartWorker("failing", 2000, ScriptedWorkerBinary(),
@@ -87,7 +88,7 @@ TEST_F(ProcessorFailureTest, WhatAFailingCallCheckpointedExplicitlyStaysDone) {
   }
 }
 
-TEST_F(ProcessorFailureTest, StoppingTheShardByPolicyCheckpointsNothingOfTheFailedBatch) {
+TEST_P(ProcessorFailureTest, StoppingTheShardByPolicyCheckpointsNothingOfTheFailedBatch) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 20).ok());
   // kStopShard: the first failure stops the shard and releases its lease; the worker takes
@@ -101,7 +102,7 @@ TEST_F(ProcessorFailureTest, StoppingTheShardByPolicyCheckpointsNothingOfTheFail
   EXPECT_GE(Events(worker, "Initialize").size(), 2u) << "and taken up again";
 }
 
-TEST_F(ProcessorFailureTest, AHandOffDuringAFailingBatchCheckpointsNothingOfIt) {
+TEST_P(ProcessorFailureTest, AHandOffDuringAFailingBatchCheckpointsNothingOfIt) {
   CreateStream("s", 2);
   // Keys on both shards, each failing at its third record for the first worker.
   std::vector<std::string> keys;
@@ -128,7 +129,7 @@ TEST_F(ProcessorFailureTest, AHandOffDuringAFailingBatchCheckpointsNothingOfIt) 
   ExpectCompleteAndInOrder(producer_->Produced());
 }
 
-TEST_F(ProcessorFailureTest, AFailingFinalBatchNeverReachesShardEnd_Polling) {
+TEST_P(ProcessorFailureTest, AFailingFinalBatchNeverReachesShardEnd_Polling) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 16).ok());
   ASSERT_TRUE(SplitInHalf("s", kShard0).ok());
@@ -149,7 +150,7 @@ TEST_F(ProcessorFailureTest, AFailingFinalBatchNeverReachesShardEnd_Polling) {
       << "the children start once the parent is done";
 }
 
-TEST_F(ProcessorFailureTest, StoppingTheShardAtItsFailingFinalBatchNeverReachesShardEnd) {
+TEST_P(ProcessorFailureTest, StoppingTheShardAtItsFailingFinalBatchNeverReachesShardEnd) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 16).ok());
   ASSERT_TRUE(SplitInHalf("s", kShard0).ok());
@@ -167,7 +168,7 @@ TEST_F(ProcessorFailureTest, StoppingTheShardAtItsFailingFinalBatchNeverReachesS
             Events(worker, "ProcessFailed")[0]["AtMicros"].get<int64_t>());
 }
 
-TEST_F(ProcessorFailureTest, ExceptionsFromEveryCallbackAreContained) {
+TEST_P(ProcessorFailureTest, ExceptionsFromEveryCallbackAreContained) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 10).ok());
   ASSERT_TRUE(SplitInHalf("s", kShard0).ok());
@@ -187,7 +188,7 @@ TEST_F(ProcessorFailureTest, ExceptionsFromEveryCallbackAreContained) {
   EXPECT_EQ(LeaseOwners()["worker"], 0) << "leases kept after a throwing ShutdownRequested";
 }
 
-TEST_F(ProcessorFailureTest, AThrowingLeaseLostLeavesTheWorkerRunning) {
+TEST_P(ProcessorFailureTest, AThrowingLeaseLostLeavesTheWorkerRunning) {
   CreateStream("s", 1);
   ASSERT_TRUE(producer_->Put({"k"}, 10).ok());
   BackgroundProcess& first = StartWorker("first", 500, ScriptedWorkerBinary(),
@@ -205,6 +206,8 @@ TEST_F(ProcessorFailureTest, AThrowingLeaseLostLeavesTheWorkerRunning) {
   EXPECT_TRUE(first.Alive());
   EXPECT_TRUE(ExitedCleanly(first.Stop(SIGTERM))) << first.Err();
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, ProcessorFailureTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace eddy::testing
