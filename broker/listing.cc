@@ -1,5 +1,9 @@
 // StreamBroker: ListStreams and ListShards, with their pagination tokens and shard filters.
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/sequence_number.h"
@@ -13,14 +17,38 @@ namespace {
 constexpr char kListStreamsToken = 'S';
 constexpr char kListShardsToken = 'L';
 
+// When each closed shard of `shards` was closed: its children's creation (a split or merge
+// starts them then). Its ending counter is its last record's, which may be much earlier: a
+// shard idle for an hour before a split was still open during that hour.
+std::map<std::string, int64_t> ClosingMillis(
+    const std::vector<std::shared_ptr<ShardState>>& shards) {
+  std::map<std::string, int64_t> out;
+  for (const auto& shard : shards) {
+    for (const std::string* parent : {&shard->parent_shard_id, &shard->adjacent_parent_shard_id}) {
+      if (parent->empty()) continue;
+      const int64_t opened = MillisOfCounter(shard->starting_counter);
+      auto [it, inserted] = out.emplace(*parent, opened);
+      if (!inserted) it->second = std::min(it->second, opened);
+    }
+  }
+  return out;
+}
+
 // Whether `shard` belongs in a ListShards answer under `filter`. Times are the shard's
-// creation and (once closed) closing instants, read off its counters.
+// creation and (once closed) closing instants: its starting counter's, and its children's
+// creation (`closing_millis`; its last record's time if no child is known).
 bool PassesFilter(const ShardState& shard, ShardFilterType filter, int64_t filter_millis,
-                  uint32_t after_index, int64_t trim_horizon_millis) {
+                  uint32_t after_index, int64_t trim_horizon_millis,
+                  const std::map<std::string, int64_t>& closing_millis) {
   const int64_t opened = MillisOfCounter(shard.starting_counter);
   const uint64_t ending = shard.ending_counter.load();
   const bool open = ending == 0;
-  const int64_t closed = open ? INT64_MAX : MillisOfCounter(ending);
+  int64_t closed = INT64_MAX;
+  if (!open) {
+    auto it = closing_millis.find(shard.shard_id);
+    closed = it != closing_millis.end() ? std::max(it->second, MillisOfCounter(ending))
+                                        : MillisOfCounter(ending);
+  }
   auto open_at = [&](int64_t t) { return opened <= t && t < closed; };
   switch (filter) {
     case ShardFilterType::kNone:
@@ -177,11 +205,16 @@ absl::StatusOr<ListShardsResult> StreamBroker::ListShards(const ListShardsParams
   }
 
   const int64_t horizon_millis = MillisOfCounter(TrimHorizonCounter(*stream));
+  const std::vector<std::shared_ptr<ShardState>> shards = stream->Shards();
+  const std::map<std::string, int64_t> closing_millis = ClosingMillis(shards);
   ListShardsResult result;
   bool more = false;
-  for (const auto& shard : stream->Shards()) {
+  for (const auto& shard : shards) {
     if (has_start && shard->index <= start_after) continue;
-    if (!PassesFilter(*shard, filter, filter_millis, filter_index, horizon_millis)) continue;
+    if (!PassesFilter(*shard, filter, filter_millis, filter_index, horizon_millis,
+                      closing_millis)) {
+      continue;
+    }
     if (static_cast<int>(result.shards.size()) == params.max_results) {
       more = true;
       break;

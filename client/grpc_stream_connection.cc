@@ -28,6 +28,25 @@ v1::ShardIteratorType ToWire(StartingPosition::Type type) {
   return v1::SHARD_ITERATOR_TYPE_UNSPECIFIED;
 }
 
+v1::ShardFilter ToWire(const ShardFilter& filter) {
+  v1::ShardFilter out;
+  switch (filter.type) {
+    case ShardFilter::Type::kNone:
+      break;
+    case ShardFilter::Type::kAtTrimHorizon:
+      out.set_type(v1::AT_TRIM_HORIZON);
+      break;
+    case ShardFilter::Type::kAtLatest:
+      out.set_type(v1::AT_LATEST);
+      break;
+    case ShardFilter::Type::kAtTimestamp:
+      out.set_type(v1::AT_TIMESTAMP);
+      out.set_timestamp_millis(filter.timestamp_millis);
+      break;
+  }
+  return out;
+}
+
 common::HashKeyRange FromWire(const v1::HashKeyRange& wire) {
   common::HashKeyRange range;
   common::ParseDecimalUint128(wire.starting_hash_key(), &range.start);
@@ -107,10 +126,12 @@ class GrpcStreamConnection final : public StreamConnection {
  public:
   explicit GrpcStreamConnection(const StreamClientOptions& options) : client_(options) {}
 
-  absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream) override {
+  absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream,
+                                                           const ShardFilter& filter) override {
     std::vector<ShardDescription> shards;
     v1::ListShardsRequest request;
     *request.mutable_stream() = ToWire(stream);
+    if (filter.type != ShardFilter::Type::kNone) *request.mutable_shard_filter() = ToWire(filter);
     while (true) {
       absl::StatusOr<v1::ListShardsResponse> page = client_.ListShards(request);
       if (!page.ok()) return page.status();

@@ -178,6 +178,21 @@ Json PositionJson(const StartingPosition& position, const char* type_member) {
   return out;
 }
 
+Json FilterJson(const ShardFilter& filter) {
+  switch (filter.type) {
+    case ShardFilter::Type::kAtTrimHorizon:
+      return Json{{"Type", "AT_TRIM_HORIZON"}};
+    case ShardFilter::Type::kAtLatest:
+      return Json{{"Type", "AT_LATEST"}};
+    case ShardFilter::Type::kAtTimestamp:
+      return Json{{"Type", "AT_TIMESTAMP"},
+                  {"Timestamp", static_cast<double>(filter.timestamp_millis) / 1000.0}};
+    case ShardFilter::Type::kNone:
+      break;
+  }
+  return Json::object();
+}
+
 // scheme://host[:port] → host[:port], as the Host header carries it.
 std::string HostOf(const std::string& endpoint_url) {
   std::string host = endpoint_url;
@@ -444,10 +459,12 @@ class KinesisHttpConnection final : public StreamConnection {
     for (CURL* curl : idle_) curl_easy_cleanup(curl);
   }
 
-  absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream) override {
+  absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream,
+                                                           const ShardFilter& filter) override {
     std::vector<ShardDescription> shards;
     Json request;
     AddStream(stream, &request);
+    if (filter.type != ShardFilter::Type::kNone) request["ShardFilter"] = FilterJson(filter);
     while (true) {
       absl::StatusOr<Json> page = Call("ListShards", request);
       if (!page.ok()) return page.status();

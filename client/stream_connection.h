@@ -43,6 +43,17 @@ struct ShardDescription {
   bool closed() const { return !ending_sequence_number.empty(); }
 };
 
+// Which shards ListShards answers with (Kinesis' ShardFilter, the types a consumer starting
+// on an empty lease table needs): kNone lists every shard within the retention period;
+// kAtTrimHorizon the shards open at the trim horizon; kAtLatest the open shards;
+// kAtTimestamp the shards open at `timestamp_millis` (and those created after it without a
+// parent).
+struct ShardFilter {
+  enum class Type { kNone, kAtTrimHorizon, kAtLatest, kAtTimestamp };
+  Type type = Type::kNone;
+  int64_t timestamp_millis = 0;  // with kAtTimestamp
+};
+
 // A child of a shard that was read to its end.
 struct ChildShard {
   std::string shard_id;
@@ -124,8 +135,10 @@ class StreamConnection {
  public:
   virtual ~StreamConnection() = default;
 
-  // Every shard of the stream (all pages), parents before children as the stream lists them.
-  virtual absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream) = 0;
+  // Every shard of the stream that passes `filter` (all pages), parents before children as
+  // the stream lists them.
+  virtual absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream,
+                                                                   const ShardFilter& filter) = 0;
   virtual absl::StatusOr<ShardIterator> GetShardIterator(const StreamRef& stream,
                                                          const std::string& shard_id,
                                                          const StartingPosition& position) = 0;

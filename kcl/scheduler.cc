@@ -150,7 +150,7 @@ class SchedulerImpl final : public Scheduler {
         log->warn("worker={} shard sync failed: {}", config_.worker_id, synced.status().ToString());
         continue;
       }
-      listed_.Set(std::move(synced->listed));
+      if (synced->listed) listed_.Set(std::move(*synced->listed));
       if (synced->created + synced->removed > 0) {
         log->info("worker={} shard sync: {} leases created, {} finished leases removed",
                   config_.worker_id, synced->created, synced->removed);

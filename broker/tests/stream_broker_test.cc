@@ -618,6 +618,31 @@ TEST_F(StreamBrokerTest, ListShardsFiltersFollowLineageAndTime) {
   EXPECT_EQ(described->open_shard_count, 2);
 }
 
+// A shard is open until its split, however long before that its last record came: a time
+// between the two finds the parent (and FROM_TIMESTAMP still lists it), not nothing.
+TEST_F(StreamBrokerTest, ATimeFilterSeesAShardOpenUntilItsSplitNotItsLastRecord) {
+  Create("s", 1);
+  PutOne("s", "k", "x");
+  clock_.AdvanceMillis(60'000);
+  const int64_t idle = clock_.NowMillis();
+  clock_.AdvanceMillis(60'000);
+  ASSERT_TRUE(broker_
+                  ->SplitShard(StreamRef{"s", ""}, "shardId-000000000000",
+                               common::FormatUint128(common::kMaxHashKey / 2))
+                  .ok());
+  for (ShardFilterType type : {ShardFilterType::kAtTimestamp, ShardFilterType::kFromTimestamp}) {
+    ListShardsParams params;
+    params.stream = StreamRef{"s", ""};
+    params.filter = type;
+    params.filter_timestamp_millis = idle;
+    auto listed = broker_->ListShards(params);
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    ASSERT_FALSE(listed->shards.empty());
+    EXPECT_EQ(listed->shards.front().shard_id, "shardId-000000000000");
+    EXPECT_EQ(listed->shards.size(), type == ShardFilterType::kAtTimestamp ? 1u : 3u);
+  }
+}
+
 TEST_F(StreamBrokerTest, StreamsCanBeNamedByArn) {
   Create("s", 1);
   EXPECT_TRUE(

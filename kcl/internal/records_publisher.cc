@@ -92,10 +92,11 @@ void DropDelivered(const ExtendedSequenceNumber& after, std::vector<KinesisClien
 // The children of `shard_id` as ListShards names them — only if it also shows the shard
 // closed and with at least one child. An answer that merely lacks a next iterator (or names
 // no children) must not end a shard: its unread records would be lost for good.
-std::optional<std::vector<ChildShardInfo>> ListedChildrenOfClosed(
-    client::StreamConnection& streams, const client::StreamRef& stream,
-    const std::string& shard_id) {
-  absl::StatusOr<std::vector<client::ShardDescription>> shards = streams.ListShards(stream);
+std::optional<std::vector<ChildShardInfo>> ListedChildrenOfClosed(client::StreamConnection& streams,
+                                                                  const client::StreamRef& stream,
+                                                                  const std::string& shard_id) {
+  absl::StatusOr<std::vector<client::ShardDescription>> shards =
+      streams.ListShards(stream, client::ShardFilter{});
   if (!shards.ok()) return std::nullopt;
   bool closed = false;
   std::vector<ChildShardInfo> children;
@@ -350,9 +351,10 @@ class PollingPublisher final : public RecordsPublisher {
           return batch;
         }
         common::Logger("eddy.kcl")
-            ->warn("shard={} GetRecords answered no next iterator for a shard that is not "
-                   "closed: asking for a new one",
-                   shard_.id);
+            ->warn(
+                "shard={} GetRecords answered no next iterator for a shard that is not "
+                "closed: asking for a new one",
+                shard_.id);
         if (!batch.records.empty()) return batch;
         stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
         continue;

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "common/logging.h"
+
 namespace eddy::kcl::internal {
 namespace {
 
@@ -27,6 +29,22 @@ ExtendedSequenceNumber InitialCheckpoint(InitialPosition position) {
       break;
   }
   return ExtendedSequenceNumber::TrimHorizon();
+}
+
+// What a first sync — on an empty lease table — needs listed: only the shards where the
+// application starts (as the KCL asks), not the whole history of a long-resharded stream.
+// Their descendants are listed by the later, unfiltered syncs and wait behind them.
+client::ShardFilter FilterForFirstSync(const Config& config) {
+  switch (config.initial_position) {
+    case InitialPosition::kLatest:
+      return client::ShardFilter{client::ShardFilter::Type::kAtLatest, 0};
+    case InitialPosition::kAtTimestamp:
+      return client::ShardFilter{client::ShardFilter::Type::kAtTimestamp,
+                                 config.initial_timestamp_millis};
+    case InitialPosition::kTrimHorizon:
+      break;
+  }
+  return client::ShardFilter{client::ShardFilter::Type::kAtTrimHorizon, 0};
 }
 
 // Processing has begun: the checkpoint moved past where a new lease starts.
@@ -157,12 +175,31 @@ absl::StatusOr<ShardSyncResult> SyncShards(client::StreamConnection& streams, co
   // so a lease the plan does not see belongs to a shard the listing does (or to no shard).
   absl::StatusOr<std::vector<lease::Lease>> existing = leases.List();
   if (!existing.ok()) return existing.status();
-  absl::StatusOr<std::vector<client::ShardDescription>> shards =
-      streams.ListShards(client::StreamRef{config.stream_name, ""});
+  const client::StreamRef stream{config.stream_name, ""};
+  absl::StatusOr<std::vector<client::ShardDescription>> shards;
+  bool whole_listing = true;
+  if (existing->empty()) {
+    whole_listing = false;
+    shards = streams.ListShards(stream, FilterForFirstSync(config));
+    if (absl::IsInvalidArgument(shards.status())) {
+      // An endpoint that knows no ShardFilter (older emulators): the whole listing plans the
+      // same leases, at the cost of listing every shard.
+      common::Logger("eddy.kcl")
+          ->warn("ListShards with a ShardFilter was refused ({}); listing every shard",
+                 shards.status().ToString());
+      shards = streams.ListShards(stream, client::ShardFilter{});
+      whole_listing = true;
+    }
+  } else {
+    shards = streams.ListShards(stream, client::ShardFilter{});
+  }
   if (!shards.ok()) return shards.status();
   const ShardSyncPlan plan = PlanShardSync(*shards, *existing, config.initial_position);
   ShardSyncResult result;
-  for (const client::ShardDescription& shard : *shards) result.listed.insert(shard.shard_id);
+  if (whole_listing) {
+    result.listed.emplace();
+    for (const client::ShardDescription& shard : *shards) result.listed->insert(shard.shard_id);
+  }
   for (const lease::Lease& lease : plan.create) {
     absl::StatusOr<bool> won = leases.CreateIfAbsent(lease);
     if (!won.ok()) return won.status();

@@ -22,6 +22,7 @@
 // the stream. (Leases deleted earlier — as older versions did once every child had started —
 // are recognised by the first rule.)
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,10 +47,14 @@ ShardSyncPlan PlanShardSync(const std::vector<client::ShardDescription>& shards,
 struct ShardSyncResult {
   int created = 0;
   int removed = 0;
-  std::set<std::string> listed;  // the shard ids the stream listed
+  // The shard ids the stream listed — only from a whole listing: the first sync on an
+  // empty lease table lists just the shards where the application starts (ShardFilter), and
+  // a shard missing from that listing may well exist.
+  std::optional<std::set<std::string>> listed;
 };
 
-// Lists the stream's shards and the leases, and carries the plan out.
+// Lists the leases and the stream's shards (on an empty lease table, only those at the
+// initial position, by a ShardFilter as the KCL does), and carries the plan out.
 absl::StatusOr<ShardSyncResult> SyncShards(client::StreamConnection& streams, const Config& config,
                                            lease::LeaseTable& leases);
 

@@ -33,6 +33,8 @@ class FakeStreamConnection final : public client::StreamConnection {
   }
 
   std::vector<client::ShardDescription> shards;  // what ListShards answers
+  // What it answers to a ListShards with a filter, if set (else `shards`).
+  std::optional<std::vector<client::ShardDescription>> filtered_shards;
   bool stream_exists = true;
   size_t page_size = 2;       // records per GetRecords answer
   size_t session_events = 2;  // events per subscription session before it ends (OK)
@@ -57,13 +59,18 @@ class FakeStreamConnection final : public client::StreamConnection {
   // What was asked.
   std::vector<client::StartingPosition> iterator_requests;
   std::vector<client::StartingPosition> subscribe_requests;
+  std::vector<client::ShardFilter> list_shards_filters;
   int get_records_calls = 0;
   int summary_calls = 0;
 
   absl::StatusOr<std::vector<client::ShardDescription>> ListShards(
-      const client::StreamRef&) override {
+      const client::StreamRef&, const client::ShardFilter& filter) override {
+    list_shards_filters.push_back(filter);
     if (absl::Status s = Pop(list_shards_errors); !s.ok()) return s;
     if (!stream_exists) return common::ResourceNotFound("Stream s not found.");
+    if (filtered_shards && filter.type != client::ShardFilter::Type::kNone) {
+      return *filtered_shards;
+    }
     return shards;
   }
 

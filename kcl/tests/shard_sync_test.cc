@@ -247,7 +247,7 @@ TEST_F(SyncShardsTest, CreatesTheRootsLeasesOnceAndReportsTheListing) {
   absl::StatusOr<ShardSyncResult> first = SyncShards(fake_, config_, *table_);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->created, 2);  // A and D
-  EXPECT_EQ(first->listed, (std::set<std::string>{"A", "B", "C", "D"}));
+  EXPECT_FALSE(first->listed.has_value()) << "a filtered listing is not the stream's";
   absl::StatusOr<std::vector<lease::Lease>> leases = table_->List();
   ASSERT_TRUE(leases.ok());
   ASSERT_EQ(leases->size(), 2u);
@@ -257,6 +257,55 @@ TEST_F(SyncShardsTest, CreatesTheRootsLeasesOnceAndReportsTheListing) {
   absl::StatusOr<ShardSyncResult> again = SyncShards(fake_, config_, *table_);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->created, 0);
+  EXPECT_EQ(again->listed, (std::set<std::string>{"A", "B", "C", "D"}));
+}
+
+// On an empty lease table only the shards where the application starts are listed (the
+// KCL's ShardFilter by initial position); every later sync lists the whole stream.
+TEST_F(SyncShardsTest, TheFirstSyncListsOnlyTheShardsAtTheInitialPosition) {
+  using Type = client::ShardFilter::Type;
+  const std::vector<std::pair<InitialPosition, Type>> cases = {
+      {InitialPosition::kTrimHorizon, Type::kAtTrimHorizon},
+      {InitialPosition::kLatest, Type::kAtLatest},
+      {InitialPosition::kAtTimestamp, Type::kAtTimestamp}};
+  for (const auto& [position, type] : cases) {
+    store_->DeleteApplication("app").IgnoreError();
+    ASSERT_TRUE(*store_->CreateApplication("app"));
+    table_ = store_->Leases("app");
+    fake_.list_shards_filters.clear();
+    config_.initial_position = position;
+    config_.initial_timestamp_millis = 1700000000123;
+    ASSERT_TRUE(SyncShards(fake_, config_, *table_).ok());
+    ASSERT_TRUE(SyncShards(fake_, config_, *table_).ok());
+    ASSERT_EQ(fake_.list_shards_filters.size(), 2u);
+    EXPECT_EQ(fake_.list_shards_filters[0].type, type);
+    EXPECT_EQ(fake_.list_shards_filters[0].timestamp_millis,
+              type == Type::kAtTimestamp ? 1700000000123 : 0);
+    EXPECT_EQ(fake_.list_shards_filters[1].type, Type::kNone) << "the table has leases now";
+  }
+}
+
+// The children the filtered listing left out are planned by the next, whole listing: they
+// wait behind their parent, whose lease the first sync created.
+TEST_F(SyncShardsTest, ChildrenLeftOutOfTheFirstListingWaitBehindTheirParents) {
+  fake_.filtered_shards = {MakeShard("A", "", "", true), MakeShard("D")};  // at the horizon
+  absl::StatusOr<ShardSyncResult> first = SyncShards(fake_, config_, *table_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->created, 2);
+  absl::StatusOr<ShardSyncResult> second = SyncShards(fake_, config_, *table_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->created, 0) << "B and C wait for A";
+  EXPECT_FALSE(*table_->Get("B"));
+}
+
+TEST_F(SyncShardsTest, AnEndpointRefusingTheShardFilterIsListedWhole) {
+  fake_.list_shards_errors.push_back(common::InvalidArgument("Unexpected member ShardFilter"));
+  absl::StatusOr<ShardSyncResult> first = SyncShards(fake_, config_, *table_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->created, 2);  // A and D, as from any listing
+  ASSERT_EQ(fake_.list_shards_filters.size(), 2u);
+  EXPECT_EQ(fake_.list_shards_filters[1].type, client::ShardFilter::Type::kNone);
+  EXPECT_EQ(first->listed, (std::set<std::string>{"A", "B", "C", "D"}));
 }
 
 TEST_F(SyncShardsTest, AFailedListingIsReportedAndChangesNothing) {

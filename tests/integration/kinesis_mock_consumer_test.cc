@@ -77,6 +77,11 @@ TEST_P(KinesisMockConsumerTest, ThreeWorkersOneKilledProcessEveryRecordInKeyOrde
   ASSERT_TRUE(WaitFor([&] { return LeaseOwners().size() == 3; }, std::chrono::seconds(60)))
       << "the 4 leases are not spread over the 3 workers: " << Leases().dump();
   ASSERT_TRUE(WaitAllProcessed(produced_)) << workers_["w1"]->Err();
+  // kinesis-mock took the first sync's ShardFilter (AT_TRIM_HORIZON) as it was sent.
+  for (const char* id : {"w1", "w2", "w3"}) {
+    EXPECT_EQ(workers_[id]->Err().find("ShardFilter was refused"), std::string::npos)
+        << workers_[id]->Err();
+  }
 
   // The second batch is put while w2 is killed in the middle of it.
   const std::vector<std::string> second = NextPut(600, 16);
