@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "client/curl_transfer.h"
 #include "common/base64.h"
 #include "common/errors.h"
 #include "common/event_stream.h"
@@ -30,8 +31,9 @@ constexpr size_t kMaxBufferedEventBytes = 32u << 20;
 
 // The JSON of an answer, null if it is not JSON. common::ReadJson, not nlohmann's parser:
 // that one spent half a worker's CPU building each base64 record a character at a time.
+// (Answers with records: ReadRecordsAnswer.)
 Json Parse(absl::string_view text) {
-  // An answer holds at most 10 000 records (GetRecords' limit) of a few values each.
+  // A ListShards page holds at most 10 000 shards of a few values each.
   constexpr size_t kMaxAnswerValues = 1'000'000;
   absl::StatusOr<Json> json = common::ReadJson(text, kMaxAnswerValues);
   return json.ok() ? *std::move(json) : Json();
@@ -86,10 +88,6 @@ absl::Status ErrorAnswer(long http_status, const std::string& body, absl::string
   return common::KinesisError(type, text);
 }
 
-int64_t EpochMillis(const Json& seconds) {
-  return seconds.is_number() ? static_cast<int64_t>(std::llround(seconds.get<double>() * 1000)) : 0;
-}
-
 common::HashKeyRange RangeOf(const Json& range) {
   common::HashKeyRange out;
   if (!range.is_object()) return out;
@@ -98,24 +96,50 @@ common::HashKeyRange RangeOf(const Json& range) {
   return out;
 }
 
-absl::Status ReadRecords(const Json& records, std::vector<StreamRecord>* out) {
-  if (!records.is_array()) return absl::OkStatus();
-  out->reserve(records.size());
-  for (const Json& r : records) {
+// An answer carrying records (GetRecords', a SubscribeToShardEvent's): the records read
+// straight from the text into `records` — Data decoded from where it lies, no document per
+// record (that was most of a worker's parse time) — and the rest of the answer as a
+// document. DataLoss for anything that is not such an answer.
+absl::StatusOr<Json> ReadRecordsAnswer(absl::string_view text, absl::string_view what,
+                                       std::vector<StreamRecord>* records) {
+  using Field = common::JsonField;
+  auto visit = [records](absl::Span<const Field> fields) -> absl::Status {
     StreamRecord record;
-    record.sequence_number = Text(r, "SequenceNumber");
+    absl::string_view data;
+    for (const Field& field : fields) {  // a repeated member: the last one counts
+      if (field.kind == Field::Kind::kString) {
+        if (field.name == "SequenceNumber") {
+          record.sequence_number.assign(field.string.data(), field.string.size());
+        } else if (field.name == "PartitionKey") {
+          record.partition_key.assign(field.string.data(), field.string.size());
+        } else if (field.name == "Data") {
+          data = field.string;
+        }
+      } else if (field.kind == Field::Kind::kNumber &&
+                 field.name == "ApproximateArrivalTimestamp") {
+        record.approximate_arrival_millis = static_cast<int64_t>(std::llround(field.number * 1000));
+      }
+    }
     if (record.sequence_number.empty()) {
       return absl::DataLossError("a record of the answer has no SequenceNumber");
     }
-    record.partition_key = Text(r, "PartitionKey");
-    record.approximate_arrival_millis = EpochMillis(Member(r, "ApproximateArrivalTimestamp"));
-    if (!common::DecodeBase64Into(Text(r, "Data"), &record.data)) {
+    if (!common::DecodeBase64Into(data, &record.data)) {
       return absl::DataLossError(
           absl::StrCat("record ", record.sequence_number, " has a Data that is not base64"));
     }
-    out->push_back(std::move(record));
+    records->push_back(std::move(record));
+    return absl::OkStatus();
+  };
+  // An answer holds at most 10 000 records (GetRecords' limit) of a few values each.
+  constexpr size_t kMaxAnswerValues = 1'000'000;
+  absl::StatusOr<Json> json =
+      common::ReadJsonVisitingArray(text, kMaxAnswerValues, "Records", visit);
+  if (!json.ok()) {
+    if (absl::IsDataLoss(json.status())) return json.status();
+    return absl::DataLossError(absl::StrCat(what, " is not valid JSON: ", json.status().message()));
   }
-  return absl::OkStatus();
+  if (!json->is_object()) return absl::DataLossError(absl::StrCat(what, " is not a JSON object"));
+  return json;
 }
 
 std::vector<ChildShard> ReadChildren(const Json& children) {
@@ -319,13 +343,20 @@ class HttpSubscription final : public Subscription {
   }
 
   void Cancel() override {
-    absl::MutexLock lock(&mu_);
-    if (!ended_) cancelled_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ended_) return;
+      cancelled_ = true;
+    }
+    transfer_.Wakeup();
   }
 
  private:
   void Run() {
-    const CURLcode code = curl_easy_perform(curl_);
+    const CURLcode code = transfer_.Perform(curl_, [this] {
+      absl::MutexLock lock(&mu_);
+      return cancelled_;
+    });
     long http = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &http);
     absl::Status status;
@@ -376,8 +407,8 @@ class HttpSubscription final : public Subscription {
     absl::Status failed;
     while (used < buffered_.size()) {
       size_t consumed = 0;
-      absl::StatusOr<common::EventStreamMessage> message =
-          common::DecodeEventStreamMessage(absl::string_view(buffered_).substr(used), &consumed);
+      absl::StatusOr<common::EventStreamMessageView> message = common::DecodeEventStreamMessageView(
+          absl::string_view(buffered_).substr(used), &consumed);
       if (!message.ok()) {
         if (absl::IsNotFound(message.status())) break;  // incomplete
         failed =
@@ -403,25 +434,24 @@ class HttpSubscription final : public Subscription {
 
   // One message: an event is queued (waiting while the caller has one unread: back-pressure),
   // an exception ends the session with its name.
-  absl::Status OnMessage(const common::EventStreamMessage& message) {
+  absl::Status OnMessage(const common::EventStreamMessageView& message) {
     const absl::string_view kind = message.Header(":message-type");
     if (kind == "exception" || kind == "error") {
       std::string type(message.Header(":exception-type"));
       if (type.empty()) type = std::string(message.Header(":error-code"));
       const Json json = Parse(message.payload);
-      const std::string text =
-          json.is_object() ? Text(json, "message", message.payload) : message.payload;
+      const std::string payload(message.payload);
+      const std::string text = json.is_object() ? Text(json, "message", payload) : payload;
       return ErrorAnswer(200, Json{{"__type", type}, {"message", text}}.dump(), "SubscribeToShard");
     }
     if (kind != "event" || message.Header(":event-type") != "SubscribeToShardEvent") {
       return absl::OkStatus();  // initial-response, and events this client does not know
     }
-    const Json json = Parse(message.payload);
-    if (!json.is_object()) return absl::DataLossError("SubscribeToShardEvent is not JSON");
     SubscriptionEvent event;
-    if (absl::Status s = ReadRecords(Member(json, "Records"), &event.records); !s.ok()) {
-      return s;
-    }
+    absl::StatusOr<Json> answer =
+        ReadRecordsAnswer(message.payload, "SubscribeToShardEvent", &event.records);
+    if (!answer.ok()) return answer.status();
+    const Json& json = *answer;
     event.continuation_sequence_number = Text(json, "ContinuationSequenceNumber");
     event.millis_behind_latest = Integer(json, "MillisBehindLatest");
     event.child_shards = ReadChildren(Member(json, "ChildShards"));
@@ -434,6 +464,7 @@ class HttpSubscription final : public Subscription {
   }
 
   CURL* curl_;
+  CurlTransfer transfer_;
   curl_slist* headers_ = nullptr;
   std::string body_;
   std::string buffered_;    // the transfer thread's: bytes not yet a whole message
@@ -456,7 +487,7 @@ class KinesisHttpConnection final : public StreamConnection {
   }
 
   ~KinesisHttpConnection() override {
-    for (CURL* curl : idle_) curl_easy_cleanup(curl);
+    for (PooledHandle& handle : idle_) curl_easy_cleanup(handle.curl);
   }
 
   absl::StatusOr<std::vector<ShardDescription>> ListShards(const StreamRef& stream,
@@ -510,13 +541,12 @@ class KinesisHttpConnection final : public StreamConnection {
   }
 
   absl::StatusOr<RecordsPage> GetRecords(const std::string& shard_iterator, int limit) override {
-    absl::StatusOr<Json> answer =
-        Call("GetRecords", Json{{"ShardIterator", shard_iterator}, {"Limit", limit}});
-    if (!answer.ok()) return answer.status();
+    absl::StatusOr<std::string> text =
+        CallForText("GetRecords", Json{{"ShardIterator", shard_iterator}, {"Limit", limit}});
+    if (!text.ok()) return text.status();
     RecordsPage page;
-    if (absl::Status s = ReadRecords(Member(*answer, "Records"), &page.records); !s.ok()) {
-      return s;
-    }
+    absl::StatusOr<Json> answer = ReadRecordsAnswer(*text, "GetRecords' answer", &page.records);
+    if (!answer.ok()) return answer.status();
     const Json next = Member(*answer, "NextShardIterator");
     if (next.is_string()) page.next_shard_iterator = next.get<std::string>();
     page.millis_behind_latest = Integer(*answer, "MillisBehindLatest");
@@ -574,10 +604,22 @@ class KinesisHttpConnection final : public StreamConnection {
  private:
   // One unary call: the answer's JSON, or the error it names.
   absl::StatusOr<Json> Call(absl::string_view op, const Json& request) {
+    absl::StatusOr<std::string> answer = CallForText(op, request);
+    if (!answer.ok()) return answer.status();
+    Json json = Parse(*answer);
+    if (!json.is_object()) {
+      return absl::DataLossError(absl::StrCat(op, ": the answer is not a JSON object"));
+    }
+    return json;
+  }
+
+  // One unary call: the answer's text, or the error it names.
+  absl::StatusOr<std::string> CallForText(absl::string_view op, const Json& request) {
     const std::string body = request.dump();
     absl::StatusOr<curl_slist*> headers = signer_.Headers(op, body);
     if (!headers.ok()) return headers.status();
-    CURL* curl = Acquire();
+    PooledHandle handle = Acquire();
+    CURL* curl = handle.curl;
     if (curl == nullptr) {
       curl_slist_free_all(*headers);
       return absl::InternalError("curl_easy_init failed");
@@ -590,48 +632,51 @@ class KinesisHttpConnection final : public StreamConnection {
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendTo);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    const CURLcode code = curl_easy_perform(curl);
+    const CURLcode code = handle.transfer->Perform(curl);
     long http = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     curl_slist_free_all(*headers);
-    Release(curl, code == CURLE_OK);
+    Release(std::move(handle), code == CURLE_OK);
     if (code != CURLE_OK) {
       return absl::UnavailableError(absl::StrCat(op, ": ", curl_easy_strerror(code)));
     }
     if (http != 200) return ErrorAnswer(http, answer, op);
-    Json json = Parse(answer);
-    if (!json.is_object()) {
-      return absl::DataLossError(absl::StrCat(op, ": the answer is not a JSON object"));
-    }
-    return json;
+    return answer;
   }
 
+  // An easy handle and the multi handle it runs on, which keeps its connection alive.
+  struct PooledHandle {
+    CURL* curl = nullptr;
+    std::unique_ptr<CurlTransfer> transfer;
+  };
+
   // A handle (and its kept-alive connection) from the pool, or a new one.
-  CURL* Acquire() {
+  PooledHandle Acquire() {
     {
       absl::MutexLock lock(&pool_mu_);
       if (!idle_.empty()) {
-        CURL* curl = idle_.back();
+        PooledHandle handle = std::move(idle_.back());
         idle_.pop_back();
-        return curl;
+        return handle;
       }
     }
-    return curl_easy_init();
+    return PooledHandle{curl_easy_init(), std::make_unique<CurlTransfer>()};
   }
-  void Release(CURL* curl, bool healthy) {
+  void Release(PooledHandle handle, bool healthy) {
     if (!healthy) {
-      curl_easy_cleanup(curl);  // its connection may be half-dead: do not reuse it
+      // Its connection may be half-dead: not reused (the multi handle, its cache, goes too).
+      curl_easy_cleanup(handle.curl);
       return;
     }
     absl::MutexLock lock(&pool_mu_);
-    idle_.push_back(curl);
+    idle_.push_back(std::move(handle));
   }
 
   const KinesisHttpOptions options_;
   const RequestSigner signer_;
   absl::Mutex pool_mu_;
-  std::vector<CURL*> idle_ ABSL_GUARDED_BY(pool_mu_);
+  std::vector<PooledHandle> idle_ ABSL_GUARDED_BY(pool_mu_);
 };
 
 }  // namespace

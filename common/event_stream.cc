@@ -33,13 +33,22 @@ uint32_t Crc32(absl::string_view bytes, size_t length) {
       crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(length)));
 }
 
-}  // namespace
-
-absl::string_view EventStreamMessage::Header(absl::string_view name) const {
+absl::string_view HeaderOf(const std::vector<std::pair<std::string, std::string>>& headers,
+                           absl::string_view name) {
   for (const auto& [key, value] : headers) {
     if (key == name) return value;
   }
   return "";
+}
+
+}  // namespace
+
+absl::string_view EventStreamMessage::Header(absl::string_view name) const {
+  return HeaderOf(headers, name);
+}
+
+absl::string_view EventStreamMessageView::Header(absl::string_view name) const {
+  return HeaderOf(headers, name);
 }
 
 EventStreamFrame::EventStreamFrame(const std::vector<std::pair<std::string, std::string>>& headers,
@@ -75,6 +84,13 @@ std::string EncodeEventStreamMessage(const EventStreamMessage& message) {
 
 absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view bytes,
                                                             size_t* consumed) {
+  absl::StatusOr<EventStreamMessageView> view = DecodeEventStreamMessageView(bytes, consumed);
+  if (!view.ok()) return view.status();
+  return EventStreamMessage{std::move(view->headers), std::string(view->payload)};
+}
+
+absl::StatusOr<EventStreamMessageView> DecodeEventStreamMessageView(absl::string_view bytes,
+                                                                    size_t* consumed) {
   if (bytes.size() < kPreludeBytes) return absl::NotFoundError("incomplete");
   const uint32_t total = GetU32(bytes, 0);
   const uint32_t headers_length = GetU32(bytes, 4);
@@ -89,7 +105,7 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
   if (GetU32(bytes, total - kCrcBytes) != Crc32(bytes, total - kCrcBytes)) {
     return InvalidArgument("event-stream message CRC mismatch");
   }
-  EventStreamMessage message;
+  EventStreamMessageView message;
   size_t at = kPreludeBytes;
   const size_t headers_end = kPreludeBytes + headers_length;
   auto need = [&](size_t n) { return at + n <= headers_end; };
@@ -146,7 +162,7 @@ absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view by
     }
     message.headers.emplace_back(std::move(name), std::move(value));
   }
-  message.payload = std::string(bytes.substr(headers_end, total - headers_end - kCrcBytes));
+  message.payload = bytes.substr(headers_end, total - headers_end - kCrcBytes);
   *consumed = total;
   return message;
 }

@@ -26,6 +26,15 @@ struct EventStreamMessage {
   absl::string_view Header(absl::string_view name) const;
 };
 
+// A decoded message whose payload views the bytes it was decoded from (valid while they
+// are): an event of megabytes is parsed where it arrived, not copied first.
+struct EventStreamMessageView {
+  std::vector<std::pair<std::string, std::string>> headers;  // string-valued
+  absl::string_view payload;
+
+  absl::string_view Header(absl::string_view name) const;
+};
+
 std::string EncodeEventStreamMessage(const EventStreamMessage& message);
 
 // A message whose payload is written in place, after its prelude and headers, so that a
@@ -50,6 +59,8 @@ class EventStreamFrame {
 // prelude, a CRC mismatch or a malformed header.
 absl::StatusOr<EventStreamMessage> DecodeEventStreamMessage(absl::string_view bytes,
                                                             size_t* consumed);
+absl::StatusOr<EventStreamMessageView> DecodeEventStreamMessageView(absl::string_view bytes,
+                                                                    size_t* consumed);
 
 // The three message kinds SubscribeToShard sends.
 std::string EventMessage(absl::string_view event_type, absl::string_view content_type,

@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <deque>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +19,9 @@ constexpr int kMaxDepth = 64;
 class Reader {
  public:
   Reader(absl::string_view text, size_t max_values) : text_(text), max_values_(max_values) {}
+  Reader(absl::string_view text, size_t max_values, absl::string_view array_name,
+         JsonElementVisitor visit)
+      : text_(text), max_values_(max_values), array_name_(array_name), visit_(visit) {}
 
   absl::StatusOr<Document> ReadAll() {
     // A UTF-8 byte order mark is skipped, as nlohmann::json (and AWS) accept it.
@@ -42,9 +48,7 @@ class Reader {
 
   absl::Status Value(int depth, Document* out) {
     if (depth > kMaxDepth) return Error("nested too deep");
-    if (++values_ > max_values_) {
-      return absl::ResourceExhaustedError(absl::StrCat("more than ", max_values_, " values"));
-    }
+    if (++values_ > max_values_) return TooMany();
     SkipSpace();
     if (at_ >= text_.size()) return Error("a value was expected");
     switch (text_[at_]) {
@@ -92,9 +96,17 @@ class Reader {
       SkipSpace();
       if (at_ >= text_.size() || text_[at_] != ':') return Error("':' was expected");
       ++at_;
-      Document value;
-      if (absl::Status s = Value(depth + 1, &value); !s.ok()) return s;
-      (*out)[key] = std::move(value);  // a repeated name keeps the last value
+      SkipSpace();
+      if (depth == 0 && visit_.has_value() && key == array_name_ && at_ < text_.size() &&
+          text_[at_] == '[') {
+        if (visited_) return Error(absl::StrCat("member \"", key, "\" appears twice"));
+        visited_ = true;
+        if (absl::Status s = VisitArray(depth + 1); !s.ok()) return s;
+      } else {
+        Document value;
+        if (absl::Status s = Value(depth + 1, &value); !s.ok()) return s;
+        (*out)[key] = std::move(value);  // a repeated name keeps the last value
+      }
       SkipSpace();
       if (at_ >= text_.size()) return Error("unterminated object");
       if (text_[at_] == ',') {
@@ -133,6 +145,107 @@ class Reader {
       }
       return Error("',' or ']' was expected");
     }
+  }
+
+  // The visited array: each element's members to the visitor, no document built.
+  absl::Status VisitArray(int depth) {
+    if (depth > kMaxDepth) return Error("nested too deep");
+    if (++values_ > max_values_) return TooMany();
+    ++at_;  // '['
+    SkipSpace();
+    if (at_ < text_.size() && text_[at_] == ']') {
+      ++at_;
+      return absl::OkStatus();
+    }
+    for (;;) {
+      fields_.clear();
+      scratch_.clear();
+      SkipSpace();
+      if (at_ < text_.size() && text_[at_] == '{') {
+        if (absl::Status s = FlatObject(depth + 1); !s.ok()) return s;
+      } else {
+        Document ignored;  // not an object: visited as one without members
+        if (absl::Status s = Value(depth + 1, &ignored); !s.ok()) return s;
+      }
+      if (absl::Status s = (*visit_)(fields_); !s.ok()) return s;
+      SkipSpace();
+      if (at_ >= text_.size()) return Error("unterminated array");
+      if (text_[at_] == ',') {
+        ++at_;
+        continue;
+      }
+      if (text_[at_] == ']') {
+        ++at_;
+        return absl::OkStatus();
+      }
+      return Error("',' or ']' was expected");
+    }
+  }
+
+  // An element of the visited array, its members into fields_.
+  absl::Status FlatObject(int depth) {
+    if (depth > kMaxDepth) return Error("nested too deep");
+    if (++values_ > max_values_) return TooMany();
+    ++at_;  // '{'
+    SkipSpace();
+    if (at_ < text_.size() && text_[at_] == '}') {
+      ++at_;
+      return absl::OkStatus();
+    }
+    for (;;) {
+      SkipSpace();
+      if (at_ >= text_.size() || text_[at_] != '"') return Error("a member name was expected");
+      JsonField field;
+      if (absl::Status s = StringView(&field.name); !s.ok()) return s;
+      SkipSpace();
+      if (at_ >= text_.size() || text_[at_] != ':') return Error("':' was expected");
+      ++at_;
+      SkipSpace();
+      if (at_ < text_.size() && text_[at_] == '"') {
+        if (++values_ > max_values_) return TooMany();
+        field.kind = JsonField::Kind::kString;
+        if (absl::Status s = StringView(&field.string); !s.ok()) return s;
+      } else {
+        Document value;
+        if (absl::Status s = Value(depth + 1, &value); !s.ok()) return s;
+        if (value.is_number()) {
+          field.kind = JsonField::Kind::kNumber;
+          field.number = value.get<double>();
+        }
+      }
+      fields_.push_back(field);
+      SkipSpace();
+      if (at_ >= text_.size()) return Error("unterminated object");
+      if (text_[at_] == ',') {
+        ++at_;
+        continue;
+      }
+      if (text_[at_] == '}') {
+        ++at_;
+        return absl::OkStatus();
+      }
+      return Error("',' or '}' was expected");
+    }
+  }
+
+  // A string as a view: of the text when it has no escape or non-ASCII byte (the common
+  // case, no copy), else of its decoded copy in scratch_.
+  absl::Status StringView(absl::string_view* out) {
+    const size_t start = at_ + 1;
+    const size_t run = PlainRun(start);
+    if (start + run < text_.size() && text_[start + run] == '"') {
+      *out = text_.substr(start, run);
+      at_ = start + run + 1;
+      return absl::OkStatus();
+    }
+    std::string& copy = scratch_.emplace_back();
+    if (absl::Status s = String(&copy); !s.ok()) return s;
+    *out = copy;
+    return absl::OkStatus();
+  }
+
+  absl::Status TooMany() const {
+    return absl::ResourceExhaustedError(absl::StrCat("more than ", max_values_, " values"));
   }
 
   // The run of plain ASCII (no '"', '\\', control or high-bit byte) starting at `from`.
@@ -350,12 +463,23 @@ class Reader {
   size_t at_ = 0;
   const size_t max_values_;
   size_t values_ = 0;  // read so far, nested ones included
+  const absl::string_view array_name_;
+  const std::optional<JsonElementVisitor> visit_;
+  bool visited_ = false;
+  std::vector<JsonField> fields_;   // the visited element's members
+  std::deque<std::string> scratch_;  // its strings that had escapes (stable addresses)
 };
 
 }  // namespace
 
 absl::StatusOr<Document> ReadJson(absl::string_view text, size_t max_values) {
   return Reader(text, max_values).ReadAll();
+}
+
+absl::StatusOr<Document> ReadJsonVisitingArray(absl::string_view text, size_t max_values,
+                                               absl::string_view array_name,
+                                               JsonElementVisitor visit) {
+  return Reader(text, max_values, array_name, visit).ReadAll();
 }
 
 }  // namespace eddy::common

@@ -78,5 +78,23 @@ TEST(EventStreamTest, IncompleteAndCorruptFramesAreTold) {
   EXPECT_EQ(ok->Header(":exception-type"), "ResourceNotFoundException");
 }
 
+TEST(EventStreamTest, AViewDecodesTheSameMessageAndPointsIntoTheBytes) {
+  const std::string bytes = EventMessage("SubscribeToShardEvent", "application/json", "{\"a\":1}");
+  const std::string two = bytes + bytes;
+  size_t consumed = 0;
+  absl::StatusOr<EventStreamMessageView> view = DecodeEventStreamMessageView(two, &consumed);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(consumed, bytes.size());
+  EXPECT_EQ(view->payload, "{\"a\":1}");
+  EXPECT_GE(view->payload.data(), two.data());
+  EXPECT_LT(view->payload.data(), two.data() + bytes.size());
+  EXPECT_EQ(view->Header(":event-type"), "SubscribeToShardEvent");
+  EXPECT_EQ(view->Header(":missing"), "");
+  std::string corrupt = bytes;
+  corrupt[bytes.size() - 6] ^= 0x01;  // inside the payload: the message CRC no longer holds
+  EXPECT_TRUE(absl::IsInvalidArgument(DecodeEventStreamMessageView(corrupt, &consumed).status()));
+  EXPECT_TRUE(absl::IsNotFound(DecodeEventStreamMessageView(bytes.substr(0, 13), &consumed).status()));
+}
+
 }  // namespace
 }  // namespace eddy::common

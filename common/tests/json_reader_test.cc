@@ -130,5 +130,116 @@ TEST(JsonReaderTest, DeepNestingAndTooManyValuesAreRefused) {
   EXPECT_EQ(ReadJson(many).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+// ReadJsonVisitingArray: an element's members rebuilt as a document (strings and numbers;
+// the last of a repeated name wins, as in a document), and the document read beside them.
+struct Visited {
+  Document rest;
+  std::vector<Document> elements;
+};
+
+absl::StatusOr<Visited> Visit(absl::string_view text) {
+  Visited out;
+  auto visit = [&out](absl::Span<const JsonField> fields) {
+    Document element = Document::object();
+    for (const JsonField& field : fields) {
+      const std::string name(field.name);
+      switch (field.kind) {
+        case JsonField::Kind::kString:
+          element[name] = std::string(field.string);
+          break;
+        case JsonField::Kind::kNumber:
+          element[name] = field.number;
+          break;
+        case JsonField::Kind::kOther:
+          element[name] = "other";
+          break;
+      }
+    }
+    out.elements.push_back(std::move(element));
+    return absl::OkStatus();
+  };
+  absl::StatusOr<Document> rest = ReadJsonVisitingArray(text, kMaxBodyValues, "Records", visit);
+  if (!rest.ok()) return rest.status();
+  out.rest = *std::move(rest);
+  return out;
+}
+
+// What Visit should give for `document`, an object whose Records is an array.
+Visited Expected(const Document& document) {
+  Visited out;
+  out.rest = document;
+  out.rest.erase("Records");
+  for (const Document& element : document["Records"]) {
+    Document flat = Document::object();
+    if (element.is_object()) {
+      for (const auto& [name, value] : element.items()) {
+        if (value.is_string()) {
+          flat[name] = value;
+        } else if (value.is_number()) {
+          flat[name] = value.get<double>();
+        } else {
+          flat[name] = "other";
+        }
+      }
+    }
+    out.elements.push_back(std::move(flat));
+  }
+  return out;
+}
+
+TEST(JsonReaderTest, VisitedRecordsAreTheDocumentsRecords) {
+  std::mt19937 random(20261207);
+  for (int i = 0; i < 2000; ++i) {
+    Document records = Document::array();
+    const int n = static_cast<int>(random() % 6);
+    for (int r = 0; r < n; ++r) records.push_back(RandomDocument(random, 2));
+    Document document = {{"Records", records}, {"Other", RandomDocument(random, 1)}};
+    const std::string text = document.dump(i % 2 == 0 ? -1 : 1);
+    const absl::StatusOr<Visited> visited = Visit(text);
+    ASSERT_TRUE(visited.ok()) << visited.status() << " " << text;
+    const Visited expected = Expected(document);
+    EXPECT_EQ(visited->rest, expected.rest) << text;
+    EXPECT_EQ(visited->elements, expected.elements) << text;
+    // Corrupted or cut, it is refused exactly where a plain read refuses it.
+    std::string corrupted = text;
+    corrupted[random() % corrupted.size()] = static_cast<char>(random() % 256);
+    for (const std::string& bad : {corrupted, text.substr(0, random() % text.size())}) {
+      if (bad.find('\0') != std::string::npos) continue;
+      EXPECT_EQ(Visit(bad).ok(), ReadJson(bad).ok()) << testing::PrintToString(bad);
+    }
+  }
+}
+
+TEST(JsonReaderTest, VisitedStringsAreDecodedAndElementsThatAreNotObjectsHaveNoMembers) {
+  const absl::StatusOr<Visited> visited = Visit(
+      R"({"Records":[{"PartitionKey":"caf\u00e9 \"q\"","Data":"é\n","N":1.5,"X":[1]},7,{}],)"
+      R"("MillisBehindLatest":3})");
+  ASSERT_TRUE(visited.ok()) << visited.status();
+  ASSERT_EQ(visited->elements.size(), 3u);
+  EXPECT_EQ(visited->elements[0],
+            (Document{{"PartitionKey", "café \"q\""}, {"Data", "é\n"}, {"N", 1.5}, {"X", "other"}}));
+  EXPECT_EQ(visited->elements[1], Document::object());
+  EXPECT_EQ(visited->elements[2], Document::object());
+  EXPECT_EQ(visited->rest, (Document{{"MillisBehindLatest", 3}}));
+}
+
+TEST(JsonReaderTest, AVisitorErrorARepeatedArrayAndOtherShapesAreTold) {
+  auto failing = [](absl::Span<const JsonField>) { return absl::DataLossError("bad record"); };
+  EXPECT_EQ(ReadJsonVisitingArray(R"({"Records":[{}]})", kMaxBodyValues, "Records", failing)
+                .status()
+                .message(),
+            "bad record");
+  EXPECT_TRUE(absl::IsInvalidArgument(Visit(R"({"Records":[],"Records":[]})").status()));
+  // Not an array, or not at the top: an ordinary member of the document.
+  const absl::StatusOr<Visited> scalar = Visit(R"({"Records":5,"In":{"Records":[1]}})");
+  ASSERT_TRUE(scalar.ok());
+  EXPECT_EQ(scalar->rest, (Document{{"Records", 5}, {"In", {{"Records", {1}}}}}));
+  EXPECT_TRUE(scalar->elements.empty());
+  std::string many = R"({"Records":[)";
+  for (size_t i = 0; i <= kMaxBodyValues / 2; ++i) many += i == 0 ? R"({"a":"b"})" : R"(,{"a":"b"})";
+  many += "]}";
+  EXPECT_EQ(Visit(many).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 }  // namespace
 }  // namespace eddy::common
