@@ -135,6 +135,7 @@ class FanOutPublisher final : public RecordsPublisher {
           &event, std::max(absl::ZeroDuration(), std::min(deadline - absl::Now(), silence_left)));
       if (result == client::Subscription::Result::kEvent) {
         last_event_ = absl::Now();
+        session_delivered_ = true;
         backoff_.Reset();
         return ToBatch(std::move(event));
       }
@@ -145,14 +146,20 @@ class FanOutPublisher final : public RecordsPublisher {
                    absl::FormatDuration(kResubscribeAfterSilence));
         reader_->Cancel();
       }
+      const bool delivered = session_delivered_;
       absl::Status status = EndReader();
       if (stopped_.HasBeenNotified()) break;
-      if (status.ok()) continue;  // the session ended: resubscribe after the last record
+      // The session ended: resubscribe after the last record (at once, if it carried events).
+      if (status.ok() && delivered) continue;
       if (common::ErrorType(status) == common::kResourceNotFound && StreamIsGone()) {
         return status;
       }
+      // An endpoint may refuse (or end at once) sessions on a shard read to its end, never
+      // naming its children: ask, as at an idle event, or it is resubscribed forever.
+      if (std::optional<Batch> ended = ProbeAfterRefusal()) return std::move(*ended);
       common::Logger("eddy.kcl")
-          ->warn("shard={} subscription failed, resubscribing: {}", shard_.id, status.ToString());
+          ->warn("shard={} subscription {}, resubscribing: {}", shard_.id,
+                 status.ok() ? "ended before its first event" : "failed", status.ToString());
       if (stopped_.WaitForNotificationWithTimeout(backoff_.Next())) break;
       if (absl::Now() > deadline) return Batch{};
     }
@@ -202,6 +209,21 @@ class FanOutPublisher final : public RecordsPublisher {
     return batch;
   }
 
+  // After a session that failed or brought nothing: the shard's end, if the probe is due
+  // and finds it.
+  std::optional<Batch> ProbeAfterRefusal() {
+    if (absl::Now() < next_probe_) return std::nullopt;
+    next_probe_ = absl::Now() + probe_interval_;
+    std::optional<std::vector<ChildShardInfo>> children = ProbeShardEnd();
+    if (!children) return std::nullopt;
+    common::Logger("eddy.kcl")
+        ->info("shard={} read to its end (asked: the endpoint refused sessions on it)", shard_.id);
+    Batch batch;
+    batch.shard_ended = true;
+    batch.child_shards = std::move(*children);
+    return batch;
+  }
+
   // Whether the shard was read to its end, asked by polling from where a resubscription
   // would start: its children if so (from the answer, else from ListShards).
   std::optional<std::vector<ChildShardInfo>> ProbeShardEnd() {
@@ -248,6 +270,7 @@ class FanOutPublisher final : public RecordsPublisher {
     if (asking_latest) latest_asked_millis_ = asked_at;
     reader_ = streams_.SubscribeToShard(consumer_arn_, shard_.id, start);
     last_event_ = absl::Now();
+    session_delivered_ = false;
     absl::MutexLock lock(&mu_);
     current_ = reader_.get();
     if (stopped_.HasBeenNotified()) current_->Cancel();
@@ -263,6 +286,7 @@ class FanOutPublisher final : public RecordsPublisher {
   int64_t latest_asked_millis_ = 0;
   const absl::Duration probe_interval_;
   absl::Time next_probe_;
+  bool session_delivered_ = false;  // the current session has handed out an event
   std::unique_ptr<client::Subscription> reader_;
   absl::Time last_event_;
   client::Backoff backoff_{{absl::Milliseconds(50), absl::Seconds(2)}};

@@ -77,7 +77,9 @@ class RecordsPublisher {
 // session stays open with empty events forever. With a finite `shard_end_probe_interval`,
 // a subscription idle at the stream's tip asks that often (GetShardIterator + GetRecords
 // from where it would resume) whether the shard was read to its end, and takes the
-// children from that answer or, where it has none, from ListShards.
+// children from that answer or, where it has none, from ListShards. It asks as often when
+// sessions fail or end before their first event (an endpoint that refuses sessions on a
+// closed shard read to its end).
 std::unique_ptr<RecordsPublisher> MakeFanOutPublisher(
     client::StreamConnection& streams, client::StreamRef stream, std::string consumer_arn,
     ShardInfo shard, StartPosition start,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ class FakeStreamConnection final : public client::StreamConnection {
   std::deque<absl::Status> list_shards_errors;
   std::deque<absl::Status> get_records_errors;
   std::deque<absl::Status> get_iterator_errors;
+  // When set: a session starting at the end of a closed shard gets no event and ends with
+  // this (an endpoint refusing sessions on a shard read to its end; OK: ending them at once).
+  std::optional<absl::Status> closed_shard_refusal;
   // Sessions end with these (after `events_before_failure` events each), in order.
   std::deque<absl::Status> session_failures;
   size_t events_before_failure = 0;
@@ -127,6 +131,10 @@ class FakeStreamConnection final : public client::StreamConnection {
     auto session = std::make_unique<Session>();
     size_t at = Resolve(shard_id, position);
     const std::vector<client::StreamRecord>& all = records_[shard_id];
+    if (closed_shard_refusal && at == all.size() && children_.count(shard_id) != 0) {
+      session->end = *closed_shard_refusal;
+      return session;
+    }
     if (empty_event_first) session->events.push_back(client::SubscriptionEvent{});
     const bool failing = !session_failures.empty();
     const size_t events = failing ? events_before_failure : session_events;

@@ -329,6 +329,29 @@ TEST(FanOutShardEndProbeTest, AnOpenShardIsNotEndedAndLaterRecordsStillArrive) {
   EXPECT_FALSE(later.shard_ended);
 }
 
+// Sessions refused once the shard is read to its end (or ended before any event): the
+// probe runs on the refusal too, else the shard would be resubscribed forever.
+TEST(FanOutShardEndProbeTest, ASessionRefusedAtTheEndOfAClosedShardEndsIt) {
+  for (const absl::Status& refusal :
+       {common::KinesisError("InvalidArgumentException", "shard-0 is closed"),
+        absl::Status()}) {
+    FakeStreamConnection fake;
+    fake.events_report_children = false;
+    fake.session_events = 1;
+    fake.records_per_event = 3;
+    AppendNumbered(fake, 3);
+    fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
+    fake.closed_shard_refusal = refusal;  // OK: sessions there end at once, without an event
+    auto publisher = ProbingFanOut(fake);
+    const Read read = ReadUpTo(*publisher, 100);
+    ASSERT_TRUE(read.status.ok()) << read.status;
+    EXPECT_EQ(read.data, Numbered(3)) << refusal;
+    ASSERT_TRUE(read.shard_ended) << refusal;
+    ASSERT_EQ(read.children.size(), 1u);
+    EXPECT_EQ(read.children[0].id, "shard-1");
+  }
+}
+
 TEST(FanOutShardEndProbeTest, WithoutAProbeIntervalNothingIsAsked) {
   FakeStreamConnection fake;
   fake.events_report_children = false;
