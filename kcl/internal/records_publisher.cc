@@ -310,6 +310,11 @@ class PollingPublisher final : public RecordsPublisher {
 
   absl::StatusOr<Batch> Next(absl::Duration timeout) override {
     const absl::Time deadline = absl::Now() + timeout;
+    // Every pause ends by the deadline: the caller checks its lease and shutdown between
+    // calls, and a pause of the idle time or a backoff must not hold that up. True if stopped.
+    auto pause = [&](absl::Duration wait) {
+      return stopped_.WaitForNotificationWithTimeout(std::min(wait, deadline - absl::Now()));
+    };
     while (!stopped_.HasBeenNotified() && absl::Now() < deadline) {
       if (iterator_.empty()) {
         absl::Status status = FetchIterator();
@@ -321,7 +326,7 @@ class PollingPublisher final : public RecordsPublisher {
           common::Logger("eddy.kcl")
               ->warn("shard={} GetShardIterator failed, retrying: {}", shard_.id,
                      status.ToString());
-          stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
+          pause(failure_backoff_.Next());
           continue;
         }
         if (announce_) {
@@ -335,7 +340,8 @@ class PollingPublisher final : public RecordsPublisher {
       // The shard's call budget: no call sooner than call_spacing_ after the last one.
       if (const absl::Duration wait = last_call_ + call_spacing_ - absl::Now();
           wait > absl::ZeroDuration()) {
-        if (stopped_.WaitForNotificationWithTimeout(wait)) break;
+        if (pause(wait)) break;
+        continue;  // the deadline may have come first
       }
       last_call_ = absl::Now();
       absl::StatusOr<client::RecordsPage> response = streams_.GetRecords(iterator_, kMaxRecords);
@@ -349,7 +355,7 @@ class PollingPublisher final : public RecordsPublisher {
         common::Logger("eddy.kcl")
             ->warn("shard={} GetRecords failed, retrying{}: {}", shard_.id,
                    iterator_.empty() ? " with a new iterator" : "", response.status().ToString());
-        stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
+        pause(failure_backoff_.Next());
         continue;
       }
       failure_backoff_.Reset();
@@ -380,11 +386,11 @@ class PollingPublisher final : public RecordsPublisher {
                 "closed: asking for a new one",
                 shard_.id);
         if (!batch.records.empty()) return batch;
-        stopped_.WaitForNotificationWithTimeout(failure_backoff_.Next());
+        pause(failure_backoff_.Next());
         continue;
       }
       if (!batch.records.empty()) return batch;
-      stopped_.WaitForNotificationWithTimeout(idle_);
+      pause(idle_);
     }
     return Batch{};
   }

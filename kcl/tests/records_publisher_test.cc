@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "common/errors.h"
 #include "kcl/tests/fake_stream_connection.h"
 
@@ -129,6 +131,34 @@ TEST(PollingPublisherTest, CallsAShardAtMostFiveTimesASecond) {
   EXPECT_EQ(fake.get_records_calls, 6);
   // Six calls 200 ms apart at the least: never sooner (a lower bound, not a timing guess).
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(5 * 200));
+}
+
+// The caller checks its lease and shutdown between calls: a pause (the idle time between
+// empty answers, a failure's backoff) never holds Next past its timeout.
+TEST(PollingPublisherTest, NextReturnsByItsDeadlineWhateverItWaitsFor) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 2);
+  auto publisher = MakePollingPublisher(fake, {"s", ""}, kShard,
+                                        From(ExtendedSequenceNumber::TrimHorizon()),
+                                        /*idle=*/absl::Hours(1), /*max_calls_per_second=*/0);
+  ASSERT_EQ(ReadUpTo(*publisher, 2).data, Numbered(2));
+  // One Next(50 ms) on a thread: whether it returned within 30 s (else stopped, so that the
+  // failure is reported rather than waited out).
+  auto returns_in_time = [&] {
+    auto next =
+        std::async(std::launch::async, [&] { return publisher->Next(absl::Milliseconds(50)); });
+    if (next.wait_for(std::chrono::seconds(30)) == std::future_status::ready) {
+      return next.get().ok();
+    }
+    publisher->Stop();
+    return false;
+  };
+  EXPECT_TRUE(returns_in_time());  // an empty answer, then the hour's idle pause
+  for (int i = 0; i < 20; ++i) fake.get_records_errors.push_back(absl::UnavailableError("down"));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(returns_in_time());  // failures: backoffs that grow past the timeout
+  }
+  publisher->Stop();
 }
 
 TEST(PollingPublisherTest, NoNextIteratorEndsTheShardOnlyIfTheListingShowsItClosed) {
