@@ -45,12 +45,12 @@ class BenchSmokeTest : public BrokerTest {
     EXPECT_EQ(results, expected_results) << run.out;
   }
 
-  // Starts a peer server and waits until its port accepts connections.
-  void StartPeer(const std::string& program, const std::vector<std::string>& args, int port,
-                 const std::map<std::string, std::string>& env = {}) {
+  // Starts a peer server on a free port and waits until it accepts connections; its port
+  // (0 when it failed to start, and the test has failed).
+  int StartPeer(const std::string& program, const testing::PeerLauncher& launch) {
     peers_.push_back(std::make_unique<BackgroundProcess>());
-    testing::StartPeer(*peers_.back(), program, args, port, env,
-                       dir_.path() + "/peer-" + std::to_string(port));
+    return testing::StartPeer(*peers_.back(), program, launch,
+                              dir_.path() + "/peer-" + std::to_string(peers_.size()));
   }
 
   std::vector<std::unique_ptr<BackgroundProcess>> peers_;
@@ -65,30 +65,33 @@ TEST_F(BenchSmokeTest, EddyEveryWorkloadIncludingItsOwn) {
 }
 
 TEST_F(BenchSmokeTest, RedisStreams) {
-  const int port = FreePort();
-  ASSERT_NO_FATAL_FAILURE(
-      StartPeer("redis-server",
-                {"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir", dir_.path(),
-                 "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"},
-                port));
+  const int port = StartPeer("redis-server", [&](int port) {
+    return testing::PeerLaunch{{"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
+                                dir_.path(), "--save", "", "--appendonly", "yes",
+                                "--appendfsync", "everysec"},
+                               {}};
+  });
+  ASSERT_NE(port, 0);
   ExpectWorkloadsRun("redis", "127.0.0.1:" + std::to_string(port), kStreamWorkloads,
                      kStreamResults);
 }
 
 TEST_F(BenchSmokeTest, NatsJetStream) {
-  const int port = FreePort();
-  ASSERT_NO_FATAL_FAILURE(StartPeer(
-      "nats-server",
-      {"-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", dir_.path() + "/nats"}, port));
+  const int port = StartPeer("nats-server", [&](int port) {
+    return testing::PeerLaunch{
+        {"-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd", dir_.path() + "/nats"}, {}};
+  });
+  ASSERT_NE(port, 0);
   ExpectWorkloadsRun("nats", "127.0.0.1:" + std::to_string(port), kStreamWorkloads, kStreamResults);
 }
 
 TEST_F(BenchSmokeTest, Kinesalite) {
-  const int port = FreePort();
-  ASSERT_NO_FATAL_FAILURE(StartPeer("node",
-                                    {SourceDirectory() + "/bench/kinesalite-loopback.js",
-                                     std::to_string(port), dir_.path() + "/kinesalite"},
-                                    port));
+  const int port = StartPeer("node", [&](int port) {
+    return testing::PeerLaunch{{SourceDirectory() + "/bench/kinesalite-loopback.js",
+                                std::to_string(port), dir_.path() + "/kinesalite"},
+                               {}};
+  });
+  ASSERT_NE(port, 0);
   ExpectWorkloadsRun("kinesalite", "127.0.0.1:" + std::to_string(port), kStreamWorkloads,
                      kStreamResults);
 }
@@ -103,8 +106,8 @@ TEST_F(BenchSmokeTest, EddyKinesisEndpointPushAndPoll) {
 
 TEST_F(BenchSmokeTest, KinesisMock) {
   peers_.push_back(std::make_unique<BackgroundProcess>());
-  int port = 0;
-  ASSERT_NO_FATAL_FAILURE(port = StartKinesisMock(*peers_.back(), dir_.path() + "/kinesis-mock"));
+  const int port = StartKinesisMock(*peers_.back(), dir_.path() + "/kinesis-mock");
+  ASSERT_NE(port, 0);
   ExpectWorkloadsRun("kinesis-push", "127.0.0.1:" + std::to_string(port), "latency,fanout", 7,
                      {"--slow-peer"});
 }

@@ -22,8 +22,8 @@ class KinesisMockConsumerTest : public ConsumerTest,
   void SetUp() override {
     transport_ = "kinesis";
     ConsumerTest::SetUp();
-    int port = 0;
-    ASSERT_NO_FATAL_FAILURE(port = StartKinesisMock(mock_, dir_.path() + "/kinesis-mock"));
+    const int port = StartKinesisMock(mock_, dir_.path() + "/kinesis-mock");
+    ASSERT_NE(port, 0);
     kinesis_url_ = "http://127.0.0.1:" + std::to_string(port);
   }
 

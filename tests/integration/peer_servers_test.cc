@@ -1,0 +1,84 @@
+// StartPeer: a server whose port another process took before it could bind is started
+// again on another port, and a port is only reported once the server itself listens on it.
+#include "tests/integration/peer_servers.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/testing/temp_dir.h"
+
+namespace eddy::testing {
+namespace {
+
+// A loopback listener of this test process: the "other process" holding a port.
+class PortThief {
+ public:
+  // Close-on-exec: a started server must not inherit it and seem to listen on its port.
+  PortThief() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    listen(fd_, 4);
+    socklen_t length = sizeof(address);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~PortThief() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+// python3 listening on the port in argv[1] (exits with an error when it is taken).
+const char kServer[] =
+    "import socket, sys, time\n"
+    "s = socket.socket()\n"
+    "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+    "s.listen()\n"
+    "time.sleep(600)\n";
+
+TEST(PeerServersTest, ATakenPortMovesTheServerToAnother) {
+  PortThief thief;
+  ASSERT_TRUE(Accepts(thief.port()));
+  EXPECT_TRUE(ListensOn(getpid(), thief.port()));
+  common::testing::TempDir dir;
+  BackgroundProcess server;
+  std::vector<int> offered;
+  const int port = StartPeer(server, "python3", [&](int free_port) {
+    offered.push_back(free_port);
+    // The first start gets the stolen port: it must fail and not count as up.
+    const int use = offered.size() == 1 ? thief.port() : free_port;
+    return PeerLaunch{{"-c", kServer, std::to_string(use)}, {}};
+  }, dir.path() + "/python");
+  ASSERT_NE(port, 0);
+  ASSERT_EQ(offered.size(), 2u);
+  EXPECT_EQ(port, offered[1]);
+  EXPECT_TRUE(ListensOn(server.pid(), port));
+  EXPECT_FALSE(ListensOn(server.pid(), thief.port()));
+}
+
+TEST(PeerServersTest, AServerThatNeverListensFailsTheStart) {
+  common::testing::TempDir dir;
+  BackgroundProcess server;
+  int starts = 0;
+  auto start = [&] {
+    return StartPeer(server, "python3", [&](int) {
+      ++starts;
+      return PeerLaunch{{"-c", "import sys; sys.exit(3)"}, {}};
+    }, dir.path() + "/python");
+  };
+  int port = -1;
+  EXPECT_NONFATAL_FAILURE(port = start(), "did not start");
+  EXPECT_EQ(port, 0);
+  EXPECT_EQ(starts, 3);
+}
+
+}  // namespace
+}  // namespace eddy::testing
