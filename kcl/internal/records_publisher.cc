@@ -128,7 +128,18 @@ class FanOutPublisher final : public RecordsPublisher {
   absl::StatusOr<Batch> Next(absl::Duration timeout) override {
     const absl::Time deadline = absl::Now() + timeout;
     while (!stopped_.HasBeenNotified()) {
-      if (reader_ == nullptr) Subscribe();
+      if (reader_ == nullptr) {
+        // A backoff cut short by an earlier call's deadline goes on here.
+        if (const absl::Duration wait = resubscribe_at_ - absl::Now();
+            wait > absl::ZeroDuration()) {
+          if (absl::Now() >= deadline) return Batch{};
+          if (stopped_.WaitForNotificationWithTimeout(std::min(wait, deadline - absl::Now()))) {
+            break;
+          }
+          continue;
+        }
+        Subscribe();
+      }
       client::SubscriptionEvent event;
       const absl::Duration silence_left = last_event_ + kResubscribeAfterSilence - absl::Now();
       const auto result = reader_->Next(
@@ -155,13 +166,16 @@ class FanOutPublisher final : public RecordsPublisher {
         return status;
       }
       // An endpoint may refuse (or end at once) sessions on a shard read to its end, never
-      // naming its children: ask, as at an idle event, or it is resubscribed forever.
-      if (std::optional<Batch> ended = ProbeAfterRefusal()) return std::move(*ended);
+      // naming its children: ask, as at an idle event, or it is resubscribed forever. Not
+      // after a transient failure (unavailable, throttled): the probe's calls would most
+      // likely fail the same way, and hold up this call meanwhile.
+      if (status.ok() || !common::IsRetryable(status)) {
+        if (std::optional<Batch> ended = ProbeAfterRefusal()) return std::move(*ended);
+      }
       common::Logger("eddy.kcl")
           ->warn("shard={} subscription {}, resubscribing: {}", shard_.id,
                  status.ok() ? "ended before its first event" : "failed", status.ToString());
-      if (stopped_.WaitForNotificationWithTimeout(backoff_.Next())) break;
-      if (absl::Now() > deadline) return Batch{};
+      resubscribe_at_ = absl::Now() + backoff_.Next();
     }
     return Batch{};
   }
@@ -290,6 +304,7 @@ class FanOutPublisher final : public RecordsPublisher {
   std::unique_ptr<client::Subscription> reader_;
   absl::Time last_event_;
   client::Backoff backoff_{{absl::Milliseconds(50), absl::Seconds(2)}};
+  absl::Time resubscribe_at_ = absl::InfinitePast();  // no session before (a backoff's end)
   absl::Notification stopped_;
   absl::Mutex mu_;
   client::Subscription* current_ ABSL_GUARDED_BY(mu_) = nullptr;
@@ -311,11 +326,17 @@ class PollingPublisher final : public RecordsPublisher {
   absl::StatusOr<Batch> Next(absl::Duration timeout) override {
     const absl::Time deadline = absl::Now() + timeout;
     // Every pause ends by the deadline: the caller checks its lease and shutdown between
-    // calls, and a pause of the idle time or a backoff must not hold that up. True if stopped.
+    // calls, and a pause of the idle time or a backoff must not hold that up. A pause cut
+    // short is not forgotten: not_before_ carries it into the next call. True if stopped.
     auto pause = [&](absl::Duration wait) {
       return stopped_.WaitForNotificationWithTimeout(std::min(wait, deadline - absl::Now()));
     };
+    auto hold_off = [&](absl::Duration wait) { not_before_ = absl::Now() + wait; };
     while (!stopped_.HasBeenNotified() && absl::Now() < deadline) {
+      if (const absl::Duration wait = not_before_ - absl::Now(); wait > absl::ZeroDuration()) {
+        if (pause(wait)) break;
+        continue;  // the deadline may have come first
+      }
       if (iterator_.empty()) {
         absl::Status status = FetchIterator();
         if (!status.ok()) {
@@ -326,7 +347,7 @@ class PollingPublisher final : public RecordsPublisher {
           common::Logger("eddy.kcl")
               ->warn("shard={} GetShardIterator failed, retrying: {}", shard_.id,
                      status.ToString());
-          pause(failure_backoff_.Next());
+          hold_off(failure_backoff_.Next());
           continue;
         }
         if (announce_) {
@@ -355,7 +376,7 @@ class PollingPublisher final : public RecordsPublisher {
         common::Logger("eddy.kcl")
             ->warn("shard={} GetRecords failed, retrying{}: {}", shard_.id,
                    iterator_.empty() ? " with a new iterator" : "", response.status().ToString());
-        pause(failure_backoff_.Next());
+        hold_off(failure_backoff_.Next());
         continue;
       }
       failure_backoff_.Reset();
@@ -386,11 +407,11 @@ class PollingPublisher final : public RecordsPublisher {
                 "closed: asking for a new one",
                 shard_.id);
         if (!batch.records.empty()) return batch;
-        pause(failure_backoff_.Next());
+        hold_off(failure_backoff_.Next());
         continue;
       }
       if (!batch.records.empty()) return batch;
-      pause(idle_);
+      hold_off(idle_);
     }
     return Batch{};
   }
@@ -434,6 +455,7 @@ class PollingPublisher final : public RecordsPublisher {
   const absl::Duration idle_;
   const absl::Duration call_spacing_;
   absl::Time last_call_ = absl::InfinitePast();
+  absl::Time not_before_ = absl::InfinitePast();  // a backoff or the idle time ends here
   client::Backoff failure_backoff_{{absl::Milliseconds(100), absl::Seconds(5)}};
   int64_t latest_asked_millis_ = 0;
   std::string resolved_;  // where LATEST stood when first asked ("" if not told)

@@ -69,6 +69,17 @@ std::unique_ptr<RecordsPublisher> ProbingFanOut(FakeStreamConnection& fake) {
   return FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
 }
 
+// How many attempts a backoff starting at `initial` lets through in `elapsed`: it doubles
+// each time, and jitter takes at most half of each delay, so n attempts take at least
+// initial/2 + initial + 2·initial + … between them.
+int MostAttemptsWithin(absl::Duration elapsed, absl::Duration initial) {
+  int attempts = 1;
+  for (absl::Duration least = initial / 2, sum = least; sum <= elapsed; least *= 2, sum += least) {
+    ++attempts;
+  }
+  return attempts;
+}
+
 TEST(PollingPublisherTest, ReadsEveryPageInOrderThenTheShardEndWithItsChildren) {
   FakeStreamConnection fake;
   AppendNumbered(fake, 5);
@@ -136,28 +147,64 @@ TEST(PollingPublisherTest, CallsAShardAtMostFiveTimesASecond) {
 // The caller checks its lease and shutdown between calls: a pause (the idle time between
 // empty answers, a failure's backoff) never holds Next past its timeout.
 TEST(PollingPublisherTest, NextReturnsByItsDeadlineWhateverItWaitsFor) {
-  FakeStreamConnection fake;
-  AppendNumbered(fake, 2);
-  auto publisher = MakePollingPublisher(fake, {"s", ""}, kShard,
-                                        From(ExtendedSequenceNumber::TrimHorizon()),
-                                        /*idle=*/absl::Hours(1), /*max_calls_per_second=*/0);
-  ASSERT_EQ(ReadUpTo(*publisher, 2).data, Numbered(2));
-  // One Next(50 ms) on a thread: whether it returned within 30 s (else stopped, so that the
-  // failure is reported rather than waited out).
-  auto returns_in_time = [&] {
+  // One Next(50 ms) on a thread: whether it returned within 2 s (else stopped, so that the
+  // failure is reported rather than waited out). 2 s is 40 times the timeout, and less than
+  // the failure backoff grows to (capped at 5 s, at least half of it with jitter).
+  auto returns_in_time = [](RecordsPublisher& publisher) {
     auto next =
-        std::async(std::launch::async, [&] { return publisher->Next(absl::Milliseconds(50)); });
-    if (next.wait_for(std::chrono::seconds(30)) == std::future_status::ready) {
+        std::async(std::launch::async, [&] { return publisher.Next(absl::Milliseconds(50)); });
+    if (next.wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
       return next.get().ok();
     }
-    publisher->Stop();
+    publisher.Stop();
     return false;
   };
-  EXPECT_TRUE(returns_in_time());  // an empty answer, then the hour's idle pause
-  for (int i = 0; i < 20; ++i) fake.get_records_errors.push_back(absl::UnavailableError("down"));
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 2);
+  auto idle = MakePollingPublisher(fake, {"s", ""}, kShard,
+                                   From(ExtendedSequenceNumber::TrimHorizon()),
+                                   /*idle=*/absl::Hours(1), /*max_calls_per_second=*/0);
+  ASSERT_EQ(ReadUpTo(*idle, 2).data, Numbered(2));
   for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(returns_in_time());  // failures: backoffs that grow past the timeout
+    EXPECT_TRUE(returns_in_time(*idle));  // an empty answer, then the hour's idle pause
   }
+  idle->Stop();
+
+  FakeStreamConnection failing;
+  AppendNumbered(failing, 2);
+  for (int i = 0; i < 20; ++i) failing.get_records_errors.push_back(absl::UnavailableError("down"));
+  auto publisher = Polling(failing, From(ExtendedSequenceNumber::TrimHorizon()));
+  // Enough calls for the backoff to grow past 2 s, were each call to wait it out.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(returns_in_time(*publisher));
+  }
+  publisher->Stop();
+}
+
+// A pause cut short by Next's deadline goes on in the next call: the shard consumer calls
+// Next(1 s) in a loop, and the idle time or a failure's backoff must still space the calls.
+TEST(PollingPublisherTest, APauseCutShortByTheDeadlineGoesOnInTheNextCall) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 2);
+  auto idle = MakePollingPublisher(fake, {"s", ""}, kShard,
+                                   From(ExtendedSequenceNumber::TrimHorizon()),
+                                   /*idle=*/absl::Hours(1), /*max_calls_per_second=*/0);
+  ASSERT_EQ(ReadUpTo(*idle, 2).data, Numbered(2));
+  const int after_records = fake.get_records_calls;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(idle->Next(absl::Milliseconds(10)).ok());
+  EXPECT_LE(fake.get_records_calls, after_records + 1);  // one empty answer, then the idle hour
+  idle->Stop();
+
+  FakeStreamConnection failing;
+  AppendNumbered(failing, 2);
+  for (int i = 0; i < 100; ++i) failing.get_records_errors.push_back(absl::UnavailableError("down"));
+  auto publisher = Polling(failing, From(ExtendedSequenceNumber::TrimHorizon()));
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(publisher->Next(absl::Milliseconds(10)).ok());
+  const absl::Duration elapsed = absl::Now() - start;
+  EXPECT_LE(failing.get_records_calls, MostAttemptsWithin(elapsed, absl::Milliseconds(100)))
+      << "in " << elapsed;
+  EXPECT_GE(failing.get_records_calls, 1);
   publisher->Stop();
 }
 
@@ -393,6 +440,42 @@ TEST(FanOutShardEndProbeTest, WithoutAProbeIntervalNothingIsAsked) {
   EXPECT_EQ(read.data, Numbered(2));
   EXPECT_FALSE(read.shard_ended);
   EXPECT_EQ(fake.get_records_calls, 0);
+}
+
+// Sessions on an open shard that end at once, without an event, are resubscribed after a
+// backoff that grows, also when each Next ends long before it.
+TEST(FanOutPublisherTest, SessionsEndingWithoutAnEventAreResubscribedAfterABackoff) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 2);
+  fake.session_events = 0;
+  auto publisher = FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()));
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<Batch> batch = publisher->Next(absl::Milliseconds(10));
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    EXPECT_TRUE(batch->records.empty());
+  }
+  const absl::Duration elapsed = absl::Now() - start;
+  const int sessions = static_cast<int>(fake.subscribe_requests.size());
+  EXPECT_GE(sessions, 1);
+  EXPECT_LE(sessions, MostAttemptsWithin(elapsed, absl::Milliseconds(50))) << "in " << elapsed;
+  publisher->Stop();
+}
+
+// A transient failure (unavailable) is not taken for a refusal: no shard-end probe after it,
+// whose calls would most likely fail too and hold up the caller.
+TEST(FanOutShardEndProbeTest, NoProbeAfterATransientFailure) {
+  FakeStreamConnection fake;
+  AppendNumbered(fake, 2);
+  for (int i = 0; i < 4; ++i) fake.session_failures.push_back(absl::UnavailableError("down"));
+  fake.events_before_failure = 0;
+  auto publisher = ProbingFanOut(fake);
+  const Read read = ReadUpTo(*publisher, 2);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(2));
+  EXPECT_GE(fake.subscribe_requests.size(), 5u);  // the four failed sessions, then one
+  EXPECT_EQ(fake.get_records_calls, 0);
+  EXPECT_TRUE(fake.iterator_requests.empty());
 }
 
 }  // namespace
