@@ -80,127 +80,99 @@ class Reader {
     return absl::OkStatus();
   }
 
-  absl::Status Object(int depth, Document* out) {
-    ++at_;  // '{'
-    *out = Document::object();
+  // The members of an object or the elements of an array, from its opening bracket to its
+  // closing one: `each` reads one, then a ',' or the closing bracket must follow.
+  template <typename Each>
+  absl::Status Sequence(char close, absl::string_view what, Each each) {
+    ++at_;  // the opening bracket
     SkipSpace();
-    if (at_ < text_.size() && text_[at_] == '}') {
+    if (at_ < text_.size() && text_[at_] == close) {
       ++at_;
       return absl::OkStatus();
     }
     for (;;) {
       SkipSpace();
-      if (at_ >= text_.size() || text_[at_] != '"') return Error("a member name was expected");
+      if (absl::Status s = each(); !s.ok()) return s;
+      SkipSpace();
+      if (at_ >= text_.size()) return Error(absl::StrCat("unterminated ", what));
+      if (text_[at_] == ',') {
+        ++at_;
+        continue;
+      }
+      if (text_[at_] == close) {
+        ++at_;
+        return absl::OkStatus();
+      }
+      return Error(absl::StrCat("',' or '", std::string(1, close), "' was expected"));
+    }
+  }
+
+  // A member's name, read by `read_name`, and the ':' after it; then the start of its value.
+  template <typename ReadName>
+  absl::Status MemberName(ReadName read_name) {
+    if (at_ >= text_.size() || text_[at_] != '"') return Error("a member name was expected");
+    if (absl::Status s = read_name(); !s.ok()) return s;
+    SkipSpace();
+    if (at_ >= text_.size() || text_[at_] != ':') return Error("':' was expected");
+    ++at_;
+    SkipSpace();
+    return absl::OkStatus();
+  }
+
+  absl::Status Object(int depth, Document* out) {
+    *out = Document::object();
+    return Sequence('}', "object", [&]() -> absl::Status {
       std::string key;
-      if (absl::Status s = String(&key); !s.ok()) return s;
-      SkipSpace();
-      if (at_ >= text_.size() || text_[at_] != ':') return Error("':' was expected");
-      ++at_;
-      SkipSpace();
+      if (absl::Status s = MemberName([&] { return String(&key); }); !s.ok()) return s;
       if (depth == 0 && visit_.has_value() && key == array_name_ && at_ < text_.size() &&
           text_[at_] == '[') {
         if (visited_) return Error(absl::StrCat("member \"", key, "\" appears twice"));
         visited_ = true;
-        if (absl::Status s = VisitArray(depth + 1); !s.ok()) return s;
-      } else {
-        Document value;
-        if (absl::Status s = Value(depth + 1, &value); !s.ok()) return s;
-        (*out)[key] = std::move(value);  // a repeated name keeps the last value
+        return VisitArray(depth + 1);
       }
-      SkipSpace();
-      if (at_ >= text_.size()) return Error("unterminated object");
-      if (text_[at_] == ',') {
-        ++at_;
-        continue;
-      }
-      if (text_[at_] == '}') {
-        ++at_;
-        return absl::OkStatus();
-      }
-      return Error("',' or '}' was expected");
-    }
+      Document value;
+      if (absl::Status s = Value(depth + 1, &value); !s.ok()) return s;
+      (*out)[key] = std::move(value);  // a repeated name keeps the last value
+      return absl::OkStatus();
+    });
   }
 
   absl::Status Array(int depth, Document* out) {
-    ++at_;  // '['
     *out = Document::array();
-    SkipSpace();
-    if (at_ < text_.size() && text_[at_] == ']') {
-      ++at_;
-      return absl::OkStatus();
-    }
-    for (;;) {
+    return Sequence(']', "array", [&]() -> absl::Status {
       Document element;
       if (absl::Status s = Value(depth + 1, &element); !s.ok()) return s;
       out->push_back(std::move(element));
-      SkipSpace();
-      if (at_ >= text_.size()) return Error("unterminated array");
-      if (text_[at_] == ',') {
-        ++at_;
-        continue;
-      }
-      if (text_[at_] == ']') {
-        ++at_;
-        return absl::OkStatus();
-      }
-      return Error("',' or ']' was expected");
-    }
+      return absl::OkStatus();
+    });
   }
 
   // The visited array: each element's members to the visitor, no document built.
   absl::Status VisitArray(int depth) {
     if (depth > kMaxDepth) return Error("nested too deep");
     if (++values_ > max_values_) return TooMany();
-    ++at_;  // '['
-    SkipSpace();
-    if (at_ < text_.size() && text_[at_] == ']') {
-      ++at_;
-      return absl::OkStatus();
-    }
-    for (;;) {
+    return Sequence(']', "array", [&]() -> absl::Status {
       fields_.clear();
       scratch_.clear();
-      SkipSpace();
       if (at_ < text_.size() && text_[at_] == '{') {
         if (absl::Status s = FlatObject(depth + 1); !s.ok()) return s;
       } else {
         Document ignored;  // not an object: visited as one without members
         if (absl::Status s = Value(depth + 1, &ignored); !s.ok()) return s;
       }
-      if (absl::Status s = (*visit_)(fields_); !s.ok()) return s;
-      SkipSpace();
-      if (at_ >= text_.size()) return Error("unterminated array");
-      if (text_[at_] == ',') {
-        ++at_;
-        continue;
-      }
-      if (text_[at_] == ']') {
-        ++at_;
-        return absl::OkStatus();
-      }
-      return Error("',' or ']' was expected");
-    }
+      return (*visit_)(fields_);
+    });
   }
 
   // An element of the visited array, its members into fields_.
   absl::Status FlatObject(int depth) {
     if (depth > kMaxDepth) return Error("nested too deep");
     if (++values_ > max_values_) return TooMany();
-    ++at_;  // '{'
-    SkipSpace();
-    if (at_ < text_.size() && text_[at_] == '}') {
-      ++at_;
-      return absl::OkStatus();
-    }
-    for (;;) {
-      SkipSpace();
-      if (at_ >= text_.size() || text_[at_] != '"') return Error("a member name was expected");
+    return Sequence('}', "object", [&]() -> absl::Status {
       JsonField field;
-      if (absl::Status s = StringView(&field.name); !s.ok()) return s;
-      SkipSpace();
-      if (at_ >= text_.size() || text_[at_] != ':') return Error("':' was expected");
-      ++at_;
-      SkipSpace();
+      if (absl::Status s = MemberName([&] { return StringView(&field.name); }); !s.ok()) {
+        return s;
+      }
       if (at_ < text_.size() && text_[at_] == '"') {
         if (++values_ > max_values_) return TooMany();
         field.kind = JsonField::Kind::kString;
@@ -214,18 +186,8 @@ class Reader {
         }
       }
       fields_.push_back(field);
-      SkipSpace();
-      if (at_ >= text_.size()) return Error("unterminated object");
-      if (text_[at_] == ',') {
-        ++at_;
-        continue;
-      }
-      if (text_[at_] == '}') {
-        ++at_;
-        return absl::OkStatus();
-      }
-      return Error("',' or '}' was expected");
-    }
+      return absl::OkStatus();
+    });
   }
 
   // A string as a view: of the text when it has no escape or non-ASCII byte (the common
