@@ -3,9 +3,7 @@
 // ends a transfer that waits on a silent server without sitting out a poll timeout.
 #include "client/curl_transfer.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "common/testing/loopback_listener.h"
+
 namespace eddy::client {
 namespace {
 
@@ -23,30 +23,20 @@ namespace {
 class LoopbackServer {
  public:
   explicit LoopbackServer(bool silent) : silent_(silent) {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(listener_, 8);
-    socklen_t length = sizeof(address);
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
     thread_ = std::thread([this] { Serve(); });
   }
   ~LoopbackServer() {
     stopping_ = true;
-    shutdown(listener_, SHUT_RDWR);
-    close(listener_);
+    listener_.Close();
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(listener_.port()) + "/"; }
   int accepted() const { return accepted_.load(); }
 
  private:
   void Serve() {
     while (!stopping_) {
-      const int connection = accept(listener_, nullptr, nullptr);
+      const int connection = accept(listener_.fd(), nullptr, nullptr);
       if (connection < 0) return;
       ++accepted_;
       // Detached, and touching nothing of the server: it ends when the client closes.
@@ -71,8 +61,7 @@ class LoopbackServer {
   }
 
   const bool silent_;
-  int listener_ = -1;
-  int port_ = 0;
+  common::testing::LoopbackListener listener_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
   std::thread thread_;

@@ -2,39 +2,17 @@
 // again on another port, and a port is only reported once the server itself listens on it.
 #include "tests/integration/peer_servers.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "common/testing/loopback_listener.h"
 #include "common/testing/temp_dir.h"
 
 namespace eddy::testing {
 namespace {
 
 // A loopback listener of this test process: the "other process" holding a port.
-class PortThief {
- public:
-  // Close-on-exec: a started server must not inherit it and seem to listen on its port.
-  PortThief() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(fd_, 4);
-    socklen_t length = sizeof(address);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~PortThief() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
+using PortThief = common::testing::LoopbackListener;
 
 // python3 listening on the port in argv[1] (exits with an error when it is taken).
 const char kServer[] =
