@@ -147,6 +147,7 @@ class FanOutPublisher final : public RecordsPublisher {
       if (result == client::Subscription::Result::kEvent) {
         last_event_ = absl::Now();
         session_delivered_ = true;
+        transient_failures_ = 0;
         backoff_.Reset();
         return ToBatch(std::move(event));
       }
@@ -167,9 +168,11 @@ class FanOutPublisher final : public RecordsPublisher {
       }
       // An endpoint may refuse (or end at once) sessions on a shard read to its end, never
       // naming its children: ask, as at an idle event, or it is resubscribed forever. Not
-      // after a transient failure (unavailable, throttled): the probe's calls would most
-      // likely fail the same way, and hold up this call meanwhile.
-      if (status.ok() || !common::IsRetryable(status)) {
+      // after one transient failure (unavailable, internal): the probe's calls would most
+      // likely fail the same way and hold up this call. Only when they keep coming: an
+      // endpoint may answer sessions on such a shard with an InternalFailure every time.
+      transient_failures_ = common::IsRetryable(status) ? transient_failures_ + 1 : 0;
+      if (transient_failures_ == 0 || transient_failures_ >= kTransientFailuresBeforeProbe) {
         if (std::optional<Batch> ended = ProbeAfterRefusal()) return std::move(*ended);
       }
       common::Logger("eddy.kcl")
@@ -305,6 +308,9 @@ class FanOutPublisher final : public RecordsPublisher {
   absl::Time last_event_;
   client::Backoff backoff_{{absl::Milliseconds(50), absl::Seconds(2)}};
   absl::Time resubscribe_at_ = absl::InfinitePast();  // no session before (a backoff's end)
+  // Sessions in a row that failed transiently; the probe waits for this many.
+  static constexpr int kTransientFailuresBeforeProbe = 3;
+  int transient_failures_ = 0;
   absl::Notification stopped_;
   absl::Mutex mu_;
   client::Subscription* current_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -69,13 +69,15 @@ std::unique_ptr<RecordsPublisher> ProbingFanOut(FakeStreamConnection& fake) {
   return FanOut(fake, From(ExtendedSequenceNumber::TrimHorizon()), absl::ZeroDuration());
 }
 
-// How many attempts a backoff starting at `initial` lets through in `elapsed`: it doubles
-// each time, and jitter takes at most half of each delay, so n attempts take at least
-// initial/2 + initial + 2·initial + … between them.
-int MostAttemptsWithin(absl::Duration elapsed, absl::Duration initial) {
+// How many attempts a backoff from `initial` up to `maximum` lets through in `elapsed`: it
+// doubles each time, and jitter takes at most half of each delay, so n attempts take at
+// least initial/2 + initial + 2·initial + … (each at most maximum/2) between them.
+int MostAttemptsWithin(absl::Duration elapsed, absl::Duration initial, absl::Duration maximum) {
   int attempts = 1;
-  for (absl::Duration least = initial / 2, sum = least; sum <= elapsed; least *= 2, sum += least) {
+  absl::Duration delay = initial;
+  for (absl::Duration sum = delay / 2; sum <= elapsed; sum += delay / 2) {
     ++attempts;
+    delay = std::min(delay * 2, maximum);
   }
   return attempts;
 }
@@ -202,7 +204,7 @@ TEST(PollingPublisherTest, APauseCutShortByTheDeadlineGoesOnInTheNextCall) {
   const absl::Time start = absl::Now();
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(publisher->Next(absl::Milliseconds(10)).ok());
   const absl::Duration elapsed = absl::Now() - start;
-  EXPECT_LE(failing.get_records_calls, MostAttemptsWithin(elapsed, absl::Milliseconds(100)))
+  EXPECT_LE(failing.get_records_calls, MostAttemptsWithin(elapsed, absl::Milliseconds(100), absl::Seconds(5)))
       << "in " << elapsed;
   EXPECT_GE(failing.get_records_calls, 1);
   publisher->Stop();
@@ -456,26 +458,50 @@ TEST(FanOutPublisherTest, SessionsEndingWithoutAnEventAreResubscribedAfterABacko
     EXPECT_TRUE(batch->records.empty());
   }
   const absl::Duration elapsed = absl::Now() - start;
+  // Were each call to wait out its backoff, 40 would take over 30 s (the backoff reaches its
+  // 2 s cap after six sessions, and jitter keeps at least half): 20 s is 50 times 40 × 10 ms.
+  EXPECT_LT(elapsed, absl::Seconds(20));
   const int sessions = static_cast<int>(fake.subscribe_requests.size());
   EXPECT_GE(sessions, 1);
-  EXPECT_LE(sessions, MostAttemptsWithin(elapsed, absl::Milliseconds(50))) << "in " << elapsed;
+  EXPECT_LE(sessions, MostAttemptsWithin(elapsed, absl::Milliseconds(50), absl::Seconds(2)))
+      << "in " << elapsed;
   publisher->Stop();
 }
 
-// A transient failure (unavailable) is not taken for a refusal: no shard-end probe after it,
-// whose calls would most likely fail too and hold up the caller.
-TEST(FanOutShardEndProbeTest, NoProbeAfterATransientFailure) {
+// A transient failure (unavailable) is not taken for a refusal: no shard-end probe after one
+// or two, whose calls would most likely fail too and hold up the caller.
+TEST(FanOutShardEndProbeTest, NoProbeAfterAFewTransientFailures) {
   FakeStreamConnection fake;
   AppendNumbered(fake, 2);
-  for (int i = 0; i < 4; ++i) fake.session_failures.push_back(absl::UnavailableError("down"));
+  for (int i = 0; i < 2; ++i) fake.session_failures.push_back(absl::UnavailableError("down"));
   fake.events_before_failure = 0;
   auto publisher = ProbingFanOut(fake);
   const Read read = ReadUpTo(*publisher, 2);
   ASSERT_TRUE(read.status.ok()) << read.status;
   EXPECT_EQ(read.data, Numbered(2));
-  EXPECT_GE(fake.subscribe_requests.size(), 5u);  // the four failed sessions, then one
+  EXPECT_EQ(fake.subscribe_requests.size(), 3u);  // the two failed sessions, then one
   EXPECT_EQ(fake.get_records_calls, 0);
   EXPECT_TRUE(fake.iterator_requests.empty());
+}
+
+// An endpoint that fails every session on a closed shard read to its end with a transient
+// error (an InternalFailure each time): the probe runs once they keep coming, and finds the end.
+TEST(FanOutShardEndProbeTest, TransientFailuresThatKeepComingAreProbed) {
+  FakeStreamConnection fake;
+  fake.events_report_children = false;
+  fake.session_events = 1;
+  fake.records_per_event = 3;
+  AppendNumbered(fake, 3);
+  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
+  fake.closed_shard_refusal = absl::InternalError("InternalFailure");
+  auto publisher = ProbingFanOut(fake);
+  const Read read = ReadUpTo(*publisher, 100);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(read.data, Numbered(3));
+  ASSERT_TRUE(read.shard_ended);
+  ASSERT_EQ(read.children.size(), 1u);
+  EXPECT_EQ(read.children[0].id, "shard-1");
+  EXPECT_GE(fake.subscribe_requests.size(), 4u);  // the records' session, three refusals
 }
 
 }  // namespace
