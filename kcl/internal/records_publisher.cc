@@ -171,7 +171,9 @@ class FanOutPublisher final : public RecordsPublisher {
       // after one transient failure (unavailable, internal): the probe's calls would most
       // likely fail the same way and hold up this call. Only when they keep coming: an
       // endpoint may answer sessions on such a shard with an InternalFailure every time.
-      transient_failures_ = common::IsRetryable(status) ? transient_failures_ + 1 : 0;
+      transient_failures_ = common::IsRetryable(status)
+                                ? std::min(transient_failures_ + 1, kTransientFailuresBeforeProbe)
+                                : 0;
       if (transient_failures_ == 0 || transient_failures_ >= kTransientFailuresBeforeProbe) {
         if (std::optional<Batch> ended = ProbeAfterRefusal()) return std::move(*ended);
       }
