@@ -412,24 +412,31 @@ TEST(FanOutShardEndProbeTest, AnOpenShardIsNotEndedAndLaterRecordsStillArrive) {
 }
 
 // Sessions refused once the shard is read to its end (or ended before any event): the
-// probe runs on the refusal too, else the shard would be resubscribed forever.
+// probe runs on the refusal too, else the shard would be resubscribed forever. A transient
+// refusal (an InternalFailure each time) is probed once three sessions in a row had one.
 TEST(FanOutShardEndProbeTest, ASessionRefusedAtTheEndOfAClosedShardEndsIt) {
-  for (const absl::Status& refusal :
-       {common::KinesisError("InvalidArgumentException", "shard-0 is closed"), absl::Status()}) {
+  struct Case {
+    absl::Status refusal;
+    size_t sessions;  // the records' session, then the refused ones
+  };
+  for (const Case& c :
+       {Case{common::KinesisError("InvalidArgumentException", "shard-0 is closed"), 2},
+        Case{absl::Status(), 2}, Case{absl::InternalError("InternalFailure"), 4}}) {
     FakeStreamConnection fake;
     fake.events_report_children = false;
     fake.session_events = 1;
     fake.records_per_event = 3;
     AppendNumbered(fake, 3);
     fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
-    fake.closed_shard_refusal = refusal;  // OK: sessions there end at once, without an event
+    fake.closed_shard_refusal = c.refusal;  // OK: sessions there end at once, without an event
     auto publisher = ProbingFanOut(fake);
     const Read read = ReadUpTo(*publisher, 100);
     ASSERT_TRUE(read.status.ok()) << read.status;
-    EXPECT_EQ(read.data, Numbered(3)) << refusal;
-    ASSERT_TRUE(read.shard_ended) << refusal;
+    EXPECT_EQ(read.data, Numbered(3)) << c.refusal;
+    ASSERT_TRUE(read.shard_ended) << c.refusal;
     ASSERT_EQ(read.children.size(), 1u);
     EXPECT_EQ(read.children[0].id, "shard-1");
+    EXPECT_EQ(fake.subscribe_requests.size(), c.sessions) << c.refusal;
   }
 }
 
@@ -484,26 +491,6 @@ TEST(FanOutShardEndProbeTest, NoProbeAfterAFewTransientFailures) {
   EXPECT_EQ(fake.subscribe_requests.size(), 3u);  // the two failed sessions, then one
   EXPECT_EQ(fake.get_records_calls, 0);
   EXPECT_TRUE(fake.iterator_requests.empty());
-}
-
-// An endpoint that fails every session on a closed shard read to its end with a transient
-// error (an InternalFailure each time): the probe runs once they keep coming, and finds the end.
-TEST(FanOutShardEndProbeTest, TransientFailuresThatKeepComingAreProbed) {
-  FakeStreamConnection fake;
-  fake.events_report_children = false;
-  fake.session_events = 1;
-  fake.records_per_event = 3;
-  AppendNumbered(fake, 3);
-  fake.Close(kShard.id, {client::ChildShard{"shard-1", {kShard.id}, {0, 100}}});
-  fake.closed_shard_refusal = absl::InternalError("InternalFailure");
-  auto publisher = ProbingFanOut(fake);
-  const Read read = ReadUpTo(*publisher, 100);
-  ASSERT_TRUE(read.status.ok()) << read.status;
-  EXPECT_EQ(read.data, Numbered(3));
-  ASSERT_TRUE(read.shard_ended);
-  ASSERT_EQ(read.children.size(), 1u);
-  EXPECT_EQ(read.children[0].id, "shard-1");
-  EXPECT_EQ(fake.subscribe_requests.size(), 4u);  // the records' session, three refusals
 }
 
 }  // namespace
