@@ -139,4 +139,23 @@ int StartKinesisMock(BackgroundProcess& process, const std::string& output_prefi
   }, output_prefix);
 }
 
+int StartEtcd(BackgroundProcess& process, const std::string& data_dir,
+              const std::string& output_prefix) {
+  const PeerLauncher launch = [&](int port) {
+    const std::string client = "http://127.0.0.1:" + std::to_string(port);
+    const std::string peer = "http://127.0.0.1:" + std::to_string(FreePort());
+    PeerLaunch how;
+    how.args = {"--name", "member0", "--data-dir", data_dir};
+    for (const char* flag : {"--listen-client-urls", "--advertise-client-urls"}) {
+      how.args.insert(how.args.end(), {flag, client});
+    }
+    for (const char* flag : {"--listen-peer-urls", "--initial-advertise-peer-urls"}) {
+      how.args.insert(how.args.end(), {flag, peer});
+    }
+    how.args.insert(how.args.end(), {"--initial-cluster", "member0=" + peer, "--log-level", "warn"});
+    return how;
+  };
+  return StartPeer(process, "etcd", launch, output_prefix);
+}
+
 }  // namespace eddy::testing
