@@ -152,7 +152,8 @@ int StartEtcd(BackgroundProcess& process, const std::string& data_dir,
     for (const char* flag : {"--listen-peer-urls", "--initial-advertise-peer-urls"}) {
       how.args.insert(how.args.end(), {flag, peer});
     }
-    how.args.insert(how.args.end(), {"--initial-cluster", "member0=" + peer, "--log-level", "warn"});
+    how.args.insert(how.args.end(),
+                    {"--initial-cluster", "member0=" + peer, "--log-level", "warn"});
     return how;
   };
   return StartPeer(process, "etcd", launch, output_prefix);
