@@ -145,7 +145,9 @@ int StartEtcd(BackgroundProcess& process, const std::string& data_dir,
     const std::string client = "http://127.0.0.1:" + std::to_string(port);
     const std::string peer = "http://127.0.0.1:" + std::to_string(FreePort());
     PeerLaunch how;
-    how.args = {"--name", "member0", "--data-dir", data_dir};
+    // A directory per attempt: a member restarted on other ports must not find the data of
+    // one bootstrapped with the old ones.
+    how.args = {"--name", "member0", "--data-dir", data_dir + "-" + std::to_string(port)};
     for (const char* flag : {"--listen-client-urls", "--advertise-client-urls"}) {
       how.args.insert(how.args.end(), {flag, client});
     }
