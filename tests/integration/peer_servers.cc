@@ -147,7 +147,7 @@ int StartEtcd(BackgroundProcess& process, const std::string& data_dir,
     PeerLaunch how;
     // A directory per attempt: a member restarted on other ports must not find the data of
     // one bootstrapped with the old ones.
-    how.args = {"--name", "member0", "--data-dir", data_dir + "-" + std::to_string(port)};
+    how.args = {"--name", "member0", "--data-dir", data_dir + "/port-" + std::to_string(port)};
     for (const char* flag : {"--listen-client-urls", "--advertise-client-urls"}) {
       how.args.insert(how.args.end(), {flag, client});
     }

@@ -47,8 +47,8 @@ int StartPeer(BackgroundProcess& process, const std::string& program, const Peer
 // interface; the tests only talk to it on 127.0.0.1.
 int StartKinesisMock(BackgroundProcess& process, const std::string& output_prefix);
 
-// A one-member etcd (Debian's etcd-server) with its data in `data_dir`-PORT, on free loopback
-// ports; returns its client port (0: failed, as StartPeer).
+// A one-member etcd (Debian's etcd-server) on free loopback ports, its data under
+// `data_dir` (a folder per start attempt); returns its client port (0: failed, as StartPeer).
 int StartEtcd(BackgroundProcess& process, const std::string& data_dir,
               const std::string& output_prefix);
 
