@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 
@@ -70,6 +71,13 @@ struct Config {
   std::string coordinator_endpoint;
   // Non-empty: keep leases in an embedded RocksDB here (one process only).
   std::string embedded_coordinator_path;
+  // Non-empty: keep leases, checkpoints and worker sessions in this etcd cluster (its
+  // members' host:port; docs/coordination.md). Survives losing a minority of the members.
+  std::vector<std::string> etcd_endpoints;
+  // With etcd: the TTL of this worker's session lease (whole seconds, at least etcd's
+  // minimum of about 2 s); 0: the failover time. A crashed worker's leases are free this
+  // long after its last keepalive.
+  int64_t etcd_session_ttl_millis = 0;
   ProcessorErrorPolicy on_processor_error = ProcessorErrorPolicy::kRetry;
   // Aggregated user records outside their shard's hash key range (counted either way in
   // WorkerMetrics::out_of_range_user_records).

@@ -15,6 +15,7 @@
 #include "client/remote_coordinator.h"
 #include "common/errors.h"
 #include "common/logging.h"
+#include "coordination/etcd_coordinator.h"
 #include "kcl/internal/lease_coordinator.h"
 #include "kcl/internal/shard_consumer.h"
 #include "kcl/internal/shard_sync.h"
@@ -95,7 +96,7 @@ class SchedulerImpl final : public Scheduler {
       // With a remote coordinator, leases are taken only while this worker's session is
       // live: a crash then frees them at once, and a session that broke frees only what
       // was held before it broke (never leases taken again since).
-      const bool may_take = remote_ == nullptr || session_live_.load();
+      const bool may_take = !open_session_ || session_live_.load();
       if (now >= next_take && may_take) {
         absl::StatusOr<std::vector<std::string>> taken = coordinator_->TakeLeases();
         if (taken.ok()) {
@@ -168,8 +169,29 @@ class SchedulerImpl final : public Scheduler {
   }
 
   absl::Status Connect() {
-    auto log = common::Logger("eddy.kcl");
-    if (!config_.embedded_coordinator_path.empty()) {
+    // Lease calls must answer within a renewal interval: a coordinator that stalls must
+    // not hold the renewer up past the failover time.
+    const auto deadline =
+        std::chrono::milliseconds(std::clamp<int64_t>(config_.failover_millis / 3, 100, 30'000));
+    if (!config_.etcd_endpoints.empty()) {
+      coordination::EtcdCoordinatorOptions options;
+      options.client = coordination::EtcdClientOptions{config_.etcd_endpoints, deadline};
+      options.session_ttl_millis = config_.etcd_session_ttl_millis > 0
+                                       ? config_.etcd_session_ttl_millis
+                                       : config_.failover_millis;
+      etcd_ = std::make_unique<coordination::EtcdCoordinator>(options);
+      if (absl::Status s = WaitForCoordinator([&] {
+            return etcd_->CreateApplication(config_.application_name).status();
+          });
+          !s.ok()) {
+        return s;
+      }
+      leases_ = etcd_->Leases(config_.application_name);
+      checkpoints_ = etcd_->Checkpoints(config_.application_name);
+      open_session_ = [this] {
+        return etcd_->OpenSession(config_.application_name, config_.worker_id);
+      };
+    } else if (!config_.embedded_coordinator_path.empty()) {
       absl::StatusOr<std::unique_ptr<lease::CoordinatorStore>> store =
           lease::CoordinatorStore::Open(config_.embedded_coordinator_path);
       if (!store.ok()) return store.status();
@@ -179,22 +201,18 @@ class SchedulerImpl final : public Scheduler {
       leases_ = embedded_->Leases(config_.application_name);
       checkpoints_ = embedded_->Checkpoints(config_.application_name);
     } else {
-      // Lease calls must answer within a renewal interval: a coordinator that stalls must
-      // not hold the renewer up past the failover time.
-      const auto deadline =
-          std::chrono::milliseconds(std::clamp<int64_t>(config_.failover_millis / 3, 100, 30'000));
       auto remote = std::make_shared<client::CoordinatorClient>(client::StreamClientOptions{
           config_.coordinator_endpoint.empty() ? config_.endpoint : config_.coordinator_endpoint,
           deadline});
-      while (true) {
-        absl::StatusOr<bool> created = remote->CreateApplication(config_.application_name);
-        if (created.ok()) break;
-        if (!common::IsRetryable(created.status())) return created.status();
-        log->warn("worker={} waiting for the coordinator: {}", config_.worker_id,
-                  created.status().ToString());
-        if (shutdown_.WaitForNotificationWithTimeout(absl::Seconds(1))) return absl::OkStatus();
+      if (absl::Status s = WaitForCoordinator([&] {
+            return remote->CreateApplication(config_.application_name).status();
+          });
+          !s.ok()) {
+        return s;
       }
-      remote_ = remote;
+      open_session_ = [this, remote] {
+        return remote->OpenSession(config_.application_name, config_.worker_id);
+      };
       leases_ = std::make_unique<client::RemoteLeaseTable>(remote, config_.application_name);
       checkpoints_ =
           std::make_unique<client::RemoteCheckpointStore>(remote, config_.application_name);
@@ -203,15 +221,26 @@ class SchedulerImpl final : public Scheduler {
     return absl::OkStatus();
   }
 
-  // Holds this worker's coordinator session open (remote coordinator only), reopening it
+  // Calls `create` (the application's lease table) until the coordinator answers.
+  absl::Status WaitForCoordinator(const std::function<absl::Status()>& create) {
+    while (true) {
+      absl::Status created = create();
+      if (created.ok() || !common::IsRetryable(created)) return created;
+      common::Logger("eddy.kcl")
+          ->warn("worker={} waiting for the coordinator: {}", config_.worker_id,
+                 created.ToString());
+      if (shutdown_.WaitForNotificationWithTimeout(absl::Seconds(1))) return absl::OkStatus();
+    }
+  }
+
+  // Holds this worker's coordinator session open (remote and etcd coordinators), reopening it
   // after a break. While it is open, a crash of this process frees its leases at once.
   void StartSession() {
-    if (remote_ == nullptr || session_thread_.joinable()) return;
+    if (!open_session_ || session_thread_.joinable()) return;
     session_thread_ = std::thread([this] {
       client::Backoff backoff({absl::Milliseconds(100), absl::Seconds(2)});
       while (!shutdown_.HasBeenNotified()) {
-        std::unique_ptr<client::WorkerSession> session =
-            remote_->OpenSession(config_.application_name, config_.worker_id);
+        std::unique_ptr<client::WorkerSession> session = open_session_();
         {
           absl::MutexLock lock(&session_mu_);
           session_ = session.get();
@@ -338,7 +367,9 @@ class SchedulerImpl final : public Scheduler {
       context.processor = factory_(key);
       context.listed = &listed_;
       context.lease_valid = [this, key, epoch = lease.ownership.epoch] {
-        return coordinator_->HoldsFresh(key, epoch);
+        // On etcd the session's lease must be provably alive too: when it ends, etcd frees
+        // the owner keys and others may take the leases at once.
+        return coordinator_->HoldsFresh(key, epoch) && (etcd_ == nullptr || etcd_->SessionValid());
       };
       context.counters = &counters_;
       const internal::ShardInfo shard{key, lease.lease.hash_range,
@@ -381,7 +412,9 @@ class SchedulerImpl final : public Scheduler {
   absl::Mutex wake_mu_;
   bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
   bool take_now_ ABSL_GUARDED_BY(wake_mu_) = false;
-  std::shared_ptr<client::CoordinatorClient> remote_;
+  std::unique_ptr<coordination::EtcdCoordinator> etcd_;
+  // Opens this worker's coordinator session (empty: the embedded store has none).
+  std::function<std::unique_ptr<client::WorkerSession>()> open_session_;
   std::thread session_thread_;
   std::atomic<bool> session_broken_{false};
   std::atomic<bool> session_live_{false};
@@ -421,9 +454,14 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Config config,
   if (config.polling_max_calls_per_second < 0) {
     return common::InvalidArgument("polling_max_calls_per_second must not be negative.");
   }
-  if (!config.embedded_coordinator_path.empty() && !config.coordinator_endpoint.empty()) {
+  if (!config.embedded_coordinator_path.empty() + !config.coordinator_endpoint.empty() +
+          !config.etcd_endpoints.empty() >
+      1) {
     return common::InvalidArgument(
-        "Set embedded_coordinator_path or coordinator_endpoint, not both.");
+        "Set one of embedded_coordinator_path, coordinator_endpoint and etcd_endpoints.");
+  }
+  if (config.etcd_session_ttl_millis < 0) {
+    return common::InvalidArgument("etcd_session_ttl_millis must not be negative.");
   }
   if (config.clock == nullptr) return common::InvalidArgument("Config needs a clock.");
   if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();

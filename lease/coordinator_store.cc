@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "lease/lease_codec.h"
+#include "lease/lease_rules.h"
+#include "lease/store_views.h"
 
 namespace eddy::lease {
 namespace {
@@ -25,92 +27,6 @@ rocksdb::WriteOptions Durable() {
   options.sync = true;
   return options;
 }
-
-absl::Status ValidateOwner(const std::string& owner, bool may_be_empty) {
-  if ((owner.empty() && !may_be_empty) || owner.size() > kMaxOwnerBytes) {
-    return common::InvalidArgument(
-        absl::StrCat("Invalid owner '", owner.substr(0, 64), "': 1–", kMaxOwnerBytes, " bytes."));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateState(const std::string& state) {
-  if (state.size() > checkpoint::kMaxStateBytes) {
-    return common::InvalidArgument(absl::StrCat("Checkpoint state of ", state.size(),
-                                                " bytes is over the limit of ",
-                                                checkpoint::kMaxStateBytes, "."));
-  }
-  return absl::OkStatus();
-}
-
-bool Holds(const std::optional<Lease>& lease, const checkpoint::Ownership& ownership) {
-  return lease.has_value() && !ownership.owner.empty() && lease->owner == ownership.owner &&
-         lease->epoch == ownership.epoch;
-}
-
-// The views: thin adapters binding an application name.
-class LeaseTableView final : public LeaseTable {
- public:
-  LeaseTableView(CoordinatorStore& store, std::string app) : store_(store), app_(std::move(app)) {}
-  const std::string& application() const override { return app_; }
-  absl::StatusOr<bool> CreateIfAbsent(const Lease& lease) override {
-    return store_.CreateIfAbsent(app_, lease);
-  }
-  absl::StatusOr<std::optional<Lease>> Get(const std::string& key) override {
-    return store_.Get(app_, key);
-  }
-  absl::StatusOr<std::vector<Lease>> List() override { return store_.List(app_); }
-  absl::StatusOr<bool> Take(const std::string& key, uint64_t counter,
-                            const std::string& owner) override {
-    return store_.Take(app_, key, counter, owner);
-  }
-  absl::StatusOr<bool> Renew(const std::string& key, const std::string& owner,
-                             uint64_t counter) override {
-    return store_.Renew(app_, key, owner, counter);
-  }
-  absl::StatusOr<bool> Evict(const std::string& key, const std::string& owner) override {
-    return store_.Evict(app_, key, owner);
-  }
-  absl::StatusOr<bool> UpdateLineage(const std::string& key, const std::string& owner,
-                                     const std::vector<std::string>& children) override {
-    return store_.UpdateLineage(app_, key, owner, children);
-  }
-  absl::StatusOr<bool> RequestHandoff(const std::string& key, const std::string& owner,
-                                      const std::string& requester) override {
-    return store_.RequestHandoff(app_, key, owner, requester);
-  }
-  absl::StatusOr<bool> Delete(const std::string& key) override { return store_.Delete(app_, key); }
-
- private:
-  CoordinatorStore& store_;
-  const std::string app_;
-};
-
-class CheckpointView final : public checkpoint::CheckpointStore {
- public:
-  CheckpointView(CoordinatorStore& store, std::string app) : store_(store), app_(std::move(app)) {}
-  absl::StatusOr<checkpoint::CheckpointRecord> Read(const std::string& shard) override {
-    return store_.ReadCheckpoint(app_, shard);
-  }
-  absl::StatusOr<bool> Save(const std::string& shard, const checkpoint::Ownership& ownership,
-                            const checkpoint::ExtendedSequenceNumber& value,
-                            const std::string& state) override {
-    return store_.SaveCheckpoint(app_, shard, ownership, value, state);
-  }
-  absl::StatusOr<bool> Prepare(const std::string& shard, const checkpoint::Ownership& ownership,
-                               const checkpoint::ExtendedSequenceNumber& pending,
-                               const std::string& state) override {
-    return store_.PrepareCheckpoint(app_, shard, ownership, pending, state);
-  }
-  absl::StatusOr<bool> Commit(const std::string& shard,
-                              const checkpoint::Ownership& ownership) override {
-    return store_.CommitCheckpoint(app_, shard, ownership);
-  }
-
- private:
-  CoordinatorStore& store_;
-  const std::string app_;
-};
 
 }  // namespace
 
@@ -164,12 +80,12 @@ std::unique_ptr<CoordinatorStore> CoordinatorStore::OverDatabase(rocksdb::DB* db
 }
 
 std::unique_ptr<LeaseTable> CoordinatorStore::Leases(const std::string& application) {
-  return std::make_unique<LeaseTableView>(*this, application);
+  return std::make_unique<LeaseTableView<CoordinatorStore>>(*this, application);
 }
 
 std::unique_ptr<checkpoint::CheckpointStore> CoordinatorStore::Checkpoints(
     const std::string& application) {
-  return std::make_unique<CheckpointView>(*this, application);
+  return std::make_unique<CheckpointView<CoordinatorStore>>(*this, application);
 }
 
 std::string CoordinatorStore::AppKey(const std::string& app) const {
@@ -258,32 +174,21 @@ absl::StatusOr<bool> CoordinatorStore::Mutate(const std::string& app, const std:
   return true;
 }
 
+// Runs a change from lease_rules.h (or returns why it could not be made).
+absl::StatusOr<bool> CoordinatorStore::Apply(const std::string& app, const std::string& key,
+                                             const absl::StatusOr<LeaseChange>& change) {
+  if (!change.ok()) return change.status();
+  return Mutate(app, key, *change);
+}
+
 absl::StatusOr<bool> CoordinatorStore::CreateIfAbsent(const std::string& app, const Lease& lease) {
-  if (absl::Status s = ValidateOwner(lease.owner, /*may_be_empty=*/true); !s.ok()) return s;
-  if (absl::Status s = ValidateState(lease.checkpoint_state); !s.ok()) return s;
-  if (lease.parent_shard_ids.size() > kMaxLineageEntries ||
-      lease.child_shard_ids.size() > kMaxLineageEntries) {
-    return common::InvalidArgument("A lease has at most two parents and two children.");
-  }
-  for (const auto* ids : {&lease.parent_shard_ids, &lease.child_shard_ids}) {
-    for (const std::string& id : *ids) {
-      if (absl::Status s = ValidateLeaseKey(id); !s.ok()) return s;
-    }
-  }
-  return Mutate(app, lease.key, [&](std::optional<Lease>& current) -> absl::StatusOr<bool> {
-    if (current.has_value()) return false;
-    current = lease;
-    return true;
-  });
+  return Apply(app, lease.key, CreateIfAbsentChange(lease));
 }
 
 absl::StatusOr<std::optional<Lease>> CoordinatorStore::Get(const std::string& app,
                                                            const std::string& key) {
   std::optional<Lease> found;
-  absl::StatusOr<bool> read = Mutate(app, key, [&](std::optional<Lease>& lease) {
-    found = lease;
-    return false;  // read only
-  });
+  absl::StatusOr<bool> read = Mutate(app, key, ReadChange(&found));
   if (!read.ok()) return read.status();
   return found;
 }
@@ -307,141 +212,61 @@ absl::StatusOr<std::vector<Lease>> CoordinatorStore::List(const std::string& app
 absl::StatusOr<bool> CoordinatorStore::Take(const std::string& app, const std::string& key,
                                             uint64_t expected_counter,
                                             const std::string& new_owner) {
-  if (absl::Status s = ValidateOwner(new_owner, false); !s.ok()) return s;
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!lease.has_value() || lease->counter != expected_counter) return false;
-    if (lease->owner != new_owner) ++lease->owner_switches_since_checkpoint;
-    lease->owner = new_owner;
-    lease->handoff_to.clear();
-    ++lease->counter;
-    ++lease->epoch;
-    return true;
-  });
+  return Apply(app, key, TakeChange(expected_counter, new_owner));
 }
 
 absl::StatusOr<bool> CoordinatorStore::Renew(const std::string& app, const std::string& key,
                                              const std::string& expected_owner,
                                              uint64_t expected_counter) {
-  if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!lease.has_value() || lease->owner != expected_owner ||
-        lease->counter != expected_counter) {
-      return false;
-    }
-    ++lease->counter;
-    return true;
-  });
+  return Apply(app, key, RenewChange(expected_owner, expected_counter));
 }
 
 absl::StatusOr<bool> CoordinatorStore::Evict(const std::string& app, const std::string& key,
                                              const std::string& expected_owner,
                                              std::optional<uint64_t> expected_epoch) {
-  if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!lease.has_value() || lease->owner != expected_owner) return false;
-    if (expected_epoch.has_value() && lease->epoch != *expected_epoch) return false;
-    lease->owner.clear();
-    lease->handoff_to.clear();
-    ++lease->counter;
-    ++lease->epoch;
-    return true;
-  });
+  return Apply(app, key, EvictChange(expected_owner, expected_epoch));
 }
 
 absl::StatusOr<bool> CoordinatorStore::UpdateLineage(const std::string& app, const std::string& key,
                                                      const std::string& expected_owner,
                                                      const std::vector<std::string>& children) {
-  if (absl::Status s = ValidateOwner(expected_owner, true); !s.ok()) return s;
-  if (children.size() > kMaxLineageEntries) {
-    return common::InvalidArgument("A lease has at most two child shards.");
-  }
-  for (const std::string& child : children) {
-    if (absl::Status s = ValidateLeaseKey(child); !s.ok()) return s;
-  }
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!lease.has_value() || lease->owner != expected_owner) return false;
-    lease->child_shard_ids = children;
-    return true;
-  });
+  return Apply(app, key, LineageChange(expected_owner, children));
 }
 
 absl::StatusOr<bool> CoordinatorStore::RequestHandoff(const std::string& app,
                                                       const std::string& key,
                                                       const std::string& expected_owner,
                                                       const std::string& requester) {
-  if (absl::Status s = ValidateOwner(expected_owner, false); !s.ok()) return s;
-  if (absl::Status s = ValidateOwner(requester, false); !s.ok()) return s;
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!lease.has_value() || lease->owner != expected_owner) return false;
-    lease->handoff_to = requester;
-    return true;
-  });
+  return Apply(app, key, HandoffChange(expected_owner, requester));
 }
 
 absl::StatusOr<bool> CoordinatorStore::Delete(const std::string& app, const std::string& key) {
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!lease.has_value()) return false;
-    lease.reset();
-    return true;
-  });
+  return Mutate(app, key, DeleteChange());
 }
 
 absl::StatusOr<checkpoint::CheckpointRecord> CoordinatorStore::ReadCheckpoint(
     const std::string& app, const std::string& key) {
   absl::StatusOr<std::optional<Lease>> lease = Get(app, key);
   if (!lease.ok()) return lease.status();
-  if (!lease->has_value()) {
-    return common::ResourceNotFound(
-        absl::StrCat("Application ", app, " has no lease for ", key, "."));
-  }
-  const Lease& l = **lease;
-  return checkpoint::CheckpointRecord{l.checkpoint, l.checkpoint_state, l.pending_checkpoint,
-                                      l.pending_checkpoint_state};
+  return CheckpointOf(app, key, *lease);
 }
 
 absl::StatusOr<bool> CoordinatorStore::SaveCheckpoint(
     const std::string& app, const std::string& key, const checkpoint::Ownership& ownership,
     const checkpoint::ExtendedSequenceNumber& value, const std::string& state) {
-  if (absl::Status s = ValidateState(state); !s.ok()) return s;
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!Holds(lease, ownership)) return false;
-    lease->checkpoint = value;
-    lease->checkpoint_state = state;
-    lease->pending_checkpoint.reset();
-    lease->pending_checkpoint_state.clear();
-    lease->owner_switches_since_checkpoint = 0;
-    return true;
-  });
+  return Apply(app, key, SaveCheckpointChange(ownership, value, state));
 }
 
 absl::StatusOr<bool> CoordinatorStore::PrepareCheckpoint(
     const std::string& app, const std::string& key, const checkpoint::Ownership& ownership,
     const checkpoint::ExtendedSequenceNumber& pending, const std::string& state) {
-  if (absl::Status s = ValidateState(state); !s.ok()) return s;
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!Holds(lease, ownership)) return false;
-    lease->pending_checkpoint = pending;
-    lease->pending_checkpoint_state = state;
-    return true;
-  });
+  return Apply(app, key, PrepareCheckpointChange(ownership, pending, state));
 }
 
 absl::StatusOr<bool> CoordinatorStore::CommitCheckpoint(const std::string& app,
                                                         const std::string& key,
                                                         const checkpoint::Ownership& ownership) {
-  return Mutate(app, key, [&](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
-    if (!Holds(lease, ownership)) return false;
-    if (!lease->pending_checkpoint.has_value()) {
-      return common::InvalidArgument(
-          absl::StrCat("No pending checkpoint for ", key, " to commit."));
-    }
-    lease->checkpoint = *lease->pending_checkpoint;
-    lease->checkpoint_state = lease->pending_checkpoint_state;
-    lease->pending_checkpoint.reset();
-    lease->pending_checkpoint_state.clear();
-    lease->owner_switches_since_checkpoint = 0;
-    return true;
-  });
+  return Mutate(app, key, CommitCheckpointChange(key, ownership));
 }
 
 }  // namespace eddy::lease

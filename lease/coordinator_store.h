@@ -89,6 +89,8 @@ class CoordinatorStore {
   // held), and writes it back durably when it did. ResourceNotFound for an unknown app.
   using Change = std::function<absl::StatusOr<bool>(std::optional<Lease>& lease)>;
   absl::StatusOr<bool> Mutate(const std::string& app, const std::string& key, const Change& change);
+  absl::StatusOr<bool> Apply(const std::string& app, const std::string& key,
+                             const absl::StatusOr<Change>& change);
   absl::Status CheckApplicationLocked(const std::string& app) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string AppKey(const std::string& app) const;
   std::string LeaseKey(const std::string& app, const std::string& key) const;

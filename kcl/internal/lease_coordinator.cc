@@ -38,11 +38,14 @@ std::optional<HeldLease> LeaseCoordinator::Find(const std::string& key) const {
   return it->second;
 }
 
+int64_t FreshnessMarginMillis(int64_t failover_millis) { return failover_millis / 10; }
+
 bool LeaseCoordinator::HoldsFresh(const std::string& key, uint64_t epoch) const {
   absl::MutexLock lock(&mu_);
   auto it = held_.find(key);
   return it != held_.end() && it->second.ownership.epoch == epoch &&
-         clock_.NowMillis() - it->second.last_renewed_millis < options_.failover_millis;
+         clock_.NowMillis() - it->second.last_renewed_millis <
+             options_.failover_millis - FreshnessMarginMillis(options_.failover_millis);
 }
 
 std::vector<std::string> LeaseCoordinator::RenewAll() {

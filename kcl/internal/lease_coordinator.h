@@ -51,6 +51,10 @@ struct HeldLease {
   int64_t last_renewed_millis = 0;  // local clock
 };
 
+// The part of the failover time a held lease is not trusted for: it covers clock rates
+// differing between hosts and the time from the check to the batch it admits.
+int64_t FreshnessMarginMillis(int64_t failover_millis);
+
 class LeaseCoordinator {
  public:
   // `table` and `clock` must outlive the coordinator.
@@ -80,8 +84,10 @@ class LeaseCoordinator {
   std::vector<HeldLease> Held() const;
   std::optional<HeldLease> Find(const std::string& key) const;
   // Whether this worker holds `key` in ownership `epoch`, renewed within the failover time
-  // by the local clock. A shard consumer checks this before each batch, so a worker whose
-  // renewals stall (a frozen coordinator, a cut-off network) stops delivering on time.
+  // less a safety margin (FreshnessMarginMillis) by the local clock. A shard consumer checks
+  // this before each batch, so a worker whose renewals stall (a frozen coordinator, a
+  // cut-off network, a process stopped and resumed) stops delivering before any other
+  // worker can see the lease expired.
   bool HoldsFresh(const std::string& key, uint64_t epoch) const;
   const std::string& worker_id() const { return options_.worker_id; }
 

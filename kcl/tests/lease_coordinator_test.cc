@@ -194,9 +194,12 @@ TEST_F(LeaseCoordinatorTest, AHeldLeaseIsFreshOnlyWhileRenewedWithinTheFailoverT
   EXPECT_TRUE(a->HoldsFresh("shard-0", epoch));
   EXPECT_FALSE(a->HoldsFresh("shard-0", epoch + 1)) << "another ownership";
   EXPECT_FALSE(a->HoldsFresh("shard-1", epoch)) << "not held";
-  clock_.AdvanceMillis(9'999);
+  clock_.AdvanceMillis(8'999);
   EXPECT_TRUE(a->HoldsFresh("shard-0", epoch));
   clock_.AdvanceMillis(1);
+  // Within the safety margin (a tenth of the failover time) of expiry: no longer trusted.
+  EXPECT_FALSE(a->HoldsFresh("shard-0", epoch));
+  clock_.AdvanceMillis(1'000);
   // Not renewed for a failover time (the coordinator stalled, say): others may take it.
   EXPECT_FALSE(a->HoldsFresh("shard-0", epoch));
   a->RenewAll();

@@ -1,6 +1,7 @@
 // One conformance suite for every LeaseTable / CheckpointStore backend: the embedded
-// RocksDB store, and the broker's CoordinatorService through the remote clients (a broker
-// started in-process on 127.0.0.1, ephemeral port).
+// RocksDB store, the broker's CoordinatorService through the remote clients (a broker
+// started in-process on 127.0.0.1, ephemeral port), and etcd — a real one-member and a
+// real three-member cluster on free loopback ports.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +11,9 @@
 #include "client/remote_coordinator.h"
 #include "common/errors.h"
 #include "common/testing/temp_dir.h"
+#include "coordination/etcd_coordinator.h"
 #include "lease/coordinator_store.h"
+#include "tests/integration/etcd_cluster.h"
 
 namespace eddy::testing {
 namespace {
@@ -68,6 +71,43 @@ class RemoteBackend {
   std::shared_ptr<client::CoordinatorClient> client_;
 };
 
+// etcd with `kMembers` members, started once for the suite; every test gets a key prefix
+// of its own, so tests never see each other's applications.
+template <int kMembers>
+class EtcdBackend {
+ public:
+  void SetUp() {
+    // Destroyed at exit, in reverse order: the members are killed, then their folder goes.
+    static const auto dir = std::make_unique<common::testing::TempDir>();
+    static const auto cluster = [] {
+      auto started = std::make_unique<EtcdCluster>(dir->path() + "/etcd", kMembers);
+      if (!started->Start()) started.reset();
+      return started;
+    }();
+    ASSERT_NE(cluster, nullptr) << "etcd did not start";
+    static int tests = 0;
+    coordination::EtcdCoordinatorOptions options;
+    options.client.endpoints = cluster->endpoints();
+    options.client.timeout = std::chrono::seconds(10);
+    options.prefix = "/conformance-" + std::to_string(++tests);
+    coordinator_ = std::make_unique<coordination::EtcdCoordinator>(options);
+  }
+  absl::StatusOr<bool> CreateApplication(const std::string& app) {
+    return coordinator_->CreateApplication(app);
+  }
+  std::unique_ptr<lease::LeaseTable> Leases(const std::string& app) {
+    return coordinator_->Leases(app);
+  }
+  std::unique_ptr<checkpoint::CheckpointStore> Checkpoints(const std::string& app) {
+    return coordinator_->Checkpoints(app);
+  }
+
+ private:
+  std::unique_ptr<coordination::EtcdCoordinator> coordinator_;
+};
+using OneMemberEtcd = EtcdBackend<1>;
+using ThreeMemberEtcd = EtcdBackend<3>;
+
 template <typename Backend>
 class CoordinatorConformanceTest : public ::testing::Test {
  protected:
@@ -106,7 +146,8 @@ class CoordinatorConformanceTest : public ::testing::Test {
   std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
 };
 
-using Backends = ::testing::Types<EmbeddedBackend, RemoteBackend>;
+using Backends =
+    ::testing::Types<EmbeddedBackend, RemoteBackend, OneMemberEtcd, ThreeMemberEtcd>;
 TYPED_TEST_SUITE(CoordinatorConformanceTest, Backends);
 
 TYPED_TEST(CoordinatorConformanceTest, CreateIfAbsentWinsOnceAndListsInKeyOrder) {
