@@ -27,7 +27,7 @@ namespace eddy::coordination {
 
 struct EtcdClientOptions {
   std::vector<std::string> endpoints;  // host:port, at least one
-  std::chrono::milliseconds timeout{2000};  // per call, every attempt included
+  std::chrono::microseconds timeout{2'000'000};  // per call, every attempt included
 };
 
 // "etcd://h1:2379,h2:2379" (the scheme is optional) → {"h1:2379", "h2:2379"};
@@ -56,7 +56,7 @@ class EtcdClient {
   // Moves to the next endpoint (a stream on this one failed).
   void FailOver(size_t from);
   size_t current() const { return current_.load(); }
-  std::chrono::milliseconds timeout() const { return options_.timeout; }
+  std::chrono::microseconds timeout() const { return options_.timeout; }
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
 
  private:

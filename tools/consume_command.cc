@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "kcl/scheduler.h"
 #include "tools/commands.h"
+#include "tools/coordinator_url.h"
 #include "tools/interrupt_watcher.h"
 
 namespace eddy::tools {
@@ -62,9 +63,10 @@ struct ConsumeArgs {
   std::string region, profile, ca_bundle;
   bool http2 = false;
   bool no_verify_ssl = false;
-  std::string coordinator;       // eddy://HOST:PORT or file://DIR
+  std::string coordinator;       // eddy://HOST:PORT, etcd://HOST:PORT,... or file://DIR
   std::string coordinator_path;  // --embedded-coordinator DIR (= file://DIR)
   int64_t failover_ms = 10'000;
+  int64_t session_ttl_ms = 0;
   int max_leases = 1 << 30;
 };
 
@@ -108,17 +110,10 @@ absl::Status ApplyEndpoints(const ConsumeArgs& args, const CliContext& context,
     return absl::InvalidArgumentError("Give --coordinator or --embedded-coordinator, not both.");
   }
   if (!args.coordinator_path.empty()) config.embedded_coordinator_path = args.coordinator_path;
-  if (absl::StartsWith(args.coordinator, "file://")) {
-    config.embedded_coordinator_path = args.coordinator.substr(7);
-  } else if (absl::StartsWith(args.coordinator, "eddy://")) {
-    config.coordinator_endpoint = args.coordinator.substr(7);
-  } else if (!args.coordinator.empty()) {
-    return absl::InvalidArgumentError("--coordinator takes eddy://HOST:PORT or file://DIR, not \"" +
-                                      args.coordinator + "\".");
-  }
-  if ((absl::StartsWith(args.coordinator, "file://") && config.embedded_coordinator_path.empty()) ||
-      (absl::StartsWith(args.coordinator, "eddy://") && config.coordinator_endpoint.empty())) {
-    return absl::InvalidArgumentError("--coordinator " + args.coordinator + " names no place.");
+  if (!args.coordinator.empty()) {
+    absl::StatusOr<CoordinatorUrl> url = ParseCoordinatorUrl(args.coordinator);
+    if (!url.ok()) return absl::InvalidArgumentError(url.status().message());
+    ApplyCoordinatorUrl(*url, config);
   }
   return absl::OkStatus();
 }
@@ -152,7 +147,11 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
                 "do not verify the Kinesis endpoint's TLS certificate");
   cmd->add_option("--coordinator", args->coordinator,
                   "where the leases live: eddy://HOST:PORT (an eddy-broker; default the one at "
-                  "$EDDY_ENDPOINT) or file://DIR (embedded RocksDB, one process only)");
+                  "$EDDY_ENDPOINT), etcd://HOST:PORT[,HOST:PORT...] (an etcd cluster) or "
+                  "file://DIR (embedded RocksDB, one process only)");
+  cmd->add_option("--session-ttl-ms", args->session_ttl_ms,
+                  "with etcd: the worker session's lease TTL (default: the failover time)")
+      ->check(CLI::Range(int64_t{1'000}, int64_t{3'600'000}));
   cmd->add_option("--failover-ms", args->failover_ms, "lease failover time")
       ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}))
       ->capture_default_str();
@@ -178,6 +177,7 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
       config.retrieval_mode =
           args->retrieval == "polling" ? kcl::RetrievalMode::kPolling : kcl::RetrievalMode::kFanOut;
       config.failover_millis = args->failover_ms;
+      config.etcd_session_ttl_millis = args->session_ttl_ms;
       config.max_leases_for_worker = args->max_leases;
       auto out_mu = std::make_shared<std::mutex>();
       std::string worker_id;

@@ -1,11 +1,12 @@
-// `eddy leases --application NAME [--output table|json]`: the lease table of a consumer
-// application, as the coordinator holds it.
+// `eddy leases --application NAME [--coordinator URL] [--output table|json]`: the lease
+// table of a consumer application, as the coordinator holds it (default: the broker at
+// --endpoint).
 #include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_join.h"
-#include "client/remote_coordinator.h"
 #include "tools/commands.h"
+#include "tools/coordinator_url.h"
 
 namespace eddy::tools {
 namespace {
@@ -48,19 +49,26 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
 
 void AddLeaseCommands(CLI::App& app, CliContext& context) {
   struct Args {
-    std::string application, output = "table";
+    std::string application, output = "table", coordinator;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("leases", "Show a consumer application's lease table");
   cmd->add_option("--application", args->application, "the application name")->required();
   cmd->add_option("--output", args->output, "table (default) or json")
       ->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("--coordinator", args->coordinator,
+                  "where the leases live: eddy://HOST:PORT (default: the broker at --endpoint), "
+                  "etcd://HOST:PORT[,HOST:PORT...] or file://DIR");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
-      auto client = std::make_shared<client::CoordinatorClient>(
-          client::StreamClientOptions{context.endpoint});
-      client::RemoteLeaseTable table(client, args->application);
-      absl::StatusOr<std::vector<lease::Lease>> leases = table.List();
+      absl::StatusOr<CoordinatorUrl> url =
+          ParseCoordinatorUrl(args->coordinator.empty() ? "eddy://" + context.endpoint
+                                                        : args->coordinator);
+      if (!url.ok()) return ReportError(url.status(), "ListLeases", context);
+      absl::StatusOr<std::unique_ptr<AdminLeaseTable>> table =
+          OpenAdminLeaseTable(*url, args->application);
+      if (!table.ok()) return ReportError(table.status(), "ListLeases", context);
+      absl::StatusOr<std::vector<lease::Lease>> leases = (*table)->table().List();
       if (!leases.ok()) return ReportError(leases.status(), "ListLeases", context);
       if (args->output == "json") {
         Json all = Json::array();

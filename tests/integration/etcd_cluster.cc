@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +15,7 @@
 namespace eddy::testing {
 
 EtcdCluster::EtcdCluster(std::string dir, int members) : dir_(std::move(dir)), members_(members) {
+  std::filesystem::create_directories(dir_);  // the members' output files go here
   for (Member& member : members_) member.process = std::make_unique<BackgroundProcess>();
 }
 

@@ -283,6 +283,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-steal", config.max_leases_to_steal);
   app.add_option("--coordinator", config.coordinator_endpoint);  // [eddy://]HOST:PORT
   app.add_option("--embedded-coordinator", config.embedded_coordinator_path);
+  std::string etcd;  // HOST:PORT[,HOST:PORT...]: leases in etcd
+  app.add_option("--etcd", etcd);
+  app.add_option("--session-ttl-ms", config.etcd_session_ttl_millis);
   app.add_option("--out-of-range", out_of_range)->check(CLI::IsMember({"deliver", "drop"}));
   app.add_option("--shard-sync-ms", config.shard_sync_interval_millis);
   app.add_option("--fail", fail);
@@ -316,6 +319,7 @@ int main(int argc, char** argv) {
     std::cerr << "bad --fail or --throw-in rule\n";
     return 2;
   }
+  if (!etcd.empty()) config.etcd_endpoints = absl::StrSplit(etcd, ',');
   script.shutdown_checkpoint = shutdown_checkpoint == "yes";
   script.worker_id = config.worker_id;
   config.initial_position = ParsePosition(position);

@@ -1,0 +1,187 @@
+// The etcd coordinator's sessions and failures against real etcd processes: owner keys go
+// with their session, a frozen etcd ends the session on the worker's own clock, quorum loss
+// refuses changes without losing any, and an answer lost with the leader is decided by
+// reading. (The lease rules themselves: coordinator_conformance_test.)
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "client/remote_coordinator.h"
+#include "common/errors.h"
+#include "common/testing/temp_dir.h"
+#include "coordination/etcd_coordinator.h"
+#include "tests/integration/etcd_cluster.h"
+
+namespace eddy::testing {
+namespace {
+
+using checkpoint::ExtendedSequenceNumber;
+using std::chrono::seconds;
+
+class EtcdCoordinatorTest : public ::testing::Test {
+ protected:
+  // A cluster of `members`, and a coordinator on it with application "app".
+  void StartCluster(int members) {
+    cluster_ = std::make_unique<EtcdCluster>(dir_.path() + "/etcd", members);
+    ASSERT_TRUE(cluster_->Start());
+    a_ = NewCoordinator();
+    ASSERT_TRUE(*a_->CreateApplication("app"));
+    table_ = a_->Leases("app");
+    checkpoints_ = a_->Checkpoints("app");
+  }
+
+  std::unique_ptr<coordination::EtcdCoordinator> NewCoordinator(
+      std::chrono::microseconds timeout = std::chrono::seconds(5)) {
+    coordination::EtcdCoordinatorOptions options;
+    options.client.endpoints = cluster_->endpoints();
+    options.client.timeout = timeout;
+    options.session_ttl_millis = 2'000;  // etcd's minimum
+    return std::make_unique<coordination::EtcdCoordinator>(options);
+  }
+
+  // Opens `coordinator`'s session for `worker` and reads its first ("live") event.
+  static std::unique_ptr<client::WorkerSession> Live(coordination::EtcdCoordinator& coordinator,
+                                                     const std::string& worker) {
+    auto session = coordinator.OpenSession("app", worker);
+    client::WorkerSession::Event live;
+    EXPECT_TRUE(session->Next(&live)) << session->Finish();
+    return session;
+  }
+
+  void CreateLease(const std::string& key) {
+    lease::Lease lease;
+    lease.key = key;
+    ASSERT_TRUE(*table_->CreateIfAbsent(lease));
+  }
+
+  // Takes `key` for `owner` through `table` and returns the ownership.
+  checkpoint::Ownership TakeFor(lease::LeaseTable& table, const std::string& key,
+                                const std::string& owner) {
+    auto current = table.Get(key);
+    EXPECT_TRUE(current.ok() && current->has_value());
+    if (!current.ok() || !current->has_value()) return {};
+    EXPECT_TRUE(*table.Take(key, (*current)->counter, owner));
+    return checkpoint::Ownership{owner, (**table.Get(key)).epoch};
+  }
+
+  // Whether `session` has ended (its next event is none).
+  static bool Ended(client::WorkerSession& session) {
+    client::WorkerSession::Event event;
+    return !session.Next(&event);
+  }
+
+  common::testing::TempDir dir_;
+  std::unique_ptr<EtcdCluster> cluster_;
+  std::unique_ptr<coordination::EtcdCoordinator> a_;
+  std::unique_ptr<lease::LeaseTable> table_;
+  std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
+};
+
+TEST_F(EtcdCoordinatorTest, LeasesTakenInASessionAreFreedAndAnnouncedWhenItEnds) {
+  StartCluster(1);
+  CreateLease("shard-0");
+  auto b = NewCoordinator();
+  auto b_session = Live(*b, "b");
+  {
+    auto a_session = Live(*a_, "a");
+    const checkpoint::Ownership owned = TakeFor(*table_, "shard-0", "a");
+    EXPECT_EQ((**table_->Get("shard-0")).owner, "a");
+    ASSERT_TRUE(*checkpoints_->Save("shard-0", owned, *ExtendedSequenceNumber::Of("42"), ""));
+    a_session->Cancel();  // a stops: its etcd lease is revoked, its owner keys go with it
+    EXPECT_TRUE(Ended(*a_session));
+    a_session->Finish().IgnoreError();
+    // The other worker hears of it at once, and the lease reads unowned.
+    client::WorkerSession::Event event;
+    ASSERT_TRUE(b_session->Next(&event));
+    EXPECT_GE(event.leases_available, 1);
+    EXPECT_EQ((**b->Leases("app")->Get("shard-0")).owner, "");
+    // The ended ownership can never write again — not even once a takes the lease back.
+    EXPECT_FALSE(*checkpoints_->Save("shard-0", owned, *ExtendedSequenceNumber::Of("43"), ""));
+    auto again = Live(*a_, "a");
+    const checkpoint::Ownership retaken = TakeFor(*table_, "shard-0", "a");
+    EXPECT_GT(retaken.epoch, owned.epoch);
+    EXPECT_FALSE(*checkpoints_->Save("shard-0", owned, *ExtendedSequenceNumber::Of("44"), ""));
+    EXPECT_TRUE(*checkpoints_->Save("shard-0", retaken, *ExtendedSequenceNumber::Of("45"), ""));
+  }
+  EXPECT_EQ(checkpoints_->Read("shard-0")->checkpoint, *ExtendedSequenceNumber::Of("45"));
+}
+
+TEST_F(EtcdCoordinatorTest, AFrozenEtcdEndsTheSessionByTheWorkersOwnClock) {
+  StartCluster(1);
+  auto session = Live(*a_, "a");
+  EXPECT_TRUE(a_->SessionValid());
+  // etcd's host hangs: keepalives neither succeed nor fail.
+  ASSERT_EQ(kill(cluster_->process(0).pid(), SIGSTOP), 0);
+  const auto frozen = std::chrono::steady_clock::now();
+  EXPECT_TRUE(WaitFor([&] { return !a_->SessionValid(); }, seconds(10)));
+  // No later than the TTL after the last keepalive answered — before etcd could expire it.
+  EXPECT_LT(std::chrono::steady_clock::now() - frozen, std::chrono::milliseconds(2'000));
+  EXPECT_TRUE(Ended(*session)) << "the session outlived its provable TTL";
+  session->Finish().IgnoreError();
+  ASSERT_EQ(kill(cluster_->process(0).pid(), SIGCONT), 0);
+  auto again = Live(*a_, "a");
+  EXPECT_TRUE(WaitFor([&] { return a_->SessionValid(); }, seconds(10)));
+}
+
+TEST_F(EtcdCoordinatorTest, WithoutQuorumChangesAreRefusedAndNoneIsLost) {
+  StartCluster(3);
+  CreateLease("shard-0");
+  const checkpoint::Ownership owned = TakeFor(*table_, "shard-0", "a");
+  ASSERT_TRUE(*checkpoints_->Save("shard-0", owned, *ExtendedSequenceNumber::Of("7"), "state"));
+  auto quick = NewCoordinator(std::chrono::milliseconds(1'500));
+  auto quick_table = quick->Leases("app");
+  auto quick_checkpoints = quick->Checkpoints("app");
+  cluster_->Kill(1);
+  cluster_->Kill(2);
+  // Errors worth retrying, never a false "lost the race".
+  absl::StatusOr<bool> renewed = quick_table->Renew("shard-0", "a", 1);
+  ASSERT_FALSE(renewed.ok());
+  EXPECT_TRUE(common::IsRetryable(renewed.status())) << renewed.status();
+  absl::StatusOr<bool> saved =
+      quick_checkpoints->Save("shard-0", owned, *ExtendedSequenceNumber::Of("8"), "");
+  ASSERT_FALSE(saved.ok());
+  EXPECT_TRUE(common::IsRetryable(saved.status())) << saved.status();
+  ASSERT_TRUE(cluster_->Restart(1));
+  ASSERT_TRUE(cluster_->Restart(2));
+  ASSERT_TRUE(WaitFor([&] { return cluster_->Leader() >= 0; }, seconds(30)));
+  auto record = checkpoints_->Read("shard-0");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->checkpoint, *ExtendedSequenceNumber::Of("7"));
+  EXPECT_EQ(record->state, "state");
+  EXPECT_TRUE(*checkpoints_->Save("shard-0", owned, *ExtendedSequenceNumber::Of("9"), ""));
+}
+
+TEST_F(EtcdCoordinatorTest, AnswersLostToTheDeadlineAreDecidedByReading) {
+  StartCluster(1);
+  CreateLease("shard-0");
+  // Deadlines so short that many writes are applied after the caller gave up on them: the
+  // answer is then decided by reading, and must never say "lost" for a take that landed or
+  // "won" for one that did not.
+  int won = 0, lost = 0, failed = 0;
+  for (int i = 0; i < 300; ++i) {
+    // From 100 µs to 1.5 ms: around what a write takes on loopback.
+    auto hurried = NewCoordinator(std::chrono::microseconds(100 + (i % 15) * 100));
+    auto hurried_table = hurried->Leases("app");
+    const uint64_t counter = (**table_->Get("shard-0")).counter;
+    absl::StatusOr<bool> taken = hurried_table->Take("shard-0", counter, i % 2 ? "a" : "b");
+    if (!taken.ok()) {
+      ++failed;
+    } else if (*taken) {
+      ++won;
+    } else {
+      ++lost;
+    }
+  }
+  const uint64_t takes_applied = (**table_->Get("shard-0")).counter;
+  EXPECT_GE(takes_applied, static_cast<uint64_t>(won)) << "a take said it won but did not land";
+  EXPECT_LE(takes_applied, static_cast<uint64_t>(won + failed))
+      << "a take that landed said it lost";
+  EXPECT_EQ(lost, 0) << "nobody else took the lease: no take can lose its compare";
+  std::cout << "takes: " << won << " won, " << failed << " failed, " << takes_applied
+            << " applied\n";
+}
+
+}  // namespace
+}  // namespace eddy::testing

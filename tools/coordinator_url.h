@@ -1,0 +1,40 @@
+#pragma once
+// Where a command's leases live, as --coordinator names it:
+//   eddy://HOST:PORT          an eddy-broker's coordinator
+//   etcd://H1:P1,H2:P2,...    an etcd cluster (docs/coordination.md)
+//   file://DIR                an embedded RocksDB store (one process only)
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "kcl/config.h"
+#include "lease/lease_table.h"
+
+namespace eddy::tools {
+
+struct CoordinatorUrl {
+  enum class Kind { kBroker, kEtcd, kEmbedded };
+  Kind kind = Kind::kBroker;
+  std::string broker;               // kBroker: host:port
+  std::vector<std::string> etcd;    // kEtcd: host:port of each member
+  std::string path;                 // kEmbedded
+};
+
+// InvalidArgument naming the accepted forms for anything else.
+absl::StatusOr<CoordinatorUrl> ParseCoordinatorUrl(const std::string& url);
+
+// Points `config` at the coordinator.
+void ApplyCoordinatorUrl(const CoordinatorUrl& url, kcl::Config& config);
+
+// A lease table of one application for the admin commands, with whatever it needs alive.
+class AdminLeaseTable {
+ public:
+  virtual ~AdminLeaseTable() = default;
+  virtual lease::LeaseTable& table() = 0;
+};
+absl::StatusOr<std::unique_ptr<AdminLeaseTable>> OpenAdminLeaseTable(
+    const CoordinatorUrl& url, const std::string& application);
+
+}  // namespace eddy::tools
