@@ -41,10 +41,12 @@ class ConsumerTest : public BrokerTest {
 
   // Starts `eddy consume` (or `binary` with the same arguments) as worker `id` of
   // application "app" on stream "s", with `extra` arguments (TRIM_HORIZON unless they name
-  // an --initial-position).
+  // an --initial-position); through `launcher` (a command that runs the rest of its
+  // arguments, `ip netns exec NS` say) when given.
   BackgroundProcess& StartWorker(const std::string& id, int64_t failover_ms,
                                  const std::string& binary = "",
-                                 const std::vector<std::string>& extra = {}) {
+                                 const std::vector<std::string>& extra = {},
+                                 const std::vector<std::string>& launcher = {}) {
     workers_[id] = std::make_unique<BackgroundProcess>();
     std::vector<std::string> args = {
         "--application", "app", "--stream-name", "s",
@@ -63,8 +65,13 @@ class ConsumerTest : public BrokerTest {
       for (const auto& [name, value] : AwsTestEnvironment()) env[name] = value;
     }
     args.insert(args.end(), extra.begin(), extra.end());
-    workers_[id]->Start(binary.empty() ? CliBinary() : binary, args, env,
-                        dir_.path() + "/" + id + ".out");
+    std::string program = binary.empty() ? CliBinary() : binary;
+    if (!launcher.empty()) {
+      args.insert(args.begin(), program);
+      args.insert(args.begin(), launcher.begin() + 1, launcher.end());
+      program = launcher[0];
+    }
+    workers_[id]->Start(program, args, env, dir_.path() + "/" + id + ".out");
     return *workers_[id];
   }
 

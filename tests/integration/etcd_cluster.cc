@@ -14,7 +14,8 @@
 
 namespace eddy::testing {
 
-EtcdCluster::EtcdCluster(std::string dir, int members) : dir_(std::move(dir)), members_(members) {
+EtcdCluster::EtcdCluster(std::string dir, int members, std::string extra_host)
+    : dir_(std::move(dir)), extra_host_(std::move(extra_host)), members_(members) {
   std::filesystem::create_directories(dir_);  // the members' output files go here
   for (Member& member : members_) member.process = std::make_unique<BackgroundProcess>();
 }
@@ -25,13 +26,13 @@ EtcdCluster::~EtcdCluster() {
   }
 }
 
-std::string EtcdCluster::endpoint(int member) const {
-  return absl::StrCat("127.0.0.1:", members_[member].client_port);
+std::string EtcdCluster::endpoint(int member, const std::string& host) const {
+  return absl::StrCat(host, ":", members_[member].client_port);
 }
 
-std::vector<std::string> EtcdCluster::endpoints() const {
+std::vector<std::string> EtcdCluster::endpoints(const std::string& host) const {
   std::vector<std::string> all;
-  for (int i = 0; i < size(); ++i) all.push_back(endpoint(i));
+  for (int i = 0; i < size(); ++i) all.push_back(endpoint(i, host));
   return all;
 }
 
@@ -41,13 +42,17 @@ void EtcdCluster::Launch(int i) {
     initial.push_back(absl::StrCat("m", j, "=http://127.0.0.1:", members_[j].peer_port));
   }
   const std::string client = absl::StrCat("http://127.0.0.1:", members_[i].client_port);
+  std::string listen = client;
+  if (!extra_host_.empty()) {
+    absl::StrAppend(&listen, ",http://", extra_host_, ":", members_[i].client_port);
+  }
   const std::string peer = absl::StrCat("http://127.0.0.1:", members_[i].peer_port);
   // A folder per start attempt: members that retried on other ports must not meet the
   // bootstrap of the earlier ones.
   const std::string data = absl::StrCat(dir_, "/attempt-", attempt_, "/m", i);
   members_[i].process->Start(
       FindProgram("etcd"),
-      {"--name", absl::StrCat("m", i), "--data-dir", data, "--listen-client-urls", client,
+      {"--name", absl::StrCat("m", i), "--data-dir", data, "--listen-client-urls", listen,
        "--advertise-client-urls", client, "--listen-peer-urls", peer,
        "--initial-advertise-peer-urls", peer, "--initial-cluster", absl::StrJoin(initial, ","),
        "--initial-cluster-token", absl::StrCat("eddy-test-", attempt_), "--log-level", "warn"},

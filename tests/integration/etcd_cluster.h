@@ -13,16 +13,17 @@ namespace eddy::testing {
 
 class EtcdCluster {
  public:
-  // Nothing runs until Start().
-  EtcdCluster(std::string dir, int members);
+  // Nothing runs until Start(). The members listen on 127.0.0.1, and on `extra_host` too
+  // when given (a veth address another network namespace reaches them by).
+  EtcdCluster(std::string dir, int members, std::string extra_host = "");
   ~EtcdCluster();
 
   // Starts every member and waits (30 s) until all serve clients — which etcd does only
   // once the cluster has a leader. False (and the test failed) otherwise.
   bool Start();
-  // "127.0.0.1:PORT" of every member, in member order.
-  std::vector<std::string> endpoints() const;
-  std::string endpoint(int member) const;
+  // "HOST:PORT" of every member, in member order (HOST: 127.0.0.1, or `extra_host`).
+  std::vector<std::string> endpoints(const std::string& host = "127.0.0.1") const;
+  std::string endpoint(int member, const std::string& host = "127.0.0.1") const;
   // SIGKILL; Restart() brings the member back on its ports and data.
   void Kill(int member);
   bool Restart(int member);
@@ -41,6 +42,7 @@ class EtcdCluster {
   bool WaitServing(int member);
 
   const std::string dir_;
+  const std::string extra_host_;
   std::vector<Member> members_;
   int attempt_ = 0;
 };

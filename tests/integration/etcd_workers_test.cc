@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "tests/integration/consumer_fixture.h"
 #include "tests/integration/etcd_cluster.h"
+#include "tests/integration/network_namespace.h"
 
 namespace eddy::testing {
 namespace {
@@ -28,10 +29,22 @@ class EtcdWorkersTest : public ConsumerTest {
 
   std::string EtcdUrl() const { return "etcd://" + absl::StrJoin(cluster_->endpoints(), ","); }
 
-  BackgroundProcess& StartEtcdWorker(const std::string& id) {
+  // A worker on etcd (reached at `etcd_host`) with a 2 s session TTL, started through
+  // `launcher` when given.
+  BackgroundProcess& StartEtcdWorker(const std::string& id,
+                                     const std::string& etcd_host = "127.0.0.1",
+                                     const std::vector<std::string>& launcher = {}) {
     return StartWorker(id, kFailoverMillis, ScriptedWorkerBinary(),
-                       {"--etcd", absl::StrJoin(cluster_->endpoints(), ","), "--session-ttl-ms",
-                        "2000"});
+                       {"--etcd", absl::StrJoin(cluster_->endpoints(etcd_host), ","),
+                        "--session-ttl-ms", "2000"},
+                       launcher);
+  }
+
+  // How many leases each worker owns, as etcd has them.
+  std::map<std::string, int> EtcdOwners() {
+    std::map<std::string, int> owners;
+    for (const auto& lease : EtcdLeases()) ++owners[lease["LeaseOwner"].get<std::string>()];
+    return owners;
   }
 
   // The lease table in etcd, as `eddy leases --coordinator etcd://…` prints it.
@@ -109,8 +122,7 @@ TEST_F(EtcdWorkersTest, WorkersSurviveLosingTheEtcdLeaderAndOneOfThem) {
   // Balanced first (4 shards: 2, 1, 1), so that both kills hit workers holding shards.
   ASSERT_TRUE(WaitFor(
       [&] {
-        std::map<std::string, int> owners;
-        for (const auto& lease : EtcdLeases()) ++owners[lease["LeaseOwner"].get<std::string>()];
+        std::map<std::string, int> owners = EtcdOwners();
         return owners["w1"] > 0 && owners["w2"] > 0 && owners["w3"] > 0;
       },
       seconds(60)))
@@ -171,6 +183,60 @@ TEST_F(EtcdWorkersTest, LosingQuorumStopsTakingAndCheckpointingUntilItReturns) {
       },
       seconds(30)))
       << EtcdLeases().dump();
+}
+
+// A worker in a network namespace of its own, cut off from etcd and the broker by taking
+// its end of the veth pair down, then joined again.
+class PartitionTest : public EtcdWorkersTest {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!namespace_.Create(&why)) GTEST_SKIP() << "no network namespace: " << why;
+    EtcdWorkersTest::SetUp();
+  }
+  // The broker listens where the namespace reaches it.
+  std::vector<std::string> BrokerArgs() override {
+    std::vector<std::string> args = EtcdWorkersTest::BrokerArgs();
+    args.insert(args.end(), {"--listen", namespace_.host_address() + ":0"});
+    return args;
+  }
+
+  NetworkNamespace namespace_;
+};
+
+TEST_F(PartitionTest, AWorkerCutOffStopsBeforeOthersTakeItsLeasesAndRejoinsCleanly) {
+  cluster_ = std::make_unique<EtcdCluster>(dir_.path() + "/etcd", 1, namespace_.host_address());
+  ASSERT_TRUE(cluster_->Start());
+  CreateStream("s", 2);
+  BackgroundProcess& cut =
+      StartEtcdWorker("cut", namespace_.host_address(), namespace_.Launcher());
+  StartEtcdWorker("other", namespace_.host_address());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::map<std::string, int> owners = EtcdOwners();
+        return owners["cut"] == 1 && owners["other"] == 1;
+      },
+      seconds(60)))
+      << EtcdLeases().dump() << cut.Err();
+  ASSERT_EQ(Produce(100).exit_code, 0);
+  ASSERT_TRUE(WaitAllProcessed(produced_)) << cut.Err();
+  ASSERT_TRUE(namespace_.Cut());
+  // The other worker takes the cut one's shard once its session's TTL has run out; by then
+  // the cut worker has stopped delivering (judged below, batch by batch).
+  ASSERT_EQ(Produce(100).exit_code, 0);
+  ASSERT_TRUE(WaitAllProcessed(produced_)) << workers_["other"]->Err();
+  EXPECT_TRUE(WaitFor([&] { return !Events(cut, "LeaseLost").empty(); }, seconds(20)))
+      << "the cut-off worker never stopped\n"
+      << cut.Err();
+  ExpectNoTwoWorkersAtOnce();
+  // Joined again, it opens a new session and takes its share back.
+  ASSERT_TRUE(namespace_.Heal());
+  ASSERT_TRUE(WaitFor([&] { return EtcdOwners()["cut"] == 1; }, seconds(60)))
+      << EtcdLeases().dump() << cut.Err();
+  ASSERT_EQ(Produce(100).exit_code, 0);
+  ASSERT_TRUE(WaitAllProcessed(produced_)) << cut.Err();
+  ExpectCompleteAndInOrder(produced_);
+  ExpectNoTwoWorkersAtOnce();
 }
 
 // A worker frozen (SIGSTOP) past the failover time wakes (SIGCONT) and processes nothing
