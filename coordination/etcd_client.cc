@@ -37,10 +37,9 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& u
   std::vector<std::string> endpoints;
   for (absl::string_view part : absl::StrSplit(list, ',')) {
     const size_t colon = part.rfind(':');
-    const bool has_port = colon != absl::string_view::npos && colon > 0 &&
-                          colon + 1 < part.size() &&
-                          part.substr(colon + 1).find_first_not_of("0123456789") ==
-                              absl::string_view::npos;
+    const bool has_port =
+        colon != absl::string_view::npos && colon > 0 && colon + 1 < part.size() &&
+        part.substr(colon + 1).find_first_not_of("0123456789") == absl::string_view::npos;
     if (!has_port || part.find('/') != absl::string_view::npos) {
       return common::InvalidArgument(absl::StrCat("etcd endpoint '", part, "' in '", url,
                                                   "' is not HOST:PORT (etcd://h1:2379,h2:2379)."));
@@ -109,10 +108,9 @@ absl::StatusOr<RangeResponse> EtcdClient::Range(const RangeRequest& request) {
 }
 
 absl::StatusOr<TxnResponse> EtcdClient::Txn(const TxnRequest& request) {
-  return Invoke<TxnResponse>(ReadOnly(request),
-                             [&](Member& m, grpc::ClientContext* c, TxnResponse* r) {
-                               return m.kv->Txn(c, request, r);
-                             });
+  return Invoke<TxnResponse>(
+      ReadOnly(request),
+      [&](Member& m, grpc::ClientContext* c, TxnResponse* r) { return m.kv->Txn(c, request, r); });
 }
 
 absl::StatusOr<LeaseGrantResponse> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
@@ -133,11 +131,9 @@ absl::StatusOr<LeaseGrantResponse> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
 absl::Status EtcdClient::LeaseRevoke(int64_t id) {
   LeaseRevokeRequest request;
   request.set_id(id);
-  return Invoke<LeaseRevokeResponse>(true,
-                                     [&](Member& m, grpc::ClientContext* c,
-                                         LeaseRevokeResponse* r) {
-                                       return m.lease->LeaseRevoke(c, request, r);
-                                     })
+  return Invoke<LeaseRevokeResponse>(
+             true, [&](Member& m, grpc::ClientContext* c,
+                       LeaseRevokeResponse* r) { return m.lease->LeaseRevoke(c, request, r); })
       .status();
 }
 

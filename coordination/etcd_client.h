@@ -26,7 +26,7 @@
 namespace eddy::coordination {
 
 struct EtcdClientOptions {
-  std::vector<std::string> endpoints;  // host:port, at least one
+  std::vector<std::string> endpoints;            // host:port, at least one
   std::chrono::microseconds timeout{2'000'000};  // per call, every attempt included
 };
 

@@ -166,8 +166,7 @@ absl::StatusOr<bool> EtcdCoordinator::CreateApplication(const std::string& appli
 absl::StatusOr<bool> EtcdCoordinator::DeleteApplication(const std::string& application) {
   if (absl::Status s = lease::ValidateApplicationName(application); !s.ok()) return s;
   TxnRequest txn;
-  *txn.add_compare() =
-      CompareRevision(AppKey(application), Compare::CREATE, Compare::GREATER, 0);
+  *txn.add_compare() = CompareRevision(AppKey(application), Compare::CREATE, Compare::GREATER, 0);
   *txn.add_success() = DeleteOp(AppKey(application));
   *txn.add_success() = DeleteOp(RecordPrefix(application), PrefixEnd(RecordPrefix(application)));
   *txn.add_success() = DeleteOp(OwnerPrefix(application), PrefixEnd(OwnerPrefix(application)));
@@ -334,15 +333,13 @@ absl::StatusOr<bool> EtcdCoordinator::Evict(const std::string& app, const std::s
   return Apply(app, key, lease::EvictChange(expected_owner));
 }
 
-absl::StatusOr<bool> EtcdCoordinator::UpdateLineage(const std::string& app,
-                                                    const std::string& key,
+absl::StatusOr<bool> EtcdCoordinator::UpdateLineage(const std::string& app, const std::string& key,
                                                     const std::string& expected_owner,
                                                     const std::vector<std::string>& children) {
   return Apply(app, key, lease::LineageChange(expected_owner, children));
 }
 
-absl::StatusOr<bool> EtcdCoordinator::RequestHandoff(const std::string& app,
-                                                     const std::string& key,
+absl::StatusOr<bool> EtcdCoordinator::RequestHandoff(const std::string& app, const std::string& key,
                                                      const std::string& expected_owner,
                                                      const std::string& requester) {
   return Apply(app, key, lease::HandoffChange(expected_owner, requester));

@@ -180,9 +180,8 @@ class SchedulerImpl final : public Scheduler {
                                        ? config_.etcd_session_ttl_millis
                                        : config_.failover_millis;
       etcd_ = std::make_unique<coordination::EtcdCoordinator>(options);
-      if (absl::Status s = WaitForCoordinator([&] {
-            return etcd_->CreateApplication(config_.application_name).status();
-          });
+      if (absl::Status s = WaitForCoordinator(
+              [&] { return etcd_->CreateApplication(config_.application_name).status(); });
           !s.ok()) {
         return s;
       }
@@ -204,9 +203,8 @@ class SchedulerImpl final : public Scheduler {
       auto remote = std::make_shared<client::CoordinatorClient>(client::StreamClientOptions{
           config_.coordinator_endpoint.empty() ? config_.endpoint : config_.coordinator_endpoint,
           deadline});
-      if (absl::Status s = WaitForCoordinator([&] {
-            return remote->CreateApplication(config_.application_name).status();
-          });
+      if (absl::Status s = WaitForCoordinator(
+              [&] { return remote->CreateApplication(config_.application_name).status(); });
           !s.ok()) {
         return s;
       }

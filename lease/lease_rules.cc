@@ -152,8 +152,7 @@ absl::StatusOr<LeaseChange> PrepareCheckpointChange(
   });
 }
 
-LeaseChange CommitCheckpointChange(const std::string& key,
-                                   const checkpoint::Ownership& ownership) {
+LeaseChange CommitCheckpointChange(const std::string& key, const checkpoint::Ownership& ownership) {
   return [=](std::optional<Lease>& lease) -> absl::StatusOr<bool> {
     if (!Holds(lease, ownership)) return false;
     if (!lease->pending_checkpoint.has_value()) {

@@ -80,8 +80,7 @@ absl::Status ApplyEndpoints(const ConsumeArgs& args, const CliContext& context,
   const bool url_endpoint = context.endpoint_given && HasHttpScheme(context.endpoint);
   std::string transport = args.transport;
   if (transport.empty()) {
-    transport =
-        url_endpoint || !args.region.empty() || !args.profile.empty() ? "kinesis" : "grpc";
+    transport = url_endpoint || !args.region.empty() || !args.profile.empty() ? "kinesis" : "grpc";
   }
   if (transport == "kinesis") {
     config.transport = kcl::Transport::kKinesisHttp;
@@ -156,8 +155,7 @@ void AddConsumeCommand(CLI::App& app, CliContext& context) {
       ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}))
       ->capture_default_str();
   cmd->add_option("--max-leases", args->max_leases, "most leases this worker holds");
-  cmd->add_option("--embedded-coordinator", args->coordinator_path,
-                  "= --coordinator file://DIR");
+  cmd->add_option("--embedded-coordinator", args->coordinator_path, "= --coordinator file://DIR");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
       // Before anything starts threads (gRPC does): SIGTERM / Ctrl-C shut down gracefully.

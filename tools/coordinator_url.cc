@@ -9,17 +9,51 @@
 namespace eddy::tools {
 namespace {
 
-// Keeps the store behind a view alive as long as the view.
+// A coordinator with CoordinatorStore's application calls and views.
 template <typename Store>
-class Held final : public AdminLeaseTable {
+class Connection final : public CoordinatorConnection {
  public:
-  Held(std::shared_ptr<Store> store, std::unique_ptr<lease::LeaseTable> table)
-      : store_(std::move(store)), table_(std::move(table)) {}
-  lease::LeaseTable& table() override { return *table_; }
+  explicit Connection(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  absl::StatusOr<bool> CreateApplication(const std::string& application) override {
+    return store_->CreateApplication(application);
+  }
+  absl::StatusOr<bool> DeleteApplication(const std::string& application) override {
+    return store_->DeleteApplication(application);
+  }
+  std::unique_ptr<lease::LeaseTable> Leases(const std::string& application) override {
+    return store_->Leases(application);
+  }
+  std::unique_ptr<checkpoint::CheckpointStore> Checkpoints(
+      const std::string& application) override {
+    return store_->Checkpoints(application);
+  }
 
  private:
-  std::shared_ptr<Store> store_;
-  std::unique_ptr<lease::LeaseTable> table_;  // declared last: destroyed before the store
+  std::unique_ptr<Store> store_;
+};
+
+// The broker's coordinator through its gRPC client.
+class BrokerConnection final : public CoordinatorConnection {
+ public:
+  explicit BrokerConnection(const std::string& endpoint)
+      : client_(std::make_shared<client::CoordinatorClient>(
+            client::StreamClientOptions{endpoint, std::chrono::seconds(30)})) {}
+  absl::StatusOr<bool> CreateApplication(const std::string& application) override {
+    return client_->CreateApplication(application);
+  }
+  absl::StatusOr<bool> DeleteApplication(const std::string& application) override {
+    return client_->DeleteApplication(application);
+  }
+  std::unique_ptr<lease::LeaseTable> Leases(const std::string& application) override {
+    return std::make_unique<client::RemoteLeaseTable>(client_, application);
+  }
+  std::unique_ptr<checkpoint::CheckpointStore> Checkpoints(
+      const std::string& application) override {
+    return std::make_unique<client::RemoteCheckpointStore>(client_, application);
+  }
+
+ private:
+  std::shared_ptr<client::CoordinatorClient> client_;
 };
 
 }  // namespace
@@ -43,9 +77,10 @@ absl::StatusOr<CoordinatorUrl> ParseCoordinatorUrl(const std::string& url) {
     parsed.etcd = std::move(*endpoints);
     return parsed;
   }
-  return common::InvalidArgument("--coordinator takes eddy://HOST:PORT, etcd://HOST:PORT[,...] or "
-                                 "file://DIR, not \"" +
-                                 url + "\".");
+  return common::InvalidArgument(
+      "--coordinator takes eddy://HOST:PORT, etcd://HOST:PORT[,...] or "
+      "file://DIR, not \"" +
+      url + "\".");
 }
 
 void ApplyCoordinatorUrl(const CoordinatorUrl& url, kcl::Config& config) {
@@ -62,29 +97,22 @@ void ApplyCoordinatorUrl(const CoordinatorUrl& url, kcl::Config& config) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<AdminLeaseTable>> OpenAdminLeaseTable(
-    const CoordinatorUrl& url, const std::string& application) {
+absl::StatusOr<std::unique_ptr<CoordinatorConnection>> ConnectCoordinator(
+    const CoordinatorUrl& url) {
   switch (url.kind) {
-    case CoordinatorUrl::Kind::kBroker: {
-      auto client =
-          std::make_shared<client::CoordinatorClient>(client::StreamClientOptions{url.broker});
-      auto table = std::make_unique<client::RemoteLeaseTable>(client, application);
-      return std::make_unique<Held<client::CoordinatorClient>>(client, std::move(table));
-    }
+    case CoordinatorUrl::Kind::kBroker:
+      return std::make_unique<BrokerConnection>(url.broker);
     case CoordinatorUrl::Kind::kEtcd: {
       coordination::EtcdCoordinatorOptions options;
       options.client.endpoints = url.etcd;
-      auto etcd = std::make_shared<coordination::EtcdCoordinator>(options);
-      auto table = etcd->Leases(application);
-      return std::make_unique<Held<coordination::EtcdCoordinator>>(etcd, std::move(table));
+      return std::make_unique<Connection<coordination::EtcdCoordinator>>(
+          std::make_unique<coordination::EtcdCoordinator>(options));
     }
     case CoordinatorUrl::Kind::kEmbedded: {
       absl::StatusOr<std::unique_ptr<lease::CoordinatorStore>> store =
           lease::CoordinatorStore::Open(url.path);
       if (!store.ok()) return store.status();
-      std::shared_ptr<lease::CoordinatorStore> shared = std::move(*store);
-      auto table = shared->Leases(application);
-      return std::make_unique<Held<lease::CoordinatorStore>>(shared, std::move(table));
+      return std::make_unique<Connection<lease::CoordinatorStore>>(std::move(*store));
     }
   }
   return common::InvalidArgument("unknown coordinator kind");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "checkpoint/checkpoint_store.h"
 #include "kcl/config.h"
 #include "lease/lease_table.h"
 
@@ -17,9 +18,9 @@ namespace eddy::tools {
 struct CoordinatorUrl {
   enum class Kind { kBroker, kEtcd, kEmbedded };
   Kind kind = Kind::kBroker;
-  std::string broker;               // kBroker: host:port
-  std::vector<std::string> etcd;    // kEtcd: host:port of each member
-  std::string path;                 // kEmbedded
+  std::string broker;             // kBroker: host:port
+  std::vector<std::string> etcd;  // kEtcd: host:port of each member
+  std::string path;               // kEmbedded
 };
 
 // InvalidArgument naming the accepted forms for anything else.
@@ -28,13 +29,18 @@ absl::StatusOr<CoordinatorUrl> ParseCoordinatorUrl(const std::string& url);
 // Points `config` at the coordinator.
 void ApplyCoordinatorUrl(const CoordinatorUrl& url, kcl::Config& config);
 
-// A lease table of one application for the admin commands, with whatever it needs alive.
-class AdminLeaseTable {
+// A connection of its own to a coordinator, for admin commands and benchmarks: the views
+// must not outlive it.
+class CoordinatorConnection {
  public:
-  virtual ~AdminLeaseTable() = default;
-  virtual lease::LeaseTable& table() = 0;
+  virtual ~CoordinatorConnection() = default;
+  virtual absl::StatusOr<bool> CreateApplication(const std::string& application) = 0;
+  virtual absl::StatusOr<bool> DeleteApplication(const std::string& application) = 0;
+  virtual std::unique_ptr<lease::LeaseTable> Leases(const std::string& application) = 0;
+  virtual std::unique_ptr<checkpoint::CheckpointStore> Checkpoints(
+      const std::string& application) = 0;
 };
-absl::StatusOr<std::unique_ptr<AdminLeaseTable>> OpenAdminLeaseTable(
-    const CoordinatorUrl& url, const std::string& application);
+absl::StatusOr<std::unique_ptr<CoordinatorConnection>> ConnectCoordinator(
+    const CoordinatorUrl& url);
 
 }  // namespace eddy::tools

@@ -61,14 +61,13 @@ void AddLeaseCommands(CLI::App& app, CliContext& context) {
                   "etcd://HOST:PORT[,HOST:PORT...] or file://DIR");
   cmd->callback([&context, args] {
     context.run = [&context, args]() -> int {
-      absl::StatusOr<CoordinatorUrl> url =
-          ParseCoordinatorUrl(args->coordinator.empty() ? "eddy://" + context.endpoint
-                                                        : args->coordinator);
+      absl::StatusOr<CoordinatorUrl> url = ParseCoordinatorUrl(
+          args->coordinator.empty() ? "eddy://" + context.endpoint : args->coordinator);
       if (!url.ok()) return ReportError(url.status(), "ListLeases", context);
-      absl::StatusOr<std::unique_ptr<AdminLeaseTable>> table =
-          OpenAdminLeaseTable(*url, args->application);
-      if (!table.ok()) return ReportError(table.status(), "ListLeases", context);
-      absl::StatusOr<std::vector<lease::Lease>> leases = (*table)->table().List();
+      absl::StatusOr<std::unique_ptr<CoordinatorConnection>> coordinator = ConnectCoordinator(*url);
+      if (!coordinator.ok()) return ReportError(coordinator.status(), "ListLeases", context);
+      absl::StatusOr<std::vector<lease::Lease>> leases =
+          (*coordinator)->Leases(args->application)->List();
       if (!leases.ok()) return ReportError(leases.status(), "ListLeases", context);
       if (args->output == "json") {
         Json all = Json::array();

@@ -1,5 +1,6 @@
-// The workloads only Eddy has: checkpoints through its coordinator, and consumer-framework
-// failover with real `eddy consume` worker processes.
+// The workloads only Eddy has: lease takes and checkpoints through a coordinator (the
+// broker's or etcd), and consumer-framework failover with real `eddy consume` worker
+// processes — after a worker stops, and after the etcd leader is killed.
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,8 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/eddy_bench/workloads.h"
-#include "client/remote_coordinator.h"
+#include "client/channel.h"
 #include "client/stream_client.h"
+#include "etcd/etcdserverpb/rpc.grpc.pb.h"
+#include "tools/coordinator_url.h"
 #include "tools/demo/child_process.h"
 #include "tools/demo/output_tail.h"
 
@@ -37,60 +40,128 @@ std::string Fresh(const std::string& prefix) {
 
 }  // namespace
 
-nlohmann::json RunCheckpoints(const std::string& endpoint, int threads, const BenchScale& scale) {
-  const std::string workload = absl::StrCat("checkpoints-", threads);
-  auto remote = std::make_shared<client::CoordinatorClient>(
-      client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
-  const std::string application = Fresh("bench-checkpoints");
-  if (auto created = remote->CreateApplication(application); !created.ok()) {
-    return Failed(workload, created.status());
-  }
-  client::RemoteLeaseTable leases(remote, application);
-  std::vector<checkpoint::Ownership> owned;
+namespace {
+
+absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> Connect(const std::string& url) {
+  absl::StatusOr<tools::CoordinatorUrl> parsed = tools::ParseCoordinatorUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  return tools::ConnectCoordinator(*parsed);
+}
+
+// A fresh application with one lease per thread ("shard-T"), each taken by "bench".
+absl::Status PrepareLeases(tools::CoordinatorConnection& coordinator, const std::string& app,
+                           int threads) {
+  if (auto created = coordinator.CreateApplication(app); !created.ok()) return created.status();
+  std::unique_ptr<lease::LeaseTable> leases = coordinator.Leases(app);
   for (int t = 0; t < threads; ++t) {
     lease::Lease lease;
     lease.key = absl::StrCat("shard-", t);
     lease.checkpoint = checkpoint::ExtendedSequenceNumber::TrimHorizon();
-    if (auto c = leases.CreateIfAbsent(lease); !c.ok()) return Failed(workload, c.status());
-    if (auto taken = leases.Take(lease.key, 0, "bench"); !taken.ok() || !*taken) {
-      return Failed(workload, absl::InternalError("could not take a fresh lease"));
+    if (auto c = leases->CreateIfAbsent(lease); !c.ok()) return c.status();
+    if (auto taken = leases->Take(lease.key, 0, "bench"); !taken.ok() || !*taken) {
+      return absl::InternalError("could not take a fresh lease");
     }
-    owned.push_back(checkpoint::Ownership{"bench", 1});
   }
-  std::atomic<int64_t> saved{0};
-  std::atomic<bool> failed{false};
+  return absl::OkStatus();
+}
+
+// One thread's loop body: step i (from 1) of thread t.
+using Step = std::function<absl::Status(int64_t i)>;
+// Sets thread t up on its own connection and returns its step.
+using StepFactory = std::function<Step(tools::CoordinatorConnection& own, int t)>;
+
+// Runs the steps on `threads` threads, each with a connection of its own, for the
+// workload's time; the steps per second, or why a step failed.
+absl::StatusOr<double> PerSecond(const std::string& url, int threads, const BenchScale& scale,
+                                 const StepFactory& make_step) {
+  std::atomic<int64_t> done{0};
+  absl::Mutex mu;
+  absl::Status failure;
   const auto deadline = Clock::now() + std::chrono::milliseconds(scale.smoke ? 1000 : 5000);
   const auto start = Clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      client::RemoteCheckpointStore store(
-          std::make_shared<client::CoordinatorClient>(
-              client::StreamClientOptions{endpoint, std::chrono::seconds(30)}),
-          application);
-      for (int64_t i = 1; Clock::now() < deadline; ++i) {
-        auto position = checkpoint::ExtendedSequenceNumber::Of(absl::StrCat(1000000 + i), 0);
-        auto ok =
-            store.Save(absl::StrCat("shard-", t), owned[static_cast<size_t>(t)], *position, "");
-        if (!ok.ok() || !*ok) {
-          failed = true;
-          return;
-        }
-        ++saved;
+      absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> own = Connect(url);
+      absl::Status status = own.status();
+      const Step step = status.ok() ? make_step(**own, t) : Step();
+      for (int64_t i = 1; status.ok() && Clock::now() < deadline; ++i) {
+        status = step(i);
+        if (status.ok()) ++done;
+      }
+      if (!status.ok()) {
+        absl::MutexLock lock(&mu);
+        failure = status;
       }
     });
   }
   for (std::thread& w : workers) w.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  remote->DeleteApplication(application).IgnoreError();
-  if (failed) return Failed(workload, absl::InternalError("a checkpoint was refused"));
-  return {{"Workload", workload},
-          {"Metrics", {{"CheckpointsPerSecond", static_cast<double>(saved) / seconds}}},
-          {"Threads", threads}};
+  absl::MutexLock lock(&mu);
+  if (!failure.ok()) return failure;
+  return static_cast<double>(done) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli, bool graceful,
-                           const BenchScale& scale) {
+}  // namespace
+
+nlohmann::json RunLeaseTakes(const std::string& coordinator_url, int threads,
+                             const BenchScale& scale) {
+  const std::string workload = absl::StrCat("lease-takes-", threads);
+  absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> coordinator =
+      Connect(coordinator_url);
+  if (!coordinator.ok()) return Failed(workload, coordinator.status());
+  const std::string app = Fresh("bench-takes");
+  if (absl::Status s = PrepareLeases(**coordinator, app, threads); !s.ok()) {
+    return Failed(workload, s);
+  }
+  // Each thread takes its own lease again and again, from the counter it last left.
+  absl::StatusOr<double> rate =
+      PerSecond(coordinator_url, threads, scale, [&](tools::CoordinatorConnection& own, int t) {
+        std::shared_ptr<lease::LeaseTable> leases = own.Leases(app);
+        auto counter = std::make_shared<uint64_t>(1);
+        return [leases, counter, key = absl::StrCat("shard-", t)](int64_t i) -> absl::Status {
+          // Alternating owners: every take is a change of ownership, as in a failover.
+          absl::StatusOr<bool> won = leases->Take(key, *counter, absl::StrCat("bench-", i % 2));
+          if (!won.ok()) return won.status();
+          if (!*won) return absl::InternalError("a take of an uncontended lease lost");
+          ++*counter;
+          return absl::OkStatus();
+        };
+      });
+  (*coordinator)->DeleteApplication(app).IgnoreError();
+  if (!rate.ok()) return Failed(workload, rate.status());
+  return {{"Workload", workload}, {"Metrics", {{"TakesPerSecond", *rate}}}, {"Threads", threads}};
+}
+
+nlohmann::json RunCheckpoints(const std::string& coordinator_url, int threads,
+                              const BenchScale& scale) {
+  const std::string workload = absl::StrCat("checkpoints-", threads);
+  absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> coordinator =
+      Connect(coordinator_url);
+  if (!coordinator.ok()) return Failed(workload, coordinator.status());
+  const std::string app = Fresh("bench-checkpoints");
+  if (absl::Status s = PrepareLeases(**coordinator, app, threads); !s.ok()) {
+    return Failed(workload, s);
+  }
+  const checkpoint::Ownership owned{"bench", 1};
+  absl::StatusOr<double> rate =
+      PerSecond(coordinator_url, threads, scale, [&](tools::CoordinatorConnection& own, int t) {
+        std::shared_ptr<checkpoint::CheckpointStore> store = own.Checkpoints(app);
+        return [store, owned, key = absl::StrCat("shard-", t)](int64_t i) -> absl::Status {
+          auto position = checkpoint::ExtendedSequenceNumber::Of(absl::StrCat(1000000 + i), 0);
+          absl::StatusOr<bool> saved = store->Save(key, owned, *position, "");
+          if (!saved.ok()) return saved.status();
+          if (!*saved) return absl::InternalError("a checkpoint was refused");
+          return absl::OkStatus();
+        };
+      });
+  (*coordinator)->DeleteApplication(app).IgnoreError();
+  if (!rate.ok()) return Failed(workload, rate.status());
+  return {
+      {"Workload", workload}, {"Metrics", {{"CheckpointsPerSecond", *rate}}}, {"Threads", threads}};
+}
+
+nlohmann::json RunFailover(const std::string& endpoint, const CoordinatorArgs& coordinator,
+                           const std::string& eddy_cli, bool graceful, const BenchScale& scale) {
   (void)scale;
   const std::string workload = graceful ? "failover-graceful" : "failover-crash";
   const std::string name = Fresh("bench-failover");
@@ -102,20 +173,25 @@ nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_
 
   char dir_template[] = "/tmp/eddy-bench-failover-XXXXXX";
   const std::string dir = mkdtemp(dir_template) != nullptr ? dir_template : "/tmp";
+  const std::string url = coordinator.url.empty() ? "eddy://" + endpoint : coordinator.url;
   auto start_worker = [&](const std::string& id, tools::demo::ChildProcess* worker) {
-    return worker->Start(
-        eddy_cli, {"consume", "--application", name, "--stream-name", name, "--worker-id", id},
-        {{"EDDY_ENDPOINT", endpoint}}, absl::StrCat(dir, "/", id, ".out"),
-        absl::StrCat(dir, "/", id, ".log"));
+    std::vector<std::string> args = {"consume", "--application", name, "--stream-name",
+                                     name,      "--worker-id",   id,   "--coordinator",
+                                     url};
+    if (coordinator.session_ttl_millis > 0) {
+      args.insert(args.end(), {"--session-ttl-ms", std::to_string(coordinator.session_ttl_millis)});
+    }
+    return worker->Start(eddy_cli, args, {{"EDDY_ENDPOINT", endpoint}},
+                         absl::StrCat(dir, "/", id, ".out"), absl::StrCat(dir, "/", id, ".log"));
   };
   tools::demo::ChildProcess first;
   tools::demo::ChildProcess second;
+  absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> connection = Connect(url);
+  if (!connection.ok()) return Failed(workload, connection.status());
   if (auto s = start_worker("first", &first); !s.ok()) return Failed(workload, s);
-  auto remote = std::make_shared<client::CoordinatorClient>(
-      client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
-  client::RemoteLeaseTable leases(remote, name);
+  std::unique_ptr<lease::LeaseTable> leases = (*connection)->Leases(name);
   auto owner = [&]() -> std::string {
-    auto all = leases.List();
+    auto all = leases->List();
     return all.ok() && !all->empty() ? all->front().owner : "";
   };
   if (!WaitUntil([&] { return owner() == "first"; }, std::chrono::seconds(30))) {
@@ -178,8 +254,131 @@ nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
   if (!moved) return Failed(workload, absl::DeadlineExceededError("the lease never moved"));
-  return {{"Workload", workload},
-          {"Metrics", {{"Millis", static_cast<double>(first_record_at - stopped_at) / 1000.0}}}};
+  nlohmann::json result = {
+      {"Workload", workload},
+      {"Metrics", {{"Millis", static_cast<double>(first_record_at - stopped_at) / 1000.0}}}};
+  if (coordinator.session_ttl_millis > 0)
+    result["SessionTtlMillis"] = coordinator.session_ttl_millis;
+  return result;
+}
+
+namespace {
+
+// The index of the member of `endpoints` that leads now, -1 if none says so.
+int EtcdLeader(const std::vector<std::string>& endpoints) {
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    auto stub = etcdserverpb::Maintenance::NewStub(client::MakeChannel(endpoints[i]));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    etcdserverpb::StatusResponse status;
+    if (stub->Status(&context, etcdserverpb::StatusRequest(), &status).ok() &&
+        status.leader() != 0 && status.leader() == status.header().member_id()) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+nlohmann::json RunEtcdLeaderLoss(const std::string& endpoint, const CoordinatorArgs& coordinator,
+                                 const std::string& eddy_cli, const BenchScale& scale) {
+  (void)scale;
+  const std::string workload = "failover-etcd-leader";
+  absl::StatusOr<tools::CoordinatorUrl> url = tools::ParseCoordinatorUrl(coordinator.url);
+  if (!url.ok() || url->kind != tools::CoordinatorUrl::Kind::kEtcd ||
+      url->etcd.size() != coordinator.etcd_pids.size()) {
+    return Failed(workload, absl::InvalidArgumentError(
+                                "needs --coordinator etcd://… and --etcd-pids, one per member"));
+  }
+  const std::string name = Fresh("bench-leader");
+  client::StreamClient streams(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
+  v1::CreateStreamRequest create;
+  create.set_stream_name(name);
+  create.set_shard_count(1);
+  if (auto c = streams.CreateStream(create); !c.ok()) return Failed(workload, c.status());
+  char dir_template[] = "/tmp/eddy-bench-leader-XXXXXX";
+  const std::string dir = mkdtemp(dir_template) != nullptr ? dir_template : "/tmp";
+  tools::demo::ChildProcess worker;
+  std::vector<std::string> args = {"consume",      "--application", name,   "--stream-name",
+                                   name,           "--worker-id",   "only", "--coordinator",
+                                   coordinator.url};
+  if (coordinator.session_ttl_millis > 0) {
+    args.insert(args.end(), {"--session-ttl-ms", std::to_string(coordinator.session_ttl_millis)});
+  }
+  if (auto s = worker.Start(eddy_cli, args, {{"EDDY_ENDPOINT", endpoint}}, dir + "/only.out",
+                            dir + "/only.log");
+      !s.ok()) {
+    return Failed(workload, s);
+  }
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    client::StreamClient client(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
+    v1::PutRecordRequest put;
+    put.mutable_stream()->set_stream_name(name);
+    put.set_partition_key("k");
+    for (int i = 0; !stop && i < 600'000; ++i) {
+      put.set_data(absl::StrCat("eddy-produce|k|", i, "|"));
+      client.PutRecord(put).IgnoreError();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  tools::demo::OutputTail out;
+  out.Follow(dir + "/only.out");
+  std::vector<int64_t> processed;  // ProcessedAtMicros of every record, in order
+  auto poll = [&] {
+    for (const auto& r : out.Poll()) processed.push_back(r.processed_at_micros);
+  };
+  const bool steady = WaitUntil(
+      [&] {
+        poll();
+        return processed.size() > 1000;
+      },
+      std::chrono::seconds(60));
+  const int leader = EtcdLeader(url->etcd);
+  nlohmann::json result;
+  if (!steady || leader < 0) {
+    result = Failed(workload, absl::DeadlineExceededError("no steady processing or no leader"));
+  } else {
+    const int64_t killed_at = absl::ToUnixMicros(absl::Now());
+    kill(coordinator.etcd_pids[static_cast<size_t>(leader)], SIGKILL);
+    // How long the coordinator refuses writes: until a checkpoint through a fresh
+    // connection succeeds.
+    double outage_millis = -1;
+    if (auto probe = Connect(coordinator.url); probe.ok()) {
+      const std::string app = Fresh("bench-leader-probe");
+      for (const auto until = Clock::now() + std::chrono::seconds(30); Clock::now() < until;) {
+        if ((*probe)->CreateApplication(app).ok()) {
+          outage_millis = static_cast<double>(absl::ToUnixMicros(absl::Now()) - killed_at) / 1e3;
+          break;
+        }
+      }
+      (*probe)->DeleteApplication(app).IgnoreError();
+    }
+    // The longest pause in processing over the next 10 s (records arrive every ~1 ms).
+    WaitUntil(
+        [&] {
+          poll();
+          return false;
+        },
+        std::chrono::seconds(10));
+    int64_t previous = 0, longest = 0;
+    for (int64_t at : processed) {
+      if (previous != 0 && at >= killed_at - 1'000'000) longest = std::max(longest, at - previous);
+      previous = at;
+    }
+    result = {{"Workload", workload},
+              {"Metrics",
+               {{"Millis", static_cast<double>(longest) / 1e3},
+                {"CoordinatorOutageMillis", outage_millis}}},
+              {"Notes", "longest pause in processing around the kill; outage: until a write"}};
+  }
+  stop = true;
+  producer.join();
+  worker.Stop(SIGTERM, std::chrono::seconds(10));
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return result;
 }
 
 }  // namespace eddy::bench

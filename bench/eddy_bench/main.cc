@@ -3,8 +3,10 @@
 //
 //   eddy-bench run --system eddy|redis|nats|kinesalite|kinesis-poll|kinesis-push
 //                  --endpoint HOST:PORT --label NAME
-//                  [--workloads ingest,latency,fanout,checkpoints,failover] [--smoke]
+//                  [--workloads ingest,latency,fanout,leases,checkpoints,failover,
+//                               failover-etcd-leader] [--smoke]
 //                  [--run N] [--server-pid PID] [--eddy-cli PATH]
+//                  [--coordinator eddy://…|etcd://…] [--session-ttl-ms MS] [--etcd-pids P,…]
 //       prints one JSON object per result line
 //   eddy-bench report RESULTS.jsonl...
 //       prints the markdown tables (median, min–max, ratio to the best peer)
@@ -24,6 +26,7 @@ struct RunArgs {
   bool slow_peer = false;
   int run = 1;
   int server_pid = 0;
+  eddy::bench::CoordinatorArgs coordinator;
 };
 
 int Run(const RunArgs& args) {
@@ -36,6 +39,8 @@ int Run(const RunArgs& args) {
   }
   const BenchScale scale =
       args.slow_peer ? BenchScale::ForSlowPeer(args.smoke) : BenchScale::For(args.smoke);
+  const std::string coordinator_url =
+      args.coordinator.url.empty() ? "eddy://" + args.endpoint : args.coordinator.url;
   int failures = 0;
   auto emit = [&](nlohmann::json result) {
     result["System"] = args.label.empty() ? args.system : args.label;
@@ -54,12 +59,16 @@ int Run(const RunArgs& args) {
           emit(RunFanOut(**system, consumers, live, scale, args.server_pid));
         }
       }
+    } else if (workload == "leases") {
+      for (int threads : {1, 8}) emit(RunLeaseTakes(coordinator_url, threads, scale));
     } else if (workload == "checkpoints") {
-      for (int threads : {1, 8}) emit(RunCheckpoints(args.endpoint, threads, scale));
+      for (int threads : {1, 8}) emit(RunCheckpoints(coordinator_url, threads, scale));
     } else if (workload == "failover") {
       for (bool graceful : {false, true}) {
-        emit(RunFailover(args.endpoint, args.eddy_cli, graceful, scale));
+        emit(RunFailover(args.endpoint, args.coordinator, args.eddy_cli, graceful, scale));
       }
+    } else if (workload == "failover-etcd-leader") {
+      emit(RunEtcdLeaderLoss(args.endpoint, args.coordinator, args.eddy_cli, scale));
     } else {
       std::cerr << "unknown workload " << workload << "\n";
       return 2;
@@ -82,7 +91,8 @@ int main(int argc, char** argv) {
   run->add_option("--endpoint", args.endpoint, "host:port")->required();
   run->add_option("--label", args.label, "name in the results (default: the system)");
   run->add_option("--workloads", args.workloads,
-                  "comma-separated: ingest, latency, fanout, checkpoints, failover")
+                  "comma-separated: ingest, latency, fanout, leases, checkpoints, failover, "
+                  "failover-etcd-leader")
       ->capture_default_str();
   run->add_flag("--smoke", args.smoke, "each workload for about a second");
   run->add_flag("--slow-peer", args.slow_peer,
@@ -91,6 +101,14 @@ int main(int argc, char** argv) {
   run->add_option("--server-pid", args.server_pid,
                   "measure this server process's CPU per GB delivered in fan-out");
   run->add_option("--eddy-cli", args.eddy_cli, "the eddy binary (failover workload)");
+  run->add_option("--coordinator", args.coordinator.url,
+                  "coordination workloads: eddy://HOST:PORT (default: the broker at --endpoint) "
+                  "or etcd://HOST:PORT,...");
+  run->add_option("--session-ttl-ms", args.coordinator.session_ttl_millis,
+                  "failover workloads on etcd: the workers' session TTL");
+  run->add_option("--etcd-pids", args.coordinator.etcd_pids,
+                  "failover-etcd-leader: the etcd members' pids, in --coordinator order")
+      ->delimiter(',');
   std::vector<std::string> files;
   CLI::App* report = app.add_subcommand("report", "markdown tables from result files");
   report->add_option("files", files, "JSON-lines result files")->required();

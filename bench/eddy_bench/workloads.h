@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "bench/eddy_bench/stream_system.h"
@@ -42,12 +43,26 @@ nlohmann::json RunLatency(StreamSystem& system, const BenchScale& scale);
 nlohmann::json RunFanOut(StreamSystem& system, int consumers, bool live, const BenchScale& scale,
                          int server_pid = 0);
 
-// Eddy only.
-// Checkpoints per second through the broker's coordinator from `threads` threads.
-nlohmann::json RunCheckpoints(const std::string& endpoint, int threads, const BenchScale& scale);
+// Eddy only. The coordination workloads run on the coordinator a URL names
+// (eddy://HOST:PORT, etcd://HOST:PORT,…; tools/coordinator_url.h).
+struct CoordinatorArgs {
+  std::string url;                 // empty: the broker at the endpoint
+  int64_t session_ttl_millis = 0;  // workers' --session-ttl-ms (etcd); 0: their default
+  std::vector<int> etcd_pids;      // the etcd members' processes, in the URL's order
+};
+// Lease takes per second from `threads` threads, each taking its own lease over and over.
+nlohmann::json RunLeaseTakes(const std::string& coordinator_url, int threads,
+                             const BenchScale& scale);
+// Checkpoints per second from `threads` threads.
+nlohmann::json RunCheckpoints(const std::string& coordinator_url, int threads,
+                              const BenchScale& scale);
 // Time from stopping a worker (SIGKILL, or SIGTERM when `graceful`) to the first record
 // processed by the other worker, with default settings. `eddy_cli` runs the workers.
-nlohmann::json RunFailover(const std::string& endpoint, const std::string& eddy_cli, bool graceful,
-                           const BenchScale& scale);
+nlohmann::json RunFailover(const std::string& endpoint, const CoordinatorArgs& coordinator,
+                           const std::string& eddy_cli, bool graceful, const BenchScale& scale);
+// One worker on etcd, records every millisecond, the etcd leader SIGKILLed: the longest
+// pause in processing, and how long until the coordinator takes writes again.
+nlohmann::json RunEtcdLeaderLoss(const std::string& endpoint, const CoordinatorArgs& coordinator,
+                                 const std::string& eddy_cli, const BenchScale& scale);
 
 }  // namespace eddy::bench

@@ -59,8 +59,8 @@ class ConsumerTest : public BrokerTest {
     if (transport_ != "grpc") {
       const std::string url =
           kinesis_url_.empty() ? "http://" + broker_.kinesis_address() : kinesis_url_;
-      args.insert(args.end(), {"--endpoint-url", url,
-                               "--coordinator", "eddy://" + broker_.address()});
+      args.insert(args.end(),
+                  {"--endpoint-url", url, "--coordinator", "eddy://" + broker_.address()});
       if (transport_ == "kinesis-h2") args.push_back("--http2");
       for (const auto& [name, value] : AwsTestEnvironment()) env[name] = value;
     }

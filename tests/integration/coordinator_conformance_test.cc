@@ -146,8 +146,7 @@ class CoordinatorConformanceTest : public ::testing::Test {
   std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
 };
 
-using Backends =
-    ::testing::Types<EmbeddedBackend, RemoteBackend, OneMemberEtcd, ThreeMemberEtcd>;
+using Backends = ::testing::Types<EmbeddedBackend, RemoteBackend, OneMemberEtcd, ThreeMemberEtcd>;
 TYPED_TEST_SUITE(CoordinatorConformanceTest, Backends);
 
 TYPED_TEST(CoordinatorConformanceTest, CreateIfAbsentWinsOnceAndListsInKeyOrder) {

@@ -61,11 +61,11 @@ void EtcdCluster::Launch(int i) {
 
 bool EtcdCluster::WaitServing(int i) {
   return WaitFor(
-      [&] {
-        return !members_[i].process->Alive() ||
-               ListensOn(members_[i].process->pid(), members_[i].client_port);
-      },
-      std::chrono::seconds(30)) &&
+             [&] {
+               return !members_[i].process->Alive() ||
+                      ListensOn(members_[i].process->pid(), members_[i].client_port);
+             },
+             std::chrono::seconds(30)) &&
          members_[i].process->Alive();
 }
 

@@ -2,6 +2,8 @@
 // with their session, a frozen etcd ends the session on the worker's own clock, quorum loss
 // refuses changes without losing any, and an answer lost with the leader is decided by
 // reading. (The lease rules themselves: coordinator_conformance_test.)
+#include "coordination/etcd_coordinator.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -11,7 +13,6 @@
 #include "client/remote_coordinator.h"
 #include "common/errors.h"
 #include "common/testing/temp_dir.h"
-#include "coordination/etcd_coordinator.h"
 #include "tests/integration/etcd_cluster.h"
 
 namespace eddy::testing {

@@ -34,10 +34,10 @@ class EtcdWorkersTest : public ConsumerTest {
   BackgroundProcess& StartEtcdWorker(const std::string& id,
                                      const std::string& etcd_host = "127.0.0.1",
                                      const std::vector<std::string>& launcher = {}) {
-    return StartWorker(id, kFailoverMillis, ScriptedWorkerBinary(),
-                       {"--etcd", absl::StrJoin(cluster_->endpoints(etcd_host), ","),
-                        "--session-ttl-ms", "2000"},
-                       launcher);
+    return StartWorker(
+        id, kFailoverMillis, ScriptedWorkerBinary(),
+        {"--etcd", absl::StrJoin(cluster_->endpoints(etcd_host), ","), "--session-ttl-ms", "2000"},
+        launcher);
   }
 
   // How many leases each worker owns, as etcd has them.
@@ -49,9 +49,9 @@ class EtcdWorkersTest : public ConsumerTest {
 
   // The lease table in etcd, as `eddy leases --coordinator etcd://…` prints it.
   nlohmann::json EtcdLeases() {
-    CommandResult leases = RunEddy({"leases", "--application", "app", "--coordinator", EtcdUrl(),
-                                    "--output", "json"},
-                                   broker_.address());
+    CommandResult leases =
+        RunEddy({"leases", "--application", "app", "--coordinator", EtcdUrl(), "--output", "json"},
+                broker_.address());
     nlohmann::json json = nlohmann::json::parse(leases.out, nullptr, false);
     return json.is_object() ? json["Leases"] : nlohmann::json::array();
   }
@@ -96,8 +96,8 @@ class EtcdWorkersTest : public ConsumerTest {
       for (const Batch& batch : sorted) {
         for (const auto& [other, end] : last_end) {
           EXPECT_TRUE(other == batch.worker || end <= batch.start)
-              << shard << ": " << batch.worker << " started a batch at " << batch.start
-              << " while " << other << " was in one until " << end;
+              << shard << ": " << batch.worker << " started a batch at " << batch.start << " while "
+              << other << " was in one until " << end;
         }
         last_end[batch.worker] = std::max(last_end[batch.worker], batch.end);
       }
@@ -208,8 +208,7 @@ TEST_F(PartitionTest, AWorkerCutOffStopsBeforeOthersTakeItsLeasesAndRejoinsClean
   cluster_ = std::make_unique<EtcdCluster>(dir_.path() + "/etcd", 1, namespace_.host_address());
   ASSERT_TRUE(cluster_->Start());
   CreateStream("s", 2);
-  BackgroundProcess& cut =
-      StartEtcdWorker("cut", namespace_.host_address(), namespace_.Launcher());
+  BackgroundProcess& cut = StartEtcdWorker("cut", namespace_.host_address(), namespace_.Launcher());
   StartEtcdWorker("other", namespace_.host_address());
   ASSERT_TRUE(WaitFor(
       [&] {

@@ -56,8 +56,7 @@ bool NetworkNamespace::Create(std::string* why) {
                   Ip(ip, "addr add " + host_address_ + "/30 dev " + host_link_) &&
                   Ip(ip, "link set " + host_link_ + " up") &&
                   Ip(ip, in + "addr add " + inside_address_ + "/30 dev " + inside_link_) &&
-                  Ip(ip, in + "link set " + inside_link_ + " up") &&
-                  Ip(ip, in + "link set lo up");
+                  Ip(ip, in + "link set " + inside_link_ + " up") && Ip(ip, in + "link set lo up");
   if (!ok) *why = "could not set up the veth pair of " + name_;
   return ok;
 }
@@ -67,8 +66,8 @@ std::vector<std::string> NetworkNamespace::Launcher() const {
 }
 
 bool NetworkNamespace::Cut() {
-  return Ip(FindProgram("ip"),
-            "netns exec " + name_ + " " + FindProgram("ip") + " link set " + inside_link_ + " down");
+  return Ip(FindProgram("ip"), "netns exec " + name_ + " " + FindProgram("ip") + " link set " +
+                                   inside_link_ + " down");
 }
 
 bool NetworkNamespace::Heal() {
