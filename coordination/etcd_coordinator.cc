@@ -18,6 +18,8 @@ using lease::Lease;
 // A compare that lost to a concurrent writer is decided again on a fresh read; each round
 // means another writer moved the lease, so a bounded number always suffices in practice.
 constexpr int kMaxRounds = 64;
+// Leases whose last seen state is kept (a worker touches a few hundred at most).
+constexpr size_t kMaxCachedLeases = 100'000;
 
 int64_t SteadyMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -97,15 +99,6 @@ Lease Effective(Lease record, const std::string& owner_value) {
 }
 
 }  // namespace
-
-// One linearizable read of a lease: its record and owner key, at one revision.
-struct EtcdCoordinator::Snapshot {
-  std::optional<Lease> lease;  // effective
-  std::string record_bytes;
-  int64_t record_mod = 0;  // 0: no record
-  std::string owner_value;
-  int64_t owner_mod = 0;  // 0: no owner key
-};
 
 EtcdCoordinator::EtcdCoordinator(EtcdCoordinatorOptions options)
     : options_(std::move(options)), client_(options_.client) {}
@@ -188,24 +181,23 @@ absl::StatusOr<std::vector<std::string>> EtcdCoordinator::ListApplications() {
   return apps;
 }
 
-absl::StatusOr<EtcdCoordinator::Snapshot> EtcdCoordinator::Read(const std::string& app,
-                                                                const std::string& key) {
-  TxnRequest txn;  // reads only: one revision for all three, served without a Raft write
-  *txn.add_success() = RangeOp(AppKey(app));
-  *txn.add_success() = RangeOp(RecordPrefix(app) + key);
-  *txn.add_success() = RangeOp(OwnerPrefix(app) + key);
-  absl::StatusOr<TxnResponse> response = client_.Txn(txn);
-  if (!response.ok()) return response.status();
-  if (response->responses_size() != 3) {
+std::vector<RequestOp> EtcdCoordinator::SnapshotReads(const std::string& app,
+                                                      const std::string& key) const {
+  return {RangeOp(AppKey(app)), RangeOp(RecordPrefix(app) + key), RangeOp(OwnerPrefix(app) + key)};
+}
+
+absl::StatusOr<EtcdCoordinator::Snapshot> EtcdCoordinator::ParseSnapshot(
+    const std::string& app, const google::protobuf::RepeatedPtrField<ResponseOp>& responses) {
+  if (responses.size() != 3) {
     return common::InternalFailure("etcd answered a three-read Txn with another shape");
   }
-  if (OnlyKv(response->responses(0)) == nullptr) return UnknownApplication(app);
+  if (OnlyKv(responses[0]) == nullptr) return UnknownApplication(app);
   Snapshot snapshot;
-  if (const mvccpb::KeyValue* owner = OnlyKv(response->responses(2))) {
+  if (const mvccpb::KeyValue* owner = OnlyKv(responses[2])) {
     snapshot.owner_value = owner->value();
     snapshot.owner_mod = owner->mod_revision();
   }
-  if (const mvccpb::KeyValue* record = OnlyKv(response->responses(1))) {
+  if (const mvccpb::KeyValue* record = OnlyKv(responses[1])) {
     absl::StatusOr<Lease> lease = lease::DecodeLease(record->value());
     if (!lease.ok()) return lease.status();
     snapshot.record_bytes = record->value();
@@ -213,6 +205,37 @@ absl::StatusOr<EtcdCoordinator::Snapshot> EtcdCoordinator::Read(const std::strin
     snapshot.lease = Effective(std::move(*lease), snapshot.owner_value);
   }
   return snapshot;
+}
+
+absl::StatusOr<EtcdCoordinator::Snapshot> EtcdCoordinator::Read(const std::string& app,
+                                                                const std::string& key) {
+  TxnRequest txn;  // reads only: one revision for all three, served without a Raft write
+  for (RequestOp& op : SnapshotReads(app, key)) *txn.add_success() = std::move(op);
+  absl::StatusOr<TxnResponse> response = client_.Txn(txn);
+  if (!response.ok()) return response.status();
+  absl::StatusOr<Snapshot> snapshot = ParseSnapshot(app, response->responses());
+  if (snapshot.ok()) Remember(app, key, *snapshot);
+  return snapshot;
+}
+
+std::optional<EtcdCoordinator::Snapshot> EtcdCoordinator::Cached(const std::string& app,
+                                                                 const std::string& key) {
+  absl::MutexLock lock(&cache_mu_);
+  auto it = cache_.find(RecordPrefix(app) + key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+void EtcdCoordinator::Remember(const std::string& app, const std::string& key,
+                               const Snapshot& snapshot) {
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() >= kMaxCachedLeases) cache_.clear();  // a bound, not a policy
+  cache_[RecordPrefix(app) + key] = snapshot;
+}
+
+void EtcdCoordinator::Forget(const std::string& app, const std::string& key) {
+  absl::MutexLock lock(&cache_mu_);
+  cache_.erase(RecordPrefix(app) + key);
 }
 
 absl::StatusOr<bool> EtcdCoordinator::Apply(const std::string& app, const std::string& key,
@@ -227,16 +250,30 @@ absl::StatusOr<bool> EtcdCoordinator::Mutate(const std::string& app, const std::
   if (absl::Status s = lease::ValidateLeaseKey(key); !s.ok()) return s;
   const std::string record_key = RecordPrefix(app) + key;
   const std::string owner_key = OwnerPrefix(app) + key;
+  // The last state this coordinator saw of the lease serves as the compare's expectation:
+  // right, the write lands in one round trip; wrong, the Txn fails its compare and its
+  // failure branch brings the current state. Only an answer from current state counts:
+  // a change that does not apply to cached state is decided again on a fresh read.
+  std::optional<Snapshot> snapshot = Cached(app, key);
+  bool fresh = false;
   // What an earlier round wrote when its answer was lost: if the record holds exactly that
   // now, that round won.
   std::optional<std::string> maybe_landed;
   for (int round = 0; round < kMaxRounds; ++round) {
-    absl::StatusOr<Snapshot> snapshot = Read(app, key);
-    if (!snapshot.ok()) return snapshot.status();
+    if (!snapshot.has_value()) {
+      absl::StatusOr<Snapshot> read = Read(app, key);
+      if (!read.ok()) return read.status();
+      snapshot = std::move(*read);
+      fresh = true;
+    }
     if (maybe_landed.has_value() && snapshot->record_bytes == *maybe_landed) return true;
     std::optional<Lease> lease = snapshot->lease;
     absl::StatusOr<bool> won = change(lease);
-    if (!won.ok() || !*won) return won;
+    if (!won.ok() || !*won) {
+      if (fresh) return won;
+      snapshot.reset();  // perhaps stale: decide on what is there now
+      continue;
+    }
 
     TxnRequest txn;
     *txn.add_compare() = CompareRevision(AppKey(app), Compare::CREATE, Compare::GREATER, 0);
@@ -244,31 +281,55 @@ absl::StatusOr<bool> EtcdCoordinator::Mutate(const std::string& app, const std::
         CompareRevision(record_key, Compare::MOD, Compare::EQUAL, snapshot->record_mod);
     *txn.add_compare() =
         CompareRevision(owner_key, Compare::MOD, Compare::EQUAL, snapshot->owner_mod);
-    std::string written;  // the record's new bytes ("" when it is deleted)
+    for (RequestOp& op : SnapshotReads(app, key)) *txn.add_failure() = std::move(op);
+    Snapshot after;  // the lease once the write lands (revisions filled in below)
+    bool owner_written = false;
     if (lease.has_value()) {
-      written = lease::EncodeLease(*lease);
-      *txn.add_success() = PutOp(record_key, written);
+      after.record_bytes = lease::EncodeLease(*lease);
+      *txn.add_success() = PutOp(record_key, after.record_bytes);
       if (!lease->owner.empty()) {
-        const std::string value = OwnerValue(lease->owner, lease->epoch);
+        after.owner_value = OwnerValue(lease->owner, lease->epoch);
         // A new ownership attaches to this worker's session: it ends with the session.
-        if (value != snapshot->owner_value) {
-          *txn.add_success() = PutOp(owner_key, value, session_lease_.load());
+        if (after.owner_value != snapshot->owner_value) {
+          *txn.add_success() = PutOp(owner_key, after.owner_value, session_lease_.load());
+          owner_written = true;
+        } else {
+          after.owner_mod = snapshot->owner_mod;
         }
       } else if (snapshot->owner_mod != 0) {
         *txn.add_success() = DeleteOp(owner_key);
       }
+      after.lease = lease;
     } else {
       *txn.add_success() = DeleteOp(record_key);
       if (snapshot->owner_mod != 0) *txn.add_success() = DeleteOp(owner_key);
     }
     absl::StatusOr<TxnResponse> response = client_.Txn(txn);
-    if (response.ok() && response->succeeded()) return true;
-    if (!response.ok()) {
-      if (!Ambiguous(response.status())) return response.status();
-      // Perhaps applied: the next read tells (a record deleted reads as "").
-      maybe_landed = written;
+    if (response.ok() && response->succeeded()) {
+      const int64_t revision = response->header().revision();
+      if (lease.has_value()) {
+        after.record_mod = revision;
+        if (owner_written) after.owner_mod = revision;
+        Remember(app, key, after);
+      } else {
+        Forget(app, key);
+      }
+      return true;
     }
-    // Lost the compare (or do not know): decide again on what is there now.
+    if (response.ok()) {
+      // Lost the compare: the failure branch read what is there now.
+      absl::StatusOr<Snapshot> current = ParseSnapshot(app, response->responses());
+      if (!current.ok()) return current.status();
+      Remember(app, key, *current);
+      snapshot = std::move(*current);
+      fresh = true;
+      continue;
+    }
+    if (!Ambiguous(response.status())) return response.status();
+    // Perhaps applied: the next read tells (a record deleted reads as "").
+    maybe_landed = after.record_bytes;
+    Forget(app, key);
+    snapshot.reset();
   }
   return common::WithErrorType(
       absl::AbortedError(absl::StrCat("lease ", key, " of ", app, " kept changing under ",

@@ -20,12 +20,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "checkpoint/checkpoint_store.h"
 #include "client/remote_coordinator.h"
 #include "coordination/etcd_client.h"
@@ -116,8 +118,24 @@ class EtcdCoordinator {
   void DetachSession(int64_t lease_id);
 
  private:
-  struct Snapshot;
+  // One lease as read at one revision: its record and owner key.
+  struct Snapshot {
+    std::optional<lease::Lease> lease;  // effective: unowned unless the owner key says so
+    std::string record_bytes;
+    int64_t record_mod = 0;  // 0: no record
+    std::string owner_value;
+    int64_t owner_mod = 0;  // 0: no owner key
+  };
+  // The three reads of a snapshot: the application key, the record, the owner key.
+  std::vector<etcdserverpb::RequestOp> SnapshotReads(const std::string& app,
+                                                     const std::string& key) const;
+  absl::StatusOr<Snapshot> ParseSnapshot(
+      const std::string& app,
+      const google::protobuf::RepeatedPtrField<etcdserverpb::ResponseOp>& responses);
   absl::StatusOr<Snapshot> Read(const std::string& app, const std::string& key);
+  std::optional<Snapshot> Cached(const std::string& app, const std::string& key);
+  void Remember(const std::string& app, const std::string& key, const Snapshot& snapshot);
+  void Forget(const std::string& app, const std::string& key);
   absl::StatusOr<bool> Apply(const std::string& app, const std::string& key,
                              const absl::StatusOr<lease::LeaseChange>& change);
   absl::StatusOr<bool> Mutate(const std::string& app, const std::string& key,
@@ -125,6 +143,10 @@ class EtcdCoordinator {
 
   const EtcdCoordinatorOptions options_;
   EtcdClient client_;
+  absl::Mutex cache_mu_;
+  // The last state seen of each lease, by record key: a compare's expectation (never an
+  // answer).
+  std::map<std::string, Snapshot> cache_ ABSL_GUARDED_BY(cache_mu_);
   std::atomic<int64_t> session_lease_{0};
   std::atomic<int64_t> session_valid_until_{0};
 };
