@@ -124,7 +124,11 @@ std::unique_ptr<checkpoint::CheckpointStore> EtcdCoordinator::Checkpoints(
   return std::make_unique<lease::CheckpointView<EtcdCoordinator>>(*this, application);
 }
 
-void EtcdCoordinator::AttachSession(int64_t lease_id, int64_t valid_until_millis) {
+void EtcdCoordinator::AttachSession(int64_t lease_id, int64_t ttl_millis,
+                                    int64_t valid_until_millis) {
+  // The margin covers the clock rates of this host and the etcd leader differing, and the
+  // time between a check and the batch it admits.
+  session_margin_millis_ = std::max<int64_t>(ttl_millis / 10, 20);
   session_valid_until_ = valid_until_millis;
   session_lease_ = lease_id;
 }
@@ -139,10 +143,8 @@ void EtcdCoordinator::DetachSession(int64_t lease_id) {
 }
 
 bool EtcdCoordinator::SessionValid() const {
-  // The margin covers the clock rates of this host and the etcd leader differing, and the
-  // time between this check and the batch it admits.
-  const int64_t margin = std::max<int64_t>(options_.session_ttl_millis / 10, 20);
-  return session_lease_.load() != 0 && SteadyMillis() + margin < session_valid_until_.load();
+  return session_lease_.load() != 0 &&
+         SteadyMillis() + session_margin_millis_.load() < session_valid_until_.load();
 }
 
 absl::StatusOr<bool> EtcdCoordinator::CreateApplication(const std::string& application) {
@@ -256,17 +258,31 @@ absl::StatusOr<bool> EtcdCoordinator::Mutate(const std::string& app, const std::
   // a change that does not apply to cached state is decided again on a fresh read.
   std::optional<Snapshot> snapshot = Cached(app, key);
   bool fresh = false;
-  // What an earlier round wrote when its answer was lost: if the record holds exactly that
-  // now, that round won.
-  std::optional<std::string> maybe_landed;
-  for (int round = 0; round < kMaxRounds; ++round) {
+  // What an earlier round wrote when its answer was lost: if the lease holds exactly that
+  // now, at a newer revision than that round compared, that round won.
+  struct Unanswered {
+    int64_t record_mod = 0;  // what the lost round compared against
+    std::string record_bytes;
+    std::string owner_value;
+  };
+  std::optional<Unanswered> maybe_landed;
+  // Rounds are bounded in time as well: a store that keeps failing writes must not hold
+  // the caller (a worker's renewals) for long.
+  const auto give_up = std::chrono::steady_clock::now() + 2 * client_.timeout();
+  for (int round = 0; round < kMaxRounds && std::chrono::steady_clock::now() < give_up;
+       ++round) {
     if (!snapshot.has_value()) {
       absl::StatusOr<Snapshot> read = Read(app, key);
       if (!read.ok()) return read.status();
       snapshot = std::move(*read);
       fresh = true;
     }
-    if (maybe_landed.has_value() && snapshot->record_bytes == *maybe_landed) return true;
+    if (maybe_landed.has_value() && snapshot->record_mod != maybe_landed->record_mod &&
+        snapshot->record_bytes == maybe_landed->record_bytes &&
+        snapshot->owner_value == maybe_landed->owner_value) {
+      Remember(app, key, *snapshot);
+      return true;
+    }
     std::optional<Lease> lease = snapshot->lease;
     absl::StatusOr<bool> won = change(lease);
     if (!won.ok() || !*won) {
@@ -291,7 +307,13 @@ absl::StatusOr<bool> EtcdCoordinator::Mutate(const std::string& app, const std::
         after.owner_value = OwnerValue(lease->owner, lease->epoch);
         // A new ownership attaches to this worker's session: it ends with the session.
         if (after.owner_value != snapshot->owner_value) {
-          *txn.add_success() = PutOp(owner_key, after.owner_value, session_lease_.load());
+          const int64_t session = session_lease_.load();
+          if (session == 0 && options_.require_session) {
+            return common::WithErrorType(
+                absl::UnavailableError("no live etcd session to hold a new lease under"),
+                common::kInternalFailure);
+          }
+          *txn.add_success() = PutOp(owner_key, after.owner_value, session);
           owner_written = true;
         } else {
           after.owner_mod = snapshot->owner_mod;
@@ -327,13 +349,13 @@ absl::StatusOr<bool> EtcdCoordinator::Mutate(const std::string& app, const std::
     }
     if (!Ambiguous(response.status())) return response.status();
     // Perhaps applied: the next read tells (a record deleted reads as "").
-    maybe_landed = after.record_bytes;
+    maybe_landed = Unanswered{snapshot->record_mod, after.record_bytes, after.owner_value};
     Forget(app, key);
     snapshot.reset();
   }
   return common::WithErrorType(
-      absl::AbortedError(absl::StrCat("lease ", key, " of ", app, " kept changing under ",
-                                      kMaxRounds, " attempts to update it")),
+      absl::AbortedError(absl::StrCat("lease ", key, " of ", app,
+                                      ": no answer from etcd settled the update in time")),
       common::kInternalFailure);
 }
 

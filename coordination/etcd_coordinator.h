@@ -45,6 +45,10 @@ struct EtcdCoordinatorOptions {
   // its minimum (about 2 s with default election timeouts). A crashed worker's leases are
   // free this long after its last keepalive.
   int64_t session_ttl_millis = 10'000;
+  // Workers (the scheduler): a new ownership is written only under a live session, so
+  // that it ends with the session; without one a take fails (retryably). Off for admin
+  // tools and tests, whose owner keys are attached to no etcd lease.
+  bool require_session = false;
 };
 
 class EtcdCoordinator {
@@ -112,8 +116,8 @@ class EtcdCoordinator {
   const EtcdCoordinatorOptions& options() const { return options_; }
 
   // The session's side (etcd_session.cc): the etcd lease new owner keys attach to (0:
-  // none), and until when (steady clock, ms) it is known alive.
-  void AttachSession(int64_t lease_id, int64_t valid_until_millis);
+  // none), its granted TTL, and until when (steady clock, ms) it is known alive.
+  void AttachSession(int64_t lease_id, int64_t ttl_millis, int64_t valid_until_millis);
   void ExtendSession(int64_t lease_id, int64_t valid_until_millis);
   void DetachSession(int64_t lease_id);
 
@@ -149,6 +153,7 @@ class EtcdCoordinator {
   std::map<std::string, Snapshot> cache_ ABSL_GUARDED_BY(cache_mu_);
   std::atomic<int64_t> session_lease_{0};
   std::atomic<int64_t> session_valid_until_{0};
+  std::atomic<int64_t> session_margin_millis_{0};
 };
 
 }  // namespace eddy::coordination

@@ -68,6 +68,8 @@ class EtcdSession final : public client::WorkerSession {
     if (ended_) return;
     ended_ = true;
     end_status_ = why;
+    // From now on nothing is valid under this session, before anyone hears it ended.
+    if (lease_id_ != 0) coordinator_.DetachSession(lease_id_);
     if (watch_context_ != nullptr) watch_context_->TryCancel();
   }
 
@@ -96,7 +98,15 @@ class EtcdSession final : public client::WorkerSession {
     const int64_t id = granted->id();
     const int64_t ttl_millis = granted->ttl() * 1000;
     int64_t valid_until = sent + ttl_millis;
-    coordinator_.AttachSession(id, valid_until);
+    {
+      absl::MutexLock lock(&mu_);
+      if (ended_) {  // cancelled while the grant was on its way
+        client.LeaseRevoke(id).IgnoreError();
+        return;
+      }
+      lease_id_ = id;
+      coordinator_.AttachSession(id, ttl_millis, valid_until);
+    }
     watcher_ = std::thread([this] { WatchLoop(); });
     int64_t next = sent + ttl_millis / 3;
     while (!WaitEnded(std::max<int64_t>(next - SteadyMillis(), 0))) {
@@ -211,6 +221,7 @@ class EtcdSession final : public client::WorkerSession {
   int available_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int64_t lease_id_ ABSL_GUARDED_BY(mu_) = 0;  // once granted
   std::thread keepalive_;
   std::thread watcher_;  // started and joined by the keepalive thread only
 };

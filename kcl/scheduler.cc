@@ -75,7 +75,7 @@ class SchedulerImpl final : public Scheduler {
     int64_t next_take = 0;
     while (!shutdown_.HasBeenNotified()) {
       const int64_t now = config_.clock->NowMillis();
-      if (session_broken_.exchange(false)) {
+      if (SessionBreakPending()) {
         // The coordinator saw this worker's session break and freed its leases: stop
         // processing them at once (others may already hold them).
         for (const std::string& key : coordinator_->DropAll()) {
@@ -84,6 +84,8 @@ class SchedulerImpl final : public Scheduler {
           auto it = consumers_.find(key);
           if (it != consumers_.end()) it->second->LeaseLost();
         }
+        absl::MutexLock lock(&session_mu_);
+        break_pending_ = false;  // the session thread may open a new session now
       }
       if (now >= next_renew) {
         for (const std::string& key : coordinator_->RenewAll()) {
@@ -175,10 +177,15 @@ class SchedulerImpl final : public Scheduler {
         std::chrono::milliseconds(std::clamp<int64_t>(config_.failover_millis / 3, 100, 30'000));
     if (!config_.etcd_endpoints.empty()) {
       coordination::EtcdCoordinatorOptions options;
-      options.client = coordination::EtcdClientOptions{config_.etcd_endpoints, deadline};
       options.session_ttl_millis = config_.etcd_session_ttl_millis > 0
                                        ? config_.etcd_session_ttl_millis
                                        : config_.failover_millis;
+      // Keepalives too must answer within a third of the TTL.
+      options.client = coordination::EtcdClientOptions{
+          config_.etcd_endpoints,
+          std::min(deadline, std::chrono::milliseconds(std::max<int64_t>(
+                                 options.session_ttl_millis / 3, 100)))};
+      options.require_session = true;
       etcd_ = std::make_unique<coordination::EtcdCoordinator>(options);
       if (absl::Status s = WaitForCoordinator(
               [&] { return etcd_->CreateApplication(config_.application_name).status(); });
@@ -260,11 +267,28 @@ class SchedulerImpl final : public Scheduler {
           absl::MutexLock lock(&session_mu_);
           session_ = nullptr;
           if (session_stopping_) return;
+          if (live) break_pending_ = true;
         }
-        if (live) session_broken_ = true;
+        if (live) {
+          // No new session before the Run loop has dropped what the broken one held: a
+          // consumer that ran no check during the break must never find its old lease
+          // valid under a new session (others may hold it by now).
+          Wake(false);
+          absl::MutexLock lock(&session_mu_);
+          session_mu_.Await(absl::Condition(this, &SchedulerImpl::BreakHandledOrStopping));
+          if (session_stopping_) return;
+        }
         shutdown_.WaitForNotificationWithTimeout(backoff.Next());
       }
     });
+  }
+
+  bool SessionBreakPending() {
+    absl::MutexLock lock(&session_mu_);
+    return break_pending_;
+  }
+  bool BreakHandledOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(session_mu_) {
+    return !break_pending_ || session_stopping_;
   }
 
   void StopSession() {
@@ -396,6 +420,7 @@ class SchedulerImpl final : public Scheduler {
   RecordProcessorFactory factory_;
   std::unique_ptr<client::StreamConnection> streams_;
   std::unique_ptr<lease::CoordinatorStore> embedded_;
+  std::unique_ptr<coordination::EtcdCoordinator> etcd_;  // declared before its views
   std::unique_ptr<lease::LeaseTable> leases_;
   std::unique_ptr<checkpoint::CheckpointStore> checkpoints_;
   std::unique_ptr<internal::LeaseCoordinator> coordinator_;
@@ -410,15 +435,15 @@ class SchedulerImpl final : public Scheduler {
   absl::Mutex wake_mu_;
   bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
   bool take_now_ ABSL_GUARDED_BY(wake_mu_) = false;
-  std::unique_ptr<coordination::EtcdCoordinator> etcd_;
   // Opens this worker's coordinator session (empty: the embedded store has none).
   std::function<std::unique_ptr<client::WorkerSession>()> open_session_;
   std::thread session_thread_;
-  std::atomic<bool> session_broken_{false};
   std::atomic<bool> session_live_{false};
   absl::Mutex session_mu_;
   client::WorkerSession* session_ ABSL_GUARDED_BY(session_mu_) = nullptr;
   bool session_stopping_ ABSL_GUARDED_BY(session_mu_) = false;
+  // A live session broke and the Run loop has not yet dropped the leases it held.
+  bool break_pending_ ABSL_GUARDED_BY(session_mu_) = false;
 };
 
 }  // namespace

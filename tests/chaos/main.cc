@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   app.add_option("--work-root", work_root, "where the runs' directories go");
   app.add_flag("--keep", keep, "keep every run's files");
   app.add_flag("--verbose", verbose, "print the harness's actions as they happen");
+  std::string coordinator = "broker";
+  app.add_option("--coordinator", coordinator,
+                 "broker, or etcd: every schedule on a three-member etcd, members killed too")
+      ->check(CLI::IsMember({"broker", "etcd"}));
   app.add_option("--broker-binary", broker_binary, "the broker to run")->check(CLI::ExistingFile);
   app.add_option("--worker-binary", worker_binary, "the scripted worker to run")
       ->check(CLI::ExistingFile);
@@ -78,6 +82,9 @@ int main(int argc, char** argv) {
       scenario = eddy::chaos::GenerateScenario(next_seed++);
     } else {
       break;
+    }
+    if (coordinator == "etcd" && scenario.coordinator != "etcd") {
+      scenario = eddy::chaos::WithEtcd(scenario);
     }
     eddy::chaos::RunOptions options;
     options.broker_binary = broker_binary;
@@ -111,6 +118,7 @@ int main(int argc, char** argv) {
       std::ofstream(log_path, std::ios::app)
           << nlohmann::json{{"seed", scenario.seed},
                             {"name", scenario.name},
+                            {"coordinator", scenario.coordinator},
                             {"ok", ok},
                             {"error", result.error},
                             {"violations", result.judgement.violations},

@@ -16,6 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/remote_coordinator.h"
+#include "coordination/etcd_coordinator.h"
+#include "tests/integration/etcd_cluster.h"
 #include "client/stream_client.h"
 #include "common/hash_key.h"
 #include "tests/integration/keyed_producer.h"
@@ -112,9 +114,22 @@ class Run {
     address_ = broker_.address();
     client_ = std::make_unique<client::StreamClient>(
         client::StreamClientOptions{address_, std::chrono::seconds(5)});
-    coordinator_ = std::make_shared<client::CoordinatorClient>(
-        client::StreamClientOptions{address_, std::chrono::seconds(2)});
-    leases_ = std::make_unique<client::RemoteLeaseTable>(coordinator_, kApplication);
+    if (scenario_.coordinator == "etcd") {
+      etcd_ = std::make_unique<testing::EtcdCluster>(options_.work_dir + "/etcd", 3);
+      if (!etcd_->Start()) return "the etcd cluster did not start";
+      coordination::EtcdCoordinatorOptions options;
+      options.client.endpoints = etcd_->endpoints();
+      options.client.timeout = std::chrono::seconds(2);
+      etcd_coordinator_ = std::make_unique<coordination::EtcdCoordinator>(options);
+      // The workers create it too; the sampler needs it before the first one does.
+      absl::StatusOr<bool> created = etcd_coordinator_->CreateApplication(kApplication);
+      if (!created.ok()) return "etcd CreateApplication: " + created.status().ToString();
+      leases_ = etcd_coordinator_->Leases(kApplication);
+    } else {
+      coordinator_ = std::make_shared<client::CoordinatorClient>(
+          client::StreamClientOptions{address_, std::chrono::seconds(2)});
+      leases_ = std::make_unique<client::RemoteLeaseTable>(coordinator_, kApplication);
+    }
     v1::CreateStreamRequest create;
     create.set_stream_name(kStream);
     create.set_shard_count(scenario_.shards);
@@ -229,6 +244,10 @@ class Run {
     if (start_timestamp_millis_ > 0) {
       args.insert(args.end(), {"--timestamp-millis", std::to_string(start_timestamp_millis_)});
     }
+    if (etcd_ != nullptr) {
+      args.insert(args.end(), {"--etcd", absl::StrJoin(etcd_->endpoints(), ","),
+                               "--session-ttl-ms", "2000"});
+    }
     const std::vector<std::string> own = plan.Arguments();
     args.insert(args.end(), own.begin(), own.end());
     if (plan.at_shard_end == "crash-after-once") {
@@ -339,7 +358,32 @@ class Run {
       case ActionKind::kTakeover:
         helpers_.emplace_back([this, action] { TakeOver(action); });
         return;
+      case ActionKind::kKillEtcdMember:
+        return KillEtcdMember(action);
     }
+  }
+
+  // One member down at a time, so the cluster keeps its quorum; back after the duration.
+  void KillEtcdMember(const Action& action) {
+    if (etcd_ == nullptr) return;
+    std::lock_guard<std::mutex> lock(etcd_mu_);
+    for (int i = 0; i < etcd_->size(); ++i) {
+      if (!etcd_->process(i).running()) return Log("kill-etcd-member: one is down already");
+    }
+    const int leader = etcd_->Leader();
+    // Half the time the leader, or the member the pick names.
+    const int member = action.pick % 2 == 0 && leader >= 0
+                           ? leader
+                           : static_cast<int>(action.pick / 2 % etcd_->size());
+    etcd_->Kill(member);
+    Log(absl::StrCat("SIGKILL etcd member ", member, member == leader ? " (the leader)" : "",
+                     " for ", action.duration_millis, " ms"));
+    helpers_.emplace_back([this, member, action] {
+      absl::SleepFor(absl::Milliseconds(action.duration_millis));
+      std::lock_guard<std::mutex> lock(etcd_mu_);
+      Log(etcd_->Restart(member) ? absl::StrCat("etcd member ", member, " restarted")
+                                 : absl::StrCat("etcd member ", member, " did not come back"));
+    });
   }
 
   void SignalWorker(const Action& action) {
@@ -460,6 +504,12 @@ class Run {
       Log("broker down at the end: restarting");
       broker_.Start(data_dir_, BrokerArgs(true));
     }
+    for (int i = 0; etcd_ != nullptr && i < etcd_->size(); ++i) {
+      if (!etcd_->process(i).running()) {
+        Log(absl::StrCat("etcd member ", i, " down at the end: restarting"));
+        etcd_->Restart(i);
+      }
+    }
     // Workers that can never finish alone (a record they fail on for ever) go, gracefully.
     for (Worker* worker : LiveWorkers()) {
       if (worker->plan.Persistent()) {
@@ -577,8 +627,11 @@ class Run {
   std::string data_dir_;
   std::string address_;
   std::unique_ptr<client::StreamClient> client_;
+  std::unique_ptr<testing::EtcdCluster> etcd_;  // with the etcd coordinator
+  std::mutex etcd_mu_;                           // one kill or restart at a time
+  std::unique_ptr<coordination::EtcdCoordinator> etcd_coordinator_;
   std::shared_ptr<client::CoordinatorClient> coordinator_;
-  std::unique_ptr<client::RemoteLeaseTable> leases_;
+  std::unique_ptr<lease::LeaseTable> leases_;
   std::unique_ptr<KeyedProducer> producer_;
   std::vector<std::string> keys_;
   int64_t start_timestamp_millis_ = 0;
@@ -610,7 +663,8 @@ RunResult RunScenario(const Scenario& scenario, const RunOptions& options) {
 }
 
 std::string ReplayCommand(const std::string& chaos_binary, const Scenario& scenario) {
-  return absl::StrCat(chaos_binary, " --seed ", scenario.seed);
+  return absl::StrCat(chaos_binary, " --seed ", scenario.seed,
+                      scenario.coordinator == "etcd" ? " --coordinator etcd" : "");
 }
 
 }  // namespace eddy::chaos

@@ -89,6 +89,8 @@ const char* ActionName(ActionKind kind) {
       return "split";
     case ActionKind::kMerge:
       return "merge";
+    case ActionKind::kKillEtcdMember:
+      return "kill-etcd-member";
     case ActionKind::kScale:
       return "scale";
     case ActionKind::kTakeover:
@@ -105,7 +107,8 @@ std::string Scenario::Describe() const {
       records_per_aggregate > 0 ? absl::StrCat(", aggregates of ", records_per_aggregate) : "",
       ", limits ", broker_limits, ", produce ", produce_after_millis, "–", produce_millis, " ms",
       workers_start_millis > 0 ? absl::StrCat(", workers from ", workers_start_millis, " ms")
-                               : ""));
+                               : "",
+      ", coordinator ", coordinator));
   auto worker_line = [](const WorkerPlan& w) {
     return absl::StrCat(w.id, " [", absl::StrJoin(w.Arguments(), " "), "]");
   };
@@ -205,6 +208,23 @@ Scenario Fixed(uint64_t seed, std::string name) {
 }
 
 }  // namespace
+
+Scenario WithEtcd(Scenario scenario) {
+  Dice dice(scenario.seed ^ 0xE7CDull);
+  scenario.coordinator = "etcd";
+  scenario.name = scenario.name.empty() ? "etcd" : scenario.name + "-etcd";
+  for (int64_t n = dice.Between(1, 3); n > 0; --n) {
+    Action action;
+    action.at_millis = dice.Between(500, scenario.produce_millis);
+    action.kind = ActionKind::kKillEtcdMember;
+    action.pick = dice.Between(0, 1'000'000);
+    action.duration_millis = dice.Between(500, 4000);
+    scenario.actions.push_back(action);
+  }
+  std::stable_sort(scenario.actions.begin(), scenario.actions.end(),
+                   [](const Action& a, const Action& b) { return a.at_millis < b.at_millis; });
+  return scenario;
+}
 
 std::vector<Scenario> RegressionScenarios() {
   std::vector<Scenario> all;
@@ -336,6 +356,12 @@ std::vector<Scenario> RegressionScenarios() {
   // 20322 — a finished lease cleaned up, then leased again from TRIM_HORIZON by a worker
   // frozen between listing the shards (before the split) and reading the leases.
   for (uint64_t seed : {11, 23, 42, 20030, 20322}) all.push_back(GenerateScenario(seed));
+  // On etcd, with members killed besides: two random schedules, and crashes with a broker
+  // kill (9009).
+  for (uint64_t seed : {42, 20030}) all.push_back(WithEtcd(GenerateScenario(seed)));
+  for (const Scenario& fixed : std::vector<Scenario>(all)) {
+    if (fixed.seed == 9009) all.push_back(WithEtcd(fixed));
+  }
   return all;
 }
 

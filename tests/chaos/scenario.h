@@ -40,6 +40,7 @@ enum class ActionKind {
   kMerge,         // merge two adjacent open shards
   kScale,         // UpdateShardCount to half or double, within limits
   kTakeover,      // another subscriber takes a shard's subscription for a while (fan-out)
+  kKillEtcdMember,  // etcd coordinator: SIGKILL one member for `duration_millis`, restart it
 };
 const char* ActionName(ActionKind kind);
 
@@ -68,6 +69,9 @@ struct Scenario {
   int64_t workers_start_millis = 0;
   std::vector<WorkerPlan> workers;  // at the start
   std::vector<Action> actions;      // in time order
+  // Where the workers coordinate: "broker" (its coordinator) or "etcd" (a three-member
+  // cluster the run starts; see WithEtcd).
+  std::string coordinator = "broker";
 
   // One line per setting and action, for the report of a failed run.
   std::string Describe() const;
@@ -75,6 +79,10 @@ struct Scenario {
 
 // The schedule of `seed`.
 Scenario GenerateScenario(uint64_t seed);
+
+// `scenario` coordinated on etcd instead, with 1–3 etcd members killed and restarted on
+// top of its actions (drawn from its seed, so the rest of the schedule stays as it was).
+Scenario WithEtcd(Scenario scenario);
 
 // The fixed scenarios of the suite: each reproduces a way records were once lost,
 // reordered or revived (docs/chaos.md lists them), plus random seeds that passed.

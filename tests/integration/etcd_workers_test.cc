@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_join.h"
 #include "tests/integration/consumer_fixture.h"
@@ -185,8 +186,10 @@ TEST_F(EtcdWorkersTest, LosingQuorumStopsTakingAndCheckpointingUntilItReturns) {
       << EtcdLeases().dump();
 }
 
-// A worker in a network namespace of its own, cut off from etcd and the broker by taking
-// its end of the veth pair down, then joined again.
+// A worker in a network namespace of its own with two links: one to the broker, one to
+// etcd. Cutting the etcd link leaves it records to deliver — which it must stop doing
+// before the others can take its shards — and healing it makes it open a new session
+// while it still holds the old one's leases.
 class PartitionTest : public EtcdWorkersTest {
  protected:
   void SetUp() override {
@@ -194,22 +197,25 @@ class PartitionTest : public EtcdWorkersTest {
     if (!namespace_.Create(&why)) GTEST_SKIP() << "no network namespace: " << why;
     EtcdWorkersTest::SetUp();
   }
-  // The broker listens where the namespace reaches it.
+  // The broker listens where the namespace reaches it (the broker link).
   std::vector<std::string> BrokerArgs() override {
     std::vector<std::string> args = EtcdWorkersTest::BrokerArgs();
-    args.insert(args.end(), {"--listen", namespace_.host_address() + ":0"});
+    args.insert(args.end(), {"--listen", namespace_.host_address(kBrokerLink) + ":0"});
     return args;
   }
 
-  NetworkNamespace namespace_;
+  static constexpr int kBrokerLink = 0;
+  static constexpr int kEtcdLink = 1;
+  NetworkNamespace namespace_{2};
 };
 
 TEST_F(PartitionTest, AWorkerCutOffStopsBeforeOthersTakeItsLeasesAndRejoinsCleanly) {
-  cluster_ = std::make_unique<EtcdCluster>(dir_.path() + "/etcd", 1, namespace_.host_address());
+  const std::string etcd_host = namespace_.host_address(kEtcdLink);
+  cluster_ = std::make_unique<EtcdCluster>(dir_.path() + "/etcd", 1, etcd_host);
   ASSERT_TRUE(cluster_->Start());
   CreateStream("s", 2);
-  BackgroundProcess& cut = StartEtcdWorker("cut", namespace_.host_address(), namespace_.Launcher());
-  StartEtcdWorker("other", namespace_.host_address());
+  BackgroundProcess& cut = StartEtcdWorker("cut", etcd_host, namespace_.Launcher());
+  StartEtcdWorker("other", etcd_host);
   ASSERT_TRUE(WaitFor(
       [&] {
         std::map<std::string, int> owners = EtcdOwners();
@@ -219,17 +225,21 @@ TEST_F(PartitionTest, AWorkerCutOffStopsBeforeOthersTakeItsLeasesAndRejoinsClean
       << EtcdLeases().dump() << cut.Err();
   ASSERT_EQ(Produce(100).exit_code, 0);
   ASSERT_TRUE(WaitAllProcessed(produced_)) << cut.Err();
-  ASSERT_TRUE(namespace_.Cut());
-  // The other worker takes the cut one's shard once its session's TTL has run out; by then
-  // the cut worker has stopped delivering (judged below, batch by batch).
-  ASSERT_EQ(Produce(100).exit_code, 0);
-  ASSERT_TRUE(WaitAllProcessed(produced_)) << workers_["other"]->Err();
+  // Records keep reaching both workers while the cut one cannot see etcd; the other takes
+  // its shard once its session's TTL has run out — by then the cut worker has stopped
+  // delivering (judged below, batch by batch).
+  ASSERT_TRUE(namespace_.Cut(kEtcdLink));
+  std::thread producer([&] { Produce(300, "100"); });
   EXPECT_TRUE(WaitFor([&] { return !Events(cut, "LeaseLost").empty(); }, seconds(20)))
       << "the cut-off worker never stopped\n"
       << cut.Err();
+  EXPECT_TRUE(WaitFor([&] { return EtcdOwners()["other"] == 2; }, seconds(20)))
+      << EtcdLeases().dump();
+  producer.join();
+  ASSERT_TRUE(WaitAllProcessed(produced_)) << workers_["other"]->Err();
   ExpectNoTwoWorkersAtOnce();
   // Joined again, it opens a new session and takes its share back.
-  ASSERT_TRUE(namespace_.Heal());
+  ASSERT_TRUE(namespace_.Heal(kEtcdLink));
   ASSERT_TRUE(WaitFor([&] { return EtcdOwners()["cut"] == 1; }, seconds(60)))
       << EtcdLeases().dump() << cut.Err();
   ASSERT_EQ(Produce(100).exit_code, 0);
