@@ -98,14 +98,18 @@ class EtcdSession final : public client::WorkerSession {
     const int64_t id = granted->id();
     const int64_t ttl_millis = granted->ttl() * 1000;
     int64_t valid_until = sent + ttl_millis;
+    bool cancelled = false;  // while the grant was on its way
     {
       absl::MutexLock lock(&mu_);
-      if (ended_) {  // cancelled while the grant was on its way
-        client.LeaseRevoke(id).IgnoreError();
-        return;
+      cancelled = ended_;
+      if (!cancelled) {
+        lease_id_ = id;
+        coordinator_.AttachSession(id, ttl_millis, valid_until);
       }
-      lease_id_ = id;
-      coordinator_.AttachSession(id, ttl_millis, valid_until);
+    }
+    if (cancelled) {
+      client.LeaseRevoke(id).IgnoreError();
+      return;
     }
     watcher_ = std::thread([this] { WatchLoop(); });
     int64_t next = sent + ttl_millis / 3;

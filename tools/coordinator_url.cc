@@ -35,9 +35,9 @@ class Connection final : public CoordinatorConnection {
 // The broker's coordinator through its gRPC client.
 class BrokerConnection final : public CoordinatorConnection {
  public:
-  explicit BrokerConnection(const std::string& endpoint)
+  BrokerConnection(const std::string& endpoint, std::chrono::milliseconds timeout)
       : client_(std::make_shared<client::CoordinatorClient>(
-            client::StreamClientOptions{endpoint, std::chrono::seconds(30)})) {}
+            client::StreamClientOptions{endpoint, timeout})) {}
   absl::StatusOr<bool> CreateApplication(const std::string& application) override {
     return client_->CreateApplication(application);
   }
@@ -98,13 +98,14 @@ void ApplyCoordinatorUrl(const CoordinatorUrl& url, kcl::Config& config) {
 }
 
 absl::StatusOr<std::unique_ptr<CoordinatorConnection>> ConnectCoordinator(
-    const CoordinatorUrl& url) {
+    const CoordinatorUrl& url, std::chrono::milliseconds timeout) {
   switch (url.kind) {
     case CoordinatorUrl::Kind::kBroker:
-      return std::make_unique<BrokerConnection>(url.broker);
+      return std::make_unique<BrokerConnection>(url.broker, timeout);
     case CoordinatorUrl::Kind::kEtcd: {
       coordination::EtcdCoordinatorOptions options;
       options.client.endpoints = url.etcd;
+      options.client.timeout = timeout;
       return std::make_unique<Connection<coordination::EtcdCoordinator>>(
           std::make_unique<coordination::EtcdCoordinator>(options));
     }

@@ -4,6 +4,7 @@
 //   etcd://H1:P1,H2:P2,...    an etcd cluster (docs/coordination.md)
 //   file://DIR                an embedded RocksDB store (one process only)
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,7 +41,8 @@ class CoordinatorConnection {
   virtual std::unique_ptr<checkpoint::CheckpointStore> Checkpoints(
       const std::string& application) = 0;
 };
+// Each call answers within `timeout`.
 absl::StatusOr<std::unique_ptr<CoordinatorConnection>> ConnectCoordinator(
-    const CoordinatorUrl& url);
+    const CoordinatorUrl& url, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace eddy::tools

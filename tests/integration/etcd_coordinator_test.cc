@@ -34,8 +34,9 @@ class EtcdCoordinatorTest : public ::testing::Test {
   }
 
   std::unique_ptr<coordination::EtcdCoordinator> NewCoordinator(
-      std::chrono::microseconds timeout = std::chrono::seconds(5)) {
+      std::chrono::microseconds timeout = std::chrono::seconds(5), bool require_session = false) {
     coordination::EtcdCoordinatorOptions options;
+    options.require_session = require_session;
     options.client.endpoints = cluster_->endpoints();
     options.client.timeout = timeout;
     options.session_ttl_millis = 2'000;  // etcd's minimum
@@ -107,6 +108,24 @@ TEST_F(EtcdCoordinatorTest, LeasesTakenInASessionAreFreedAndAnnouncedWhenItEnds)
     EXPECT_TRUE(*checkpoints_->Save("shard-0", retaken, *ExtendedSequenceNumber::Of("45"), ""));
   }
   EXPECT_EQ(checkpoints_->Read("shard-0")->checkpoint, *ExtendedSequenceNumber::Of("45"));
+}
+
+TEST_F(EtcdCoordinatorTest, AWorkerTakesLeasesOnlyUnderALiveSession) {
+  StartCluster(1);
+  CreateLease("shard-0");
+  auto worker = NewCoordinator(std::chrono::seconds(5), /*require_session=*/true);
+  auto table = worker->Leases("app");
+  absl::StatusOr<bool> taken = table->Take("shard-0", 0, "w");
+  ASSERT_FALSE(taken.ok()) << "took a lease no session would free";
+  EXPECT_TRUE(common::IsRetryable(taken.status())) << taken.status();
+  EXPECT_EQ((**table_->Get("shard-0")).counter, 0u) << "the refused take wrote";
+  auto session = Live(*worker, "w");
+  ASSERT_TRUE(*table->Take("shard-0", 0, "w"));
+  session->Cancel();
+  EXPECT_TRUE(Ended(*session));
+  session->Finish().IgnoreError();
+  EXPECT_EQ((**table_->Get("shard-0")).owner, "") << "the ownership outlived its session";
+  EXPECT_FALSE(table->Take("shard-0", 1, "w").ok()) << "a take after the session ended";
 }
 
 TEST_F(EtcdCoordinatorTest, AFrozenEtcdEndsTheSessionByTheWorkersOwnClock) {
