@@ -16,8 +16,13 @@ using namespace etcdserverpb;  // NOLINT: this file speaks etcd's API only
 constexpr char kRequireLeader[] = "hasleader";
 
 absl::Status FromEtcd(const grpc::Status& status, const std::string& endpoint) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat("etcd ", endpoint, ": ", status.error_message()));
+  auto code = static_cast<absl::StatusCode>(status.error_code());
+  // etcd answers UNKNOWN "context deadline exceeded" (or "canceled") when the server-side
+  // deadline ran out: the outcome is unknown, and worth trying again — as UNAVAILABLE is.
+  if (code == absl::StatusCode::kUnknown || code == absl::StatusCode::kCancelled) {
+    code = absl::StatusCode::kUnavailable;
+  }
+  return absl::Status(code, absl::StrCat("etcd ", endpoint, ": ", status.error_message()));
 }
 
 bool ReadOnly(const TxnRequest& request) {
@@ -50,8 +55,7 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& u
 }
 
 bool Ambiguous(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
-         absl::IsCancelled(status) || absl::IsUnknown(status);
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
 }
 
 EtcdClient::EtcdClient(EtcdClientOptions options) : options_(std::move(options)) {
