@@ -104,61 +104,66 @@ absl::StatusOr<double> PerSecond(const std::string& url, int threads, const Benc
 
 }  // namespace
 
-nlohmann::json RunLeaseTakes(const std::string& coordinator_url, int threads,
-                             const BenchScale& scale) {
-  const std::string workload = absl::StrCat("lease-takes-", threads);
+namespace {
+
+// A workload on one fresh lease per thread: `make_step` for each thread, run for the
+// workload's time; reports the steps per second as `metric`.
+nlohmann::json RunPerLease(const std::string& workload, const std::string& metric,
+                           const std::string& coordinator_url, int threads, const BenchScale& scale,
+                           const std::function<StepFactory(const std::string& app)>& steps) {
   absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> coordinator =
       Connect(coordinator_url);
   if (!coordinator.ok()) return Failed(workload, coordinator.status());
-  const std::string app = Fresh("bench-takes");
+  const std::string app = Fresh("bench-" + workload);
   if (absl::Status s = PrepareLeases(**coordinator, app, threads); !s.ok()) {
     return Failed(workload, s);
   }
-  // Each thread takes its own lease again and again, from the counter it last left.
-  absl::StatusOr<double> rate =
-      PerSecond(coordinator_url, threads, scale, [&](tools::CoordinatorConnection& own, int t) {
-        std::shared_ptr<lease::LeaseTable> leases = own.Leases(app);
-        auto counter = std::make_shared<uint64_t>(1);
-        return [leases, counter, key = absl::StrCat("shard-", t)](int64_t i) -> absl::Status {
-          // Alternating owners: every take is a change of ownership, as in a failover.
-          absl::StatusOr<bool> won = leases->Take(key, *counter, absl::StrCat("bench-", i % 2));
-          if (!won.ok()) return won.status();
-          if (!*won) return absl::InternalError("a take of an uncontended lease lost");
-          ++*counter;
-          return absl::OkStatus();
-        };
-      });
+  absl::StatusOr<double> rate = PerSecond(coordinator_url, threads, scale, steps(app));
   (*coordinator)->DeleteApplication(app).IgnoreError();
   if (!rate.ok()) return Failed(workload, rate.status());
-  return {{"Workload", workload}, {"Metrics", {{"TakesPerSecond", *rate}}}, {"Threads", threads}};
+  return {{"Workload", workload}, {"Metrics", {{metric, *rate}}}, {"Threads", threads}};
+}
+
+}  // namespace
+
+nlohmann::json RunLeaseTakes(const std::string& coordinator_url, int threads,
+                             const BenchScale& scale) {
+  // Each thread takes its own lease again and again, from the counter it last left.
+  return RunPerLease(
+      absl::StrCat("lease-takes-", threads), "TakesPerSecond", coordinator_url, threads, scale,
+      [](const std::string& app) -> StepFactory {
+        return [app](tools::CoordinatorConnection& own, int t) -> Step {
+          std::shared_ptr<lease::LeaseTable> leases = own.Leases(app);
+          auto counter = std::make_shared<uint64_t>(1);
+          return [leases, counter, key = absl::StrCat("shard-", t)](int64_t i) -> absl::Status {
+            // Alternating owners: every take is a change of ownership, as in a failover.
+            absl::StatusOr<bool> won = leases->Take(key, *counter, absl::StrCat("bench-", i % 2));
+            if (!won.ok()) return won.status();
+            if (!*won) return absl::InternalError("a take of an uncontended lease lost");
+            ++*counter;
+            return absl::OkStatus();
+          };
+        };
+      });
 }
 
 nlohmann::json RunCheckpoints(const std::string& coordinator_url, int threads,
                               const BenchScale& scale) {
-  const std::string workload = absl::StrCat("checkpoints-", threads);
-  absl::StatusOr<std::unique_ptr<tools::CoordinatorConnection>> coordinator =
-      Connect(coordinator_url);
-  if (!coordinator.ok()) return Failed(workload, coordinator.status());
-  const std::string app = Fresh("bench-checkpoints");
-  if (absl::Status s = PrepareLeases(**coordinator, app, threads); !s.ok()) {
-    return Failed(workload, s);
-  }
-  const checkpoint::Ownership owned{"bench", 1};
-  absl::StatusOr<double> rate =
-      PerSecond(coordinator_url, threads, scale, [&](tools::CoordinatorConnection& own, int t) {
-        std::shared_ptr<checkpoint::CheckpointStore> store = own.Checkpoints(app);
-        return [store, owned, key = absl::StrCat("shard-", t)](int64_t i) -> absl::Status {
-          auto position = checkpoint::ExtendedSequenceNumber::Of(absl::StrCat(1000000 + i), 0);
-          absl::StatusOr<bool> saved = store->Save(key, owned, *position, "");
-          if (!saved.ok()) return saved.status();
-          if (!*saved) return absl::InternalError("a checkpoint was refused");
-          return absl::OkStatus();
+  return RunPerLease(
+      absl::StrCat("checkpoints-", threads), "CheckpointsPerSecond", coordinator_url, threads,
+      scale, [](const std::string& app) -> StepFactory {
+        return [app](tools::CoordinatorConnection& own, int t) -> Step {
+          std::shared_ptr<checkpoint::CheckpointStore> store = own.Checkpoints(app);
+          const checkpoint::Ownership owned{"bench", 1};
+          return [store, owned, key = absl::StrCat("shard-", t)](int64_t i) -> absl::Status {
+            auto position = checkpoint::ExtendedSequenceNumber::Of(absl::StrCat(1000000 + i), 0);
+            absl::StatusOr<bool> saved = store->Save(key, owned, *position, "");
+            if (!saved.ok()) return saved.status();
+            if (!*saved) return absl::InternalError("a checkpoint was refused");
+            return absl::OkStatus();
+          };
         };
       });
-  (*coordinator)->DeleteApplication(app).IgnoreError();
-  if (!rate.ok()) return Failed(workload, rate.status());
-  return {
-      {"Workload", workload}, {"Metrics", {{"CheckpointsPerSecond", *rate}}}, {"Threads", threads}};
 }
 
 nlohmann::json RunFailover(const std::string& endpoint, const CoordinatorArgs& coordinator,
