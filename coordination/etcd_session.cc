@@ -73,6 +73,11 @@ class EtcdSession final : public client::WorkerSession {
     if (watch_context_ != nullptr) watch_context_->TryCancel();
   }
 
+  int64_t LeaseId() {
+    absl::MutexLock lock(&mu_);
+    return lease_id_;
+  }
+
   bool Ended() {
     absl::MutexLock lock(&mu_);
     return ended_;
@@ -170,6 +175,7 @@ class EtcdSession final : public client::WorkerSession {
         create->set_key(prefix);
         create->set_range_end(PrefixEnd(prefix));
         create->set_start_revision(from);
+        create->set_prev_kv(prefix == owners);  // whose owner key went
         stream->Write(request);
       }
       int created = 0;
@@ -188,9 +194,12 @@ class EtcdSession final : public client::WorkerSession {
         }
         if (response.canceled()) break;  // compacted, or the member lost its leader
         int freed = 0;
+        bool ours_gone = false;
+        const int64_t id = LeaseId();
         for (const mvccpb::Event& event : response.events()) {
           const bool owner_gone = event.type() == mvccpb::Event::DELETE &&
                                   event.kv().key().compare(0, owners.size(), owners) == 0;
+          ours_gone = ours_gone || (owner_gone && id != 0 && event.prev_kv().lease() == id);
           const bool created_lease = event.type() == mvccpb::Event::PUT &&
                                      event.kv().key().compare(0, records.size(), records) == 0 &&
                                      event.kv().create_revision() == event.kv().mod_revision();
@@ -199,6 +208,16 @@ class EtcdSession final : public client::WorkerSession {
         if (freed > 0) {
           absl::MutexLock lock(&mu_);
           available_ += freed;
+        }
+        // One of this session's owner keys went: a release of ours — or the lease revoked
+        // (etcdctl lease revoke) or expired early by etcd's clock, when others may take
+        // the shards at once. Ask now rather than at the next keepalive.
+        if (ours_gone) {
+          absl::StatusOr<LeaseKeepAliveResponse> alive = client.KeepAliveOnce(id);
+          if (alive.ok() && alive->ttl() <= 0) {
+            End(common::WithErrorType(absl::UnavailableError("the session's etcd lease is gone"),
+                                      common::kInternalFailure));
+          }
         }
       }
       stream->WritesDone();

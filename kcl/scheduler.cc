@@ -180,11 +180,11 @@ class SchedulerImpl final : public Scheduler {
       options.session_ttl_millis = config_.etcd_session_ttl_millis > 0
                                        ? config_.etcd_session_ttl_millis
                                        : config_.failover_millis;
-      // Keepalives too must answer within a third of the TTL.
+      // Keepalives too must answer within a third of the TTL (etcd grants at least 2 s).
       options.client = coordination::EtcdClientOptions{
           config_.etcd_endpoints,
-          std::min(deadline, std::chrono::milliseconds(std::max<int64_t>(
-                                 options.session_ttl_millis / 3, 100)))};
+          std::min(deadline, std::chrono::milliseconds(
+                                 std::max<int64_t>(options.session_ttl_millis, 2'000) / 3))};
       options.require_session = true;
       etcd_ = std::make_unique<coordination::EtcdCoordinator>(options);
       if (absl::Status s = WaitForCoordinator(

@@ -34,12 +34,13 @@ class EtcdCoordinatorTest : public ::testing::Test {
   }
 
   std::unique_ptr<coordination::EtcdCoordinator> NewCoordinator(
-      std::chrono::microseconds timeout = std::chrono::seconds(5), bool require_session = false) {
+      std::chrono::microseconds timeout = std::chrono::seconds(5), bool require_session = false,
+      int64_t session_ttl_millis = 2'000 /* etcd's minimum */) {
     coordination::EtcdCoordinatorOptions options;
     options.require_session = require_session;
     options.client.endpoints = cluster_->endpoints();
     options.client.timeout = timeout;
-    options.session_ttl_millis = 2'000;  // etcd's minimum
+    options.session_ttl_millis = session_ttl_millis;
     return std::make_unique<coordination::EtcdCoordinator>(options);
   }
 
@@ -126,6 +127,29 @@ TEST_F(EtcdCoordinatorTest, AWorkerTakesLeasesOnlyUnderALiveSession) {
   session->Finish().IgnoreError();
   EXPECT_EQ((**table_->Get("shard-0")).owner, "") << "the ownership outlived its session";
   EXPECT_FALSE(table->Take("shard-0", 1, "w").ok()) << "a take after the session ended";
+}
+
+TEST_F(EtcdCoordinatorTest, ASessionWhoseLeaseIsRevokedEndsAtOnce) {
+  StartCluster(1);
+  CreateLease("shard-0");
+  // A long TTL: keepalives every 10 s would notice only then.
+  auto worker = NewCoordinator(std::chrono::seconds(5), true, 30'000);
+  auto session = Live(*worker, "w");
+  ASSERT_TRUE(*worker->Leases("app")->Take("shard-0", 0, "w"));
+  // An operator revokes the session's etcd lease (etcdctl lease revoke): the owner key
+  // goes, others may take the shard at once — and the session must end now, not at its
+  // next keepalive.
+  coordination::EtcdClient raw(coordination::EtcdClientOptions{cluster_->endpoints()});
+  etcdserverpb::RangeRequest owner;
+  owner.set_key("/eddy/v1/owners/app/shard-0");
+  absl::StatusOr<etcdserverpb::RangeResponse> found = raw.Range(owner);
+  ASSERT_TRUE(found.ok() && found->kvs_size() == 1) << found.status();
+  ASSERT_NE(found->kvs(0).lease(), 0);
+  ASSERT_TRUE(raw.LeaseRevoke(found->kvs(0).lease()).ok());
+  EXPECT_TRUE(WaitFor([&] { return !worker->SessionValid(); }, seconds(5)))
+      << "the session outlived its revoked lease";
+  EXPECT_TRUE(Ended(*session));
+  session->Finish().IgnoreError();
 }
 
 TEST_F(EtcdCoordinatorTest, AFrozenEtcdEndsTheSessionByTheWorkersOwnClock) {
