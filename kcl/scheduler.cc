@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "client/backoff.h"
 #include "client/remote_coordinator.h"
@@ -485,6 +486,11 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Config config,
   }
   if (config.etcd_session_ttl_millis < 0) {
     return common::InvalidArgument("etcd_session_ttl_millis must not be negative.");
+  }
+  if (!config.etcd_endpoints.empty()) {
+    absl::StatusOr<std::vector<std::string>> endpoints =
+        coordination::ParseEtcdEndpoints(absl::StrJoin(config.etcd_endpoints, ","));
+    if (!endpoints.ok()) return endpoints.status();
   }
   if (config.clock == nullptr) return common::InvalidArgument("Config needs a clock.");
   if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();

@@ -77,6 +77,17 @@ TEST(SchedulerTest, BadConfigsAreRefused) {
   config.coordinator_endpoint = "127.0.0.1:4567";
   ExpectRefused(config, "embedded_coordinator_path");
   config = Good();
+  config.etcd_endpoints = {"127.0.0.1:2379"};
+  config.coordinator_endpoint = "127.0.0.1:4567";
+  ExpectRefused(config, "etcd_endpoints");
+  config = Good();
+  config.etcd_endpoints = {"127.0.0.1:2379", "no-port"};
+  ExpectRefused(config, "no-port");
+  config = Good();
+  config.etcd_endpoints = {"127.0.0.1:2379"};
+  config.etcd_session_ttl_millis = -1;
+  ExpectRefused(config, "etcd_session_ttl_millis");
+  config = Good();
   config.clock = nullptr;
   ExpectRefused(config, "clock");
 }
