@@ -146,6 +146,18 @@ TEST_F(EtcdWorkersTest, WorkersSurviveLosingTheEtcdLeaderAndOneOfThem) {
   }
 }
 
+TEST_F(EtcdWorkersTest, EddyConsumeTakesAnEtcdCoordinatorUrl) {
+  StartCluster(1);
+  CreateStream("s", 2);
+  BackgroundProcess& worker = StartWorker(
+      "cli", kFailoverMillis, "", {"--coordinator", EtcdUrl(), "--session-ttl-ms", "2000"});
+  ASSERT_EQ(Produce(50).exit_code, 0);
+  ASSERT_TRUE(WaitAllProcessed(produced_)) << worker.Err();
+  ExpectCompleteAndInOrder(produced_);
+  EXPECT_EQ(EtcdOwners()["cli"], 2) << EtcdLeases().dump();
+  EXPECT_TRUE(Leases().empty()) << "the broker holds none of its leases";
+}
+
 TEST_F(EtcdWorkersTest, LosingQuorumStopsTakingAndCheckpointingUntilItReturns) {
   StartCluster(3);
   CreateStream("s", 2);
