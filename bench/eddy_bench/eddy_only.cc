@@ -166,29 +166,74 @@ nlohmann::json RunCheckpoints(const std::string& coordinator_url, int threads,
       });
 }
 
+namespace {
+
+absl::Status CreateOneShardStream(const std::string& endpoint, const std::string& name) {
+  client::StreamClient streams(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
+  v1::CreateStreamRequest create;
+  create.set_stream_name(name);
+  create.set_shard_count(1);
+  return streams.CreateStream(create).status();
+}
+
+// Starts `eddy consume` as worker `id` of application and stream `name`, its leases on
+// `coordinator_url`, its output in DIR/ID.out and its log in DIR/ID.log.
+absl::Status StartConsumer(tools::demo::ChildProcess& worker, const std::string& eddy_cli,
+                           const std::string& endpoint, const std::string& coordinator_url,
+                           int64_t session_ttl_millis, const std::string& name,
+                           const std::string& id, const std::string& dir) {
+  std::vector<std::string> args = {"consume",      "--application", name, "--stream-name",
+                                   name,           "--worker-id",   id,   "--coordinator",
+                                   coordinator_url};
+  if (session_ttl_millis > 0) {
+    args.insert(args.end(), {"--session-ttl-ms", std::to_string(session_ttl_millis)});
+  }
+  return worker.Start(eddy_cli, args, {{"EDDY_ENDPOINT", endpoint}},
+                      absl::StrCat(dir, "/", id, ".out"), absl::StrCat(dir, "/", id, ".log"));
+}
+
+// One record every millisecond on key "k" of stream `name` until destroyed (at most ten
+// minutes' worth); the data is what OutputTail parses.
+class MillisecondProducer {
+ public:
+  MillisecondProducer(const std::string& endpoint, const std::string& name)
+      : thread_([this, endpoint, name] {
+          client::StreamClient client(
+              client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
+          v1::PutRecordRequest put;
+          put.mutable_stream()->set_stream_name(name);
+          put.set_partition_key("k");
+          for (int i = 0; !stop_ && i < 600'000; ++i) {
+            put.set_data(absl::StrCat("eddy-produce|k|", i, "|"));
+            client.PutRecord(put).IgnoreError();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }) {}
+  ~MillisecondProducer() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: starts once stop_ exists
+};
+
+}  // namespace
+
 nlohmann::json RunFailover(const std::string& endpoint, const CoordinatorArgs& coordinator,
                            const std::string& eddy_cli, bool graceful, const BenchScale& scale) {
   (void)scale;
   const std::string workload = graceful ? "failover-graceful" : "failover-crash";
   const std::string name = Fresh("bench-failover");
-  client::StreamClient streams(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
-  v1::CreateStreamRequest create;
-  create.set_stream_name(name);
-  create.set_shard_count(1);
-  if (auto c = streams.CreateStream(create); !c.ok()) return Failed(workload, c.status());
+  if (absl::Status s = CreateOneShardStream(endpoint, name); !s.ok()) return Failed(workload, s);
 
   char dir_template[] = "/tmp/eddy-bench-failover-XXXXXX";
   const std::string dir = mkdtemp(dir_template) != nullptr ? dir_template : "/tmp";
   const std::string url = coordinator.url.empty() ? "eddy://" + endpoint : coordinator.url;
   auto start_worker = [&](const std::string& id, tools::demo::ChildProcess* worker) {
-    std::vector<std::string> args = {"consume", "--application", name, "--stream-name",
-                                     name,      "--worker-id",   id,   "--coordinator",
-                                     url};
-    if (coordinator.session_ttl_millis > 0) {
-      args.insert(args.end(), {"--session-ttl-ms", std::to_string(coordinator.session_ttl_millis)});
-    }
-    return worker->Start(eddy_cli, args, {{"EDDY_ENDPOINT", endpoint}},
-                         absl::StrCat(dir, "/", id, ".out"), absl::StrCat(dir, "/", id, ".log"));
+    return StartConsumer(*worker, eddy_cli, endpoint, url, coordinator.session_ttl_millis, name, id,
+                         dir);
   };
   tools::demo::ChildProcess first;
   tools::demo::ChildProcess second;
@@ -205,18 +250,7 @@ nlohmann::json RunFailover(const std::string& endpoint, const CoordinatorArgs& c
   }
   if (auto s = start_worker("second", &second); !s.ok()) return Failed(workload, s);
   // A producer writing one record per millisecond throughout.
-  std::atomic<bool> stop{false};
-  std::thread producer([&] {
-    client::StreamClient client(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
-    v1::PutRecordRequest put;
-    put.mutable_stream()->set_stream_name(name);
-    put.set_partition_key("k");
-    for (int i = 0; !stop && i < 600'000; ++i) {
-      put.set_data(absl::StrCat("eddy-produce|k|", i, "|"));  // what OutputTail parses
-      client.PutRecord(put).IgnoreError();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  });
+  auto producer = std::make_unique<MillisecondProducer>(endpoint, name);
   tools::demo::OutputTail first_out;
   first_out.Follow(absl::StrCat(dir, "/first.out"));
   tools::demo::OutputTail second_out;
@@ -253,8 +287,7 @@ nlohmann::json RunFailover(const std::string& endpoint, const CoordinatorArgs& c
                                     return false;
                                   },
                                   std::chrono::seconds(60));
-  stop = true;
-  producer.join();
+  producer.reset();
   first.Stop(SIGKILL, std::chrono::seconds(5));
   second.Stop(SIGTERM, std::chrono::seconds(10));
   std::error_code ignored;
@@ -298,37 +331,16 @@ nlohmann::json RunEtcdLeaderLoss(const std::string& endpoint, const CoordinatorA
                                 "needs --coordinator etcd://… and --etcd-pids, one per member"));
   }
   const std::string name = Fresh("bench-leader");
-  client::StreamClient streams(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
-  v1::CreateStreamRequest create;
-  create.set_stream_name(name);
-  create.set_shard_count(1);
-  if (auto c = streams.CreateStream(create); !c.ok()) return Failed(workload, c.status());
+  if (absl::Status s = CreateOneShardStream(endpoint, name); !s.ok()) return Failed(workload, s);
   char dir_template[] = "/tmp/eddy-bench-leader-XXXXXX";
   const std::string dir = mkdtemp(dir_template) != nullptr ? dir_template : "/tmp";
   tools::demo::ChildProcess worker;
-  std::vector<std::string> args = {"consume",      "--application", name,   "--stream-name",
-                                   name,           "--worker-id",   "only", "--coordinator",
-                                   coordinator.url};
-  if (coordinator.session_ttl_millis > 0) {
-    args.insert(args.end(), {"--session-ttl-ms", std::to_string(coordinator.session_ttl_millis)});
-  }
-  if (auto s = worker.Start(eddy_cli, args, {{"EDDY_ENDPOINT", endpoint}}, dir + "/only.out",
-                            dir + "/only.log");
+  if (absl::Status s = StartConsumer(worker, eddy_cli, endpoint, coordinator.url,
+                                     coordinator.session_ttl_millis, name, "only", dir);
       !s.ok()) {
     return Failed(workload, s);
   }
-  std::atomic<bool> stop{false};
-  std::thread producer([&] {
-    client::StreamClient client(client::StreamClientOptions{endpoint, std::chrono::seconds(30)});
-    v1::PutRecordRequest put;
-    put.mutable_stream()->set_stream_name(name);
-    put.set_partition_key("k");
-    for (int i = 0; !stop && i < 600'000; ++i) {
-      put.set_data(absl::StrCat("eddy-produce|k|", i, "|"));
-      client.PutRecord(put).IgnoreError();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  });
+  auto producer = std::make_unique<MillisecondProducer>(endpoint, name);
   tools::demo::OutputTail out;
   out.Follow(dir + "/only.out");
   std::vector<int64_t> processed;  // ProcessedAtMicros of every record, in order
@@ -379,8 +391,7 @@ nlohmann::json RunEtcdLeaderLoss(const std::string& endpoint, const CoordinatorA
                 {"CoordinatorOutageMillis", outage_millis}}},
               {"Notes", "longest pause in processing around the kill; outage: until a write"}};
   }
-  stop = true;
-  producer.join();
+  producer.reset();
   worker.Stop(SIGTERM, std::chrono::seconds(10));
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);

@@ -1,6 +1,7 @@
 // Keeps the benchmark driver from rotting: every workload for about a second against each
 // system (Eddy over gRPC and over its Kinesis endpoint, Redis Streams, NATS JetStream,
-// kinesalite, kinesis-mock), each on 127.0.0.1. Asserts that every workload ran and
+// kinesalite, kinesis-mock; Eddy's coordination on its broker and on etcd), each on
+// 127.0.0.1. Asserts that every workload ran and
 // produced its metrics — never a timing.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -8,7 +9,9 @@
 #include <sstream>
 
 #include "common/testing/temp_dir.h"
+#include "absl/strings/str_join.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/integration/etcd_cluster.h"
 #include "tests/integration/peer_servers.h"
 
 namespace eddy::testing {
@@ -60,8 +63,22 @@ constexpr char kStreamWorkloads[] = "ingest,latency,fanout";
 constexpr size_t kStreamResults = 1 + 1 + 6;  // ingest, latency, 2 × 3 fan-out
 
 TEST_F(BenchSmokeTest, EddyEveryWorkloadIncludingItsOwn) {
-  ExpectWorkloadsRun("eddy", broker_.address(), "ingest,latency,fanout,checkpoints,failover",
-                     kStreamResults + 2 + 2);
+  ExpectWorkloadsRun("eddy", broker_.address(),
+                     "ingest,latency,fanout,leases,checkpoints,failover",
+                     kStreamResults + 2 + 2 + 2);
+}
+
+TEST_F(BenchSmokeTest, EddyCoordinationOnEtcd) {
+  EtcdCluster etcd(dir_.path() + "/etcd", 3);
+  ASSERT_TRUE(etcd.Start());
+  std::string pids;
+  for (int i = 0; i < etcd.size(); ++i) {
+    pids += (i > 0 ? "," : "") + std::to_string(etcd.process(i).pid());
+  }
+  ExpectWorkloadsRun("eddy", broker_.address(), "leases,checkpoints,failover,failover-etcd-leader",
+                     2 + 2 + 2 + 1,
+                     {"--coordinator", "etcd://" + absl::StrJoin(etcd.endpoints(), ","),
+                      "--session-ttl-ms", "2000", "--etcd-pids", pids});
 }
 
 TEST_F(BenchSmokeTest, RedisStreams) {
