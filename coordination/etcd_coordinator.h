@@ -41,9 +41,10 @@ struct EtcdCoordinatorOptions {
   EtcdClientOptions client;
   // Every key lives under this prefix.
   std::string prefix = "/eddy/v1";
-  // The TTL of a worker session's etcd lease, rounded up to whole seconds; etcd raises it to
-  // its minimum (about 2 s with default election timeouts). A crashed worker's leases are
-  // free this long after its last keepalive.
+  // How soon after its last keepalive a crashed worker's leases are free. The session's
+  // etcd lease is granted the whole seconds that keep that promise through etcd's 500 ms
+  // revoke ticker (TTL − 0.5 s, rounded down), at least etcd's minimum of 2 s — so from
+  // 3 s up the promise holds; below, a crash frees leases within 2.5 s.
   int64_t session_ttl_millis = 10'000;
   // Workers (the scheduler): a new ownership is written only under a live session, so
   // that it ends with the session; without one a take fails (retryably). Off for admin

@@ -28,6 +28,13 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// etcd revokes expired leases on a 500 ms ticker, in whole-second TTLs: the lease is asked
+// for the whole seconds that still free a crashed worker's leases within the session TTL
+// (TTL − 0.5 s, rounded down), and at least etcd's minimum of 2 s.
+int64_t GrantedTtlSeconds(int64_t session_ttl_millis) {
+  return std::max<int64_t>(2, (session_ttl_millis - 500) / 1000);
+}
+
 class EtcdSession final : public client::WorkerSession {
  public:
   EtcdSession(EtcdCoordinator& coordinator, std::string app, std::string worker)
@@ -92,8 +99,7 @@ class EtcdSession final : public client::WorkerSession {
   void KeepAliveLoop() {
     auto log = common::Logger("eddy.kcl");
     EtcdClient& client = coordinator_.client();
-    const int64_t ttl_seconds =
-        std::max<int64_t>(2, (coordinator_.options().session_ttl_millis + 999) / 1000);
+    const int64_t ttl_seconds = GrantedTtlSeconds(coordinator_.options().session_ttl_millis);
     const int64_t sent = SteadyMillis();
     absl::StatusOr<LeaseGrantResponse> granted = client.LeaseGrant(ttl_seconds);
     if (!granted.ok()) {

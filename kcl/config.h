@@ -74,9 +74,9 @@ struct Config {
   // Non-empty: keep leases, checkpoints and worker sessions in this etcd cluster (its
   // members' host:port; docs/coordination.md). Survives losing a minority of the members.
   std::vector<std::string> etcd_endpoints;
-  // With etcd: the TTL of this worker's session lease (whole seconds, at least etcd's
-  // minimum of about 2 s); 0: the failover time. A crashed worker's leases are free this
-  // long after its last keepalive.
+  // With etcd: a crashed worker's leases are free this long after its last keepalive (from
+  // 3 s up; the etcd lease itself is granted whole seconds, at least 2); 0: the failover
+  // time.
   int64_t etcd_session_ttl_millis = 0;
   ProcessorErrorPolicy on_processor_error = ProcessorErrorPolicy::kRetry;
   // Aggregated user records outside their shard's hash key range (counted either way in
