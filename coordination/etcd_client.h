@@ -37,6 +37,12 @@ absl::StatusOr<std::vector<std::string>> ParseEtcdEndpoints(const std::string& u
 // Whether a failed write may have been applied all the same.
 bool Ambiguous(const absl::Status& status);
 
+// The end of the range of keys starting with `prefix` (etcd's convention: last byte + 1).
+std::string PrefixEnd(std::string prefix);
+
+// This host's steady clock in milliseconds: what session validity is judged on.
+int64_t SteadyMillis();
+
 class EtcdClient {
  public:
   explicit EtcdClient(EtcdClientOptions options);

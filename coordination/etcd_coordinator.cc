@@ -21,24 +21,6 @@ constexpr int kMaxRounds = 64;
 // Leases whose last seen state is kept (a worker touches a few hundred at most).
 constexpr size_t kMaxCachedLeases = 100'000;
 
-int64_t SteadyMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// The end of the range of keys starting with `prefix` (etcd's convention: last byte + 1).
-std::string PrefixEnd(std::string prefix) {
-  while (!prefix.empty()) {
-    if (static_cast<unsigned char>(prefix.back()) < 0xFF) {
-      prefix.back() = static_cast<char>(prefix.back() + 1);
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return std::string(1, '\0');
-}
-
 std::string OwnerValue(const std::string& owner, uint64_t epoch) {
   return absl::StrCat(owner, "/", epoch);
 }

@@ -17,17 +17,6 @@ namespace {
 
 using namespace etcdserverpb;  // NOLINT: this file speaks etcd's API only
 
-int64_t SteadyMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string PrefixEnd(std::string prefix) {
-  prefix.back() = static_cast<char>(prefix.back() + 1);  // prefixes end in '/'
-  return prefix;
-}
-
 // etcd revokes expired leases on a 500 ms ticker, in whole-second TTLs: the lease is asked
 // for the whole seconds that still free a crashed worker's leases within the session TTL
 // (TTL − 0.5 s, rounded down), and at least etcd's minimum of 2 s.
